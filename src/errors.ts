@@ -1,0 +1,81 @@
+/**
+ * The error model. Every failure a caller can see has a stable code from this closed union; tests and
+ * callers switch on `code`, never on English. `status` and `expose` follow koa's contract so that even an
+ * error escaping our own handler degrades safely (koa only shows the message when `expose` is true).
+ */
+export const ERROR_STATUS = {
+  // configuration
+  ERR_CONFIG_INVALID: 500,
+  // SAML: the message itself
+  ERR_SAML_MALFORMED: 400,
+  ERR_SAML_TOO_LARGE: 413,
+  ERR_SAML_SIGNATURE: 401,
+  ERR_SAML_ALGORITHM: 401,
+  ERR_SAML_ISSUER: 401,
+  ERR_SAML_AUDIENCE: 401,
+  ERR_SAML_DESTINATION: 401,
+  ERR_SAML_RECIPIENT: 401,
+  ERR_SAML_SUBJECT_CONFIRMATION: 401,
+  ERR_SAML_STATUS: 401,
+  ERR_SAML_EXPIRED: 401,
+  ERR_SAML_IN_RESPONSE_TO: 401,
+  ERR_SAML_UNSOLICITED: 401,
+  ERR_SAML_REPLAY: 401,
+  ERR_SAML_ATTRIBUTES: 401,
+  ERR_SAML_ENCRYPTED: 401,
+  // SAML: the outcome for the person
+  ERR_ACCESS_REVOKED: 403,
+  // HTTP surface
+  ERR_UNAUTHENTICATED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_BAD_REQUEST: 400,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_DEV_IDP_DISABLED: 404,
+  ERR_UNAVAILABLE: 503,
+  ERR_INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+export class RolegateError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Whether `message` may be shown to the client. Internals (ERR_INTERNAL) never are. */
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RolegateError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.expose = code !== 'ERR_INTERNAL' && code !== 'ERR_CONFIG_INVALID';
+  }
+}
+
+/** One problem in a configuration file, positioned for a human: `file:line:col path: message`. */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** e.g. `organizations[0].roles.LS-Admins` */
+  path: string;
+  message: string;
+}
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return `${issue.file}:${issue.line}:${issue.col} ${issue.path || '(root)'}: ${issue.message}`;
+}
+
+export class ConfigError extends RolegateError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super('ERR_CONFIG_INVALID', `invalid configuration:\n${issues.map(formatConfigIssue).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
