@@ -1,0 +1,76 @@
+/** Opening the database: the only place that knows SQLite from PostgreSQL. */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { DatabaseConfig } from '../configuration/types.js';
+import { migrationSource } from './migrations.js';
+
+export type Db = Knex;
+export type DbOrTrx = Knex | Knex.Transaction;
+
+export interface OpenOptions {
+  /** PostgreSQL only: run in this schema (tests use their own and drop it). */
+  readonly schema?: string;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Db> {
+  let db: Db;
+  if (config.client === 'sqlite') {
+    if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+    db = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: config.filename },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        // WAL lets readers proceed during a write; foreign keys are off by default in SQLite; a busy
+        // timeout makes a second process wait for the write lock instead of failing at once.
+        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            if (config.filename !== ':memory:') conn.pragma('journal_mode = WAL');
+            conn.pragma('foreign_keys = ON');
+            conn.pragma('busy_timeout = 5000');
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    });
+  } else {
+    const schema = options.schema;
+    db = knexFactory({
+      client: 'pg',
+      connection: { connectionString: config.connectionString },
+      pool: {
+        min: 0,
+        max: 10,
+        ...(schema === undefined
+          ? {}
+          : {
+              afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+                conn.query(`SET search_path TO "${schema.replace(/"/g, '')}"`, (err) => done(err, conn));
+              },
+            }),
+      },
+    });
+    if (schema !== undefined) await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+  }
+  await db.migrate.latest({ migrationSource });
+  return db;
+}
+
+/** True when `err` is a unique-constraint violation on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/** Timestamps are stored as ISO strings on SQLite and timestamptz on PostgreSQL; read both back as Date. */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' || typeof value === 'number') return new Date(value);
+  throw new TypeError('not a timestamp');
+}

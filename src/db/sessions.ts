@@ -1,0 +1,39 @@
+/** Server-side session storage. Rows are keyed by sha256(cookie key), never by the key itself. */
+import { createHash } from 'node:crypto';
+import type { DbOrTrx } from './connect.js';
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export async function loadSession(db: DbOrTrx, key: string, now: Date): Promise<Record<string, unknown> | undefined> {
+  const row = (await db('sessions').where({ id: hashKey(key) }).where('expires_at', '>', now).first('data')) as
+    | { data: string }
+    | undefined;
+  if (row === undefined) return undefined;
+  const data = JSON.parse(row.data) as unknown;
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
+}
+
+export async function storeSession(
+  db: DbOrTrx,
+  key: string,
+  data: Record<string, unknown>,
+  expiresAt: Date,
+): Promise<void> {
+  const userId = typeof data['userId'] === 'number' ? data['userId'] : null;
+  const organizationId = typeof data['organizationId'] === 'number' ? data['organizationId'] : null;
+  await db('sessions')
+    .insert({ id: hashKey(key), data: JSON.stringify(data), user_id: userId, organization_id: organizationId, expires_at: expiresAt })
+    .onConflict('id')
+    .merge(['data', 'user_id', 'organization_id', 'expires_at']);
+}
+
+export async function destroySession(db: DbOrTrx, key: string): Promise<void> {
+  await db('sessions').where({ id: hashKey(key) }).delete();
+}
+
+/** End every session of a user at once (deactivation, deletion). */
+export async function destroyUserSessions(db: DbOrTrx, userId: number): Promise<number> {
+  return db('sessions').where({ user_id: userId }).delete();
+}

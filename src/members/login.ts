@@ -1,0 +1,147 @@
+/**
+ * One login = one transaction: the request id and assertion id are consumed, the user, membership,
+ * project memberships, last-seen groups and audit rows are written together or not at all.
+ */
+import type { Config, OrganizationConfig } from '../configuration/types.js';
+import type { Db } from '../db/connect.js';
+import type { AuditEvent } from '../db/audit.js';
+import { appendAudit } from '../db/audit.js';
+import {
+  deleteProjectMembership,
+  findMembership,
+  listProjectMemberships,
+  saveMemberGroups,
+  saveMembership,
+  saveProjectMembership,
+  upsertUser,
+} from '../db/members.js';
+import { consumeAssertion, consumeAuthnRequest } from '../db/saml-state.js';
+import { destroyUserSessions } from '../db/sessions.js';
+import type { OrgRole } from '../domain/roles.js';
+import { RolegateError } from '../errors.js';
+import type { AccessDecision } from '../mapping/index.js';
+import { decideAccess } from '../mapping/index.js';
+import type { VerifiedLogin } from '../saml/types.js';
+
+export interface LoginContext {
+  readonly now: Date;
+  readonly ip: string | null;
+  /** sha256 of the browser-binding cookie, or null when the browser sent none. */
+  readonly bindingHash: string | null;
+}
+
+export interface LoginResult {
+  readonly userId: number;
+  readonly role: OrgRole;
+  /** The path stored with the AuthnRequest (SP-initiated), or null (IdP-initiated: use RelayState). */
+  readonly nextPath: string | null;
+  readonly decision: AccessDecision;
+  readonly created: boolean;
+}
+
+/** The reason stored on a membership row: enough to answer "why does this person have this role?". */
+function storedReason(decisionReason: unknown, login: VerifiedLogin, config: Config, previous: OrgRole | null): unknown {
+  return {
+    decision: decisionReason,
+    groups: login.groups,
+    assertion_id: login.assertionId,
+    config_revision: config.revision,
+    previous_role: previous,
+  };
+}
+
+/**
+ * Apply a verified login. Throws RolegateError: ERR_SAML_REPLAY, ERR_SAML_IN_RESPONSE_TO (nothing written),
+ * or ERR_ACCESS_REVOKED (after committing the demotion to Deactivated and ending the member's sessions).
+ */
+export async function applyLogin(
+  db: Db,
+  config: Config,
+  org: OrganizationConfig,
+  login: VerifiedLogin,
+  ctx: LoginContext,
+): Promise<LoginResult> {
+  const result = await db.transaction(async (trx) => {
+    let nextPath: string | null = null;
+    if (login.inResponseTo !== null) {
+      // The id must have been issued to this browser for this organization and not used yet (§4.1.4.3).
+      const consumed =
+        ctx.bindingHash === null
+          ? undefined
+          : await consumeAuthnRequest(trx, { id: login.inResponseTo, organizationId: org.id, bindingHash: ctx.bindingHash, now: ctx.now });
+      if (consumed === undefined) {
+        throw new RolegateError('ERR_SAML_IN_RESPONSE_TO', 'InResponseTo does not match a login started by this browser');
+      }
+      nextPath = consumed;
+    }
+    // SAML Profiles §4.1.4.5: a bearer assertion is used once, on any instance sharing the database.
+    if (!(await consumeAssertion(trx, { issuer: login.issuer, assertionId: login.assertionId, expiresAt: login.replayCacheUntil }))) {
+      throw new RolegateError('ERR_SAML_REPLAY', 'assertion already used');
+    }
+
+    const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now);
+    const membership = await findMembership(trx, org.id, user.id);
+    const heldProjects = await listProjectMemberships(trx, user.id, org.projects.map((p) => p.id));
+    const decision = decideAccess(org, {
+      email: login.email,
+      groups: login.groups,
+      current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
+      currentProjects: heldProjects.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
+    });
+
+    const audit: AuditEvent[] = [];
+    const base = {
+      organizationId: org.id,
+      actor: 'saml',
+      subjectUserId: user.id,
+      subjectEmail: user.email,
+      configRevision: config.revision,
+      assertionId: login.assertionId,
+      ip: ctx.ip,
+    } as const;
+    const previous = membership?.role ?? null;
+    const next = decision.org;
+    const orgChanged = membership === undefined || membership.role !== next.role || membership.roleSource !== next.roleSource;
+    if (orgChanged) {
+      await saveMembership(
+        trx,
+        { organizationId: org.id, userId: user.id, role: next.role, roleSource: next.roleSource, reason: storedReason(next.reason, login, config, previous) },
+        ctx.now,
+      );
+      audit.push({ ...base, action: membership === undefined ? 'member_created' : 'role_change', outcome: 'ok', before: previous, after: next.role, reason: next.reason });
+    }
+    for (const project of decision.projects) {
+      const held = heldProjects.find((p) => p.projectId === project.projectId);
+      if (project.role === null) {
+        if (held !== undefined) {
+          await deleteProjectMembership(trx, project.projectId, user.id);
+          audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held.role, after: null, reason: { project_id: project.projectId, ...project.reason } });
+        }
+      } else if (held === undefined || held.role !== project.role || held.roleSource !== project.roleSource) {
+        await saveProjectMembership(
+          trx,
+          { projectId: project.projectId, userId: user.id, role: project.role, roleSource: project.roleSource, reason: storedReason(project.reason, login, config, held?.role ?? null) },
+          ctx.now,
+        );
+        audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held?.role ?? null, after: project.role, reason: { project_id: project.projectId, ...project.reason } });
+      }
+    }
+    await saveMemberGroups(trx, user.id, login.groups, login.assertionId, ctx.now);
+    if (!decision.groupsKnown) {
+      audit.push({ ...base, action: 'groups_unknown', outcome: 'warning', reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
+    }
+    if (next.role === 'DI') {
+      // Revocation takes effect now, not at session expiry.
+      await destroyUserSessions(trx, user.id);
+      audit.push({ ...base, action: 'login', outcome: 'refused', errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
+    } else {
+      audit.push({ ...base, action: 'login', outcome: 'ok', after: next.role });
+    }
+    await appendAudit(trx, audit, ctx.now);
+    return { userId: user.id, role: next.role, nextPath, decision, created };
+  });
+  if (result.role === 'DI') {
+    throw new RolegateError('ERR_ACCESS_REVOKED', 'access revoked: this account is Deactivated');
+  }
+  return result;
+}
