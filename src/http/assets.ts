@@ -1,0 +1,32 @@
+/** The two static files the pages use. Served from memory with long caching; no build step. */
+export const APP_CSS = `
+:root { --fg:#1d2330; --muted:#5b6475; --line:#d9dee7; --accent:#2957c4; --bad:#b42318; --warn:#9a6700; --ok:#1a7f37; }
+* { box-sizing: border-box; }
+body { margin:0; font:16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:#f6f7f9; }
+.top { background:#fff; border-bottom:1px solid var(--line); padding:.75rem 1.25rem; }
+.brand { font-weight:700; color:var(--fg); text-decoration:none; letter-spacing:.02em; }
+main { max-width:52rem; margin:2rem auto; padding:0 1rem; }
+.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.25rem 1.5rem; margin-bottom:1rem; }
+h1 { font-size:1.5rem; margin:.2rem 0 1rem; } h2 { font-size:1.15rem; margin:1.2rem 0 .6rem; }
+.muted { color:var(--muted); }
+.role { display:inline-block; padding:.1rem .55rem; border-radius:999px; background:#e8eefc; color:var(--accent); font-weight:600; font-size:.9rem; }
+.role.NO { background:#fff4d6; color:var(--warn); } .role.DI { background:#fde7e6; color:var(--bad); }
+table { border-collapse:collapse; width:100%; } th, td { text-align:left; padding:.45rem .5rem; border-bottom:1px solid var(--line); }
+button, .button { display:inline-block; font:inherit; padding:.5rem 1rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; text-decoration:none; }
+button.secondary { background:#fff; color:var(--accent); }
+.personas { display:grid; grid-template-columns:repeat(auto-fill, minmax(15rem, 1fr)); gap:.75rem; }
+.persona { border:1px solid var(--line); border-radius:8px; padding:.75rem; background:#fff; }
+.persona button { width:100%; margin-top:.5rem; }
+.groups { font-family:ui-monospace, monospace; font-size:.85rem; color:var(--muted); word-break:break-word; }
+.banner { background:#fff4d6; color:#5c3d00; padding:.5rem 1.25rem; border-bottom:1px solid #f0d48a; font-weight:600; }
+.error h1 { color:var(--bad); } code { font-family:ui-monospace, monospace; background:#f0f2f5; padding:.05rem .3rem; border-radius:4px; }
+label { display:block; margin:.5rem 0 .2rem; font-weight:600; } input[type=text], input[type=email], textarea { width:100%; padding:.45rem; border:1px solid var(--line); border-radius:6px; font:inherit; }
+@media (max-width: 40rem) { main { margin:1rem auto; } .card { padding:1rem; } }
+`;
+
+/** Submits the dev IdP's SAML form on load (a file, so the CSP can forbid inline script). */
+export const AUTOPOST_JS = `document.addEventListener('DOMContentLoaded', function () {
+  var form = document.getElementById('saml-post');
+  if (form) form.submit();
+});
+`;

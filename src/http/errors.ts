@@ -1,0 +1,69 @@
+/**
+ * The one place that turns an error into what a client sees: JSON `{error, detail}` for API clients and
+ * HTML for browsers. Internals (ERR_INTERNAL, anything unexpected) are logged and never shown.
+ */
+import type Koa from 'koa';
+import type { ErrorCode } from '../errors.js';
+import { ERROR_STATUS, RolegateError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { html, page } from './html.js';
+
+/** Text for people, per code. The detail from the error is added when the error is exposable. */
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  ERR_ACCESS_REVOKED: 'Access revoked',
+  ERR_UNAUTHENTICATED: 'Please sign in',
+  ERR_FORBIDDEN: 'Not allowed',
+  ERR_NOT_FOUND: 'Not found',
+  ERR_PAYLOAD_TOO_LARGE: 'Request too large',
+  ERR_INTERNAL: 'Something went wrong',
+};
+
+function titleFor(code: ErrorCode): string {
+  return TITLES[code] ?? (code.startsWith('ERR_SAML_') ? 'Sign-in failed' : 'Request failed');
+}
+
+/** Map foreign errors (koa's http-errors from body parsing, …) onto our codes. */
+export function toRolegateError(err: unknown): RolegateError {
+  if (err instanceof RolegateError) return err;
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+  if (status === 413) return new RolegateError('ERR_PAYLOAD_TOO_LARGE', 'request body too large');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new RolegateError(status === 404 ? 'ERR_NOT_FOUND' : 'ERR_BAD_REQUEST', 'malformed request');
+  }
+  return new RolegateError('ERR_INTERNAL', 'internal error', { cause: err });
+}
+
+export function wantsJson(ctx: Koa.Context): boolean {
+  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz') return true;
+  return ctx.accepts('html', 'json') === 'json';
+}
+
+export function errorMiddleware(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such page');
+    } catch (caught) {
+      const err = toRolegateError(caught);
+      if (err.code === 'ERR_INTERNAL') {
+        const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}` : String(err.cause);
+        log('error', 'unhandled error', { path: ctx.path, cause, stack: err.cause instanceof Error ? err.cause.stack : undefined });
+      }
+      ctx.status = ERROR_STATUS[err.code];
+      const detail = err.expose ? err.message : 'internal error';
+      ctx.set('Cache-Control', 'no-store');
+      if (wantsJson(ctx)) {
+        ctx.body = { error: err.code, detail };
+      } else {
+        ctx.type = 'html';
+        ctx.body = page(
+          titleFor(err.code),
+          html`<section class="card error"><h1>${titleFor(err.code)}</h1>
+<p>${detail}</p>
+<p class="muted">Error code: <code>${err.code}</code></p>
+<p><a href="/">Back to the start page</a></p></section>`,
+        );
+      }
+    }
+  };
+}

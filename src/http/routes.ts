@@ -1,0 +1,197 @@
+/**
+ * Every route, in one file, so the public surface reads on one screen. Handlers stay thin: SAML checks
+ * live in saml/, decisions in mapping/, writes in members/.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type Koa from 'koa';
+import type { Config, OrganizationConfig } from '../configuration/types.js';
+import type { Db } from '../db/connect.js';
+import { appendAudit } from '../db/audit.js';
+import { saveAuthnRequest } from '../db/saml-state.js';
+import { RolegateError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { applyLogin } from '../members/login.js';
+import { whoAmI } from '../members/whoami.js';
+import type { SamlServiceProvider } from '../saml/types.js';
+import { APP_CSS, AUTOPOST_JS } from './assets.js';
+import { toRolegateError, wantsJson } from './errors.js';
+import { profilePage, signInPage } from './pages.js';
+import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
+import { endSession, readSession, startSession } from './session.js';
+
+/** Binds an AuthnRequest to the browser that started it (see issue: InResponseTo of another browser). */
+export const BINDING_COOKIE = 'rolegate.authn';
+
+export interface RouteDeps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly log: Logger;
+  readonly providers: ReadonlyMap<number, SamlServiceProvider>;
+}
+
+function hash(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): Router {
+  const { config, db, log, providers } = deps;
+  const router = new Router();
+  const https = config.server.publicUrl.startsWith('https:');
+  const publicOrigin = new URL(config.server.publicUrl).origin;
+  const orgs = new Map(config.organizations.map((o) => [o.id, o]));
+
+  const orgParam = (ctx: Koa.Context): { org: OrganizationConfig; sp: SamlServiceProvider } => {
+    const raw = ctx.params['org'];
+    const id = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    const org = orgs.get(id);
+    const sp = providers.get(id);
+    if (org === undefined || sp === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such organization');
+    return { org, sp };
+  };
+
+  // --- static assets ---------------------------------------------------------------------------
+  router.get('asset-css', '/assets/app.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = APP_CSS;
+  });
+  router.get('asset-autopost', '/assets/autopost.js', (ctx) => {
+    ctx.type = 'application/javascript';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = AUTOPOST_JS;
+  });
+
+  // --- health ------------------------------------------------------------------------------------
+  router.get('healthz', '/healthz', async (ctx) => {
+    try {
+      await db.raw('select 1');
+    } catch (err) {
+      throw new RolegateError('ERR_UNAVAILABLE', 'database does not answer', { cause: err });
+    }
+    ctx.body = { status: 'ok', config_revision: config.revision };
+  });
+
+  // --- pages -------------------------------------------------------------------------------------
+  router.get('home', '/', async (ctx) => {
+    const s = readSession(ctx);
+    const org = s === undefined ? undefined : orgs.get(s.organizationId);
+    const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
+    if (s !== undefined && me === undefined) endSession(ctx);
+    ctx.type = 'html';
+    ctx.body = me === undefined ? signInPage(config.organizations) : profilePage(me);
+  });
+
+  router.post('logout', '/logout', (ctx) => {
+    if (!isSameOrigin(ctx, publicOrigin)) throw new RolegateError('ERR_FORBIDDEN', 'cross-origin request refused');
+    endSession(ctx);
+    if (wantsJson(ctx)) ctx.status = 204;
+    else ctx.redirect('/');
+  });
+
+  // --- API ---------------------------------------------------------------------------------------
+  router.get('whoami', '/api/current-user/whoami', async (ctx) => {
+    const s = readSession(ctx);
+    const org = s === undefined ? undefined : orgs.get(s.organizationId);
+    const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
+    if (me === undefined) {
+      if (s !== undefined) endSession(ctx);
+      throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
+    }
+    ctx.body = me;
+  });
+
+  // --- SAML --------------------------------------------------------------------------------------
+  router.get('saml-metadata', '/saml/:org/metadata', (ctx) => {
+    const { sp } = orgParam(ctx);
+    ctx.type = 'application/samlmetadata+xml';
+    ctx.body = sp.metadataXml();
+  });
+
+  router.get('saml-login', '/saml/:org/login', async (ctx) => {
+    const { org, sp } = orgParam(ctx);
+    const next = safeNextPath(ctx.query['next']);
+    let binding = ctx.cookies.get(BINDING_COOKIE);
+    if (binding === undefined || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
+      binding = randomBytes(32).toString('base64url');
+    }
+    // The IdP's POST to the ACS is cross-site in real deployments, so on https the binding cookie must be
+    // SameSite=None (and so Secure). On plain http (the quick start) browsers refuse None without Secure;
+    // Lax works there because the development IdP is same-site.
+    ctx.cookies.set(BINDING_COOKIE, binding, {
+      httpOnly: true,
+      path: '/saml/',
+      sameSite: https ? 'none' : 'lax',
+      secure: https,
+      maxAge: config.saml.requestTtlSeconds * 1000,
+      signed: false,
+      overwrite: true,
+    });
+    const redirect = await sp.authnRequestRedirect(next);
+    await saveAuthnRequest(db, {
+      id: redirect.requestId,
+      organizationId: org.id,
+      bindingHash: hash(binding),
+      nextPath: next,
+      expiresAt: new Date(Date.now() + config.saml.requestTtlSeconds * 1000),
+    });
+    ctx.redirect(redirect.url);
+  });
+
+  // Base64 inflates by 4/3; allow that plus the other form fields, then saml/ checks the decoded size.
+  const acsBody = bodyParser({
+    enableTypes: ['form'],
+    formLimit: Math.ceil((config.saml.maxResponseBytes * 4) / 3) + 8192,
+    encoding: 'utf-8',
+  });
+  router.post('saml-acs', '/saml/:org/acs', acsBody, async (ctx) => {
+    const { org, sp } = orgParam(ctx);
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const ip = clientIp(ctx);
+    const binding = ctx.cookies.get(BINDING_COOKIE);
+    let subject: string | null = null;
+    let assertionId: string | null = null;
+    try {
+      const login = await sp.verifyPostResponse(form);
+      subject = login.email;
+      assertionId = login.assertionId;
+      const result = await applyLogin(db, config, org, login, {
+        now: new Date(),
+        ip,
+        bindingHash: binding === undefined ? null : hash(binding),
+      });
+      await startSession(ctx, { userId: result.userId, organizationId: org.id, authenticatedAt: new Date().toISOString() });
+      log('info', 'login', { org: org.id, user_id: result.userId, email: login.email, outcome: 'ok', role: result.role, created: result.created, groups_known: login.groups !== null, assertion_id: login.assertionId, ip });
+      ctx.redirect(result.nextPath ?? safeNextPath(form['RelayState']));
+    } catch (caught) {
+      const err = toRolegateError(caught);
+      log('warn', 'login', { org: org.id, outcome: 'rejected', code: err.code, detail: err.message, email: subject, ip });
+      // A revoked login wrote its audit row inside the login transaction (with the demotion).
+      if (err.code !== 'ERR_ACCESS_REVOKED') {
+        await appendAudit(
+          db,
+          [
+            {
+              organizationId: org.id,
+              actor: 'saml',
+              subjectEmail: subject,
+              action: 'login',
+              outcome: 'rejected',
+              errorCode: err.code,
+              reason: { detail: err.message },
+              configRevision: config.revision,
+              assertionId,
+              ip,
+            },
+          ],
+          new Date(),
+        );
+      }
+      throw err;
+    }
+  });
+
+  extra(router);
+  return router;
+}

@@ -1,0 +1,45 @@
+/** Small, security-relevant request helpers: redirect targets, origins, client addresses. */
+import type Koa from 'koa';
+
+/**
+ * Only same-origin relative paths may be a redirect target (RelayState, `next`); anything else is `/`.
+ * Rejects `//host`, `/\host` (browsers treat `\` as `/`), schemes, control characters and very long values
+ * (line/centraldogma#1312, cloudfoundry/uaa#4014).
+ */
+export function safeNextPath(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) return '/';
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  try {
+    const base = new URL('http://rolegate.invalid');
+    const url = new URL(value, base);
+    if (url.origin !== base.origin) return '/';
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return '/';
+  }
+}
+
+/** The client address: the socket's, or X-Forwarded-For's first hop only when `trust_proxy` is set (koa's `proxy`). */
+export function clientIp(ctx: Koa.Context): string {
+  return ctx.ip;
+}
+
+/**
+ * State-changing cookie-authenticated requests must come from our own origin. Browsers send Origin on every
+ * cross-site POST; a request without Origin (curl, old clients) falls back to Referer, else is refused.
+ */
+export function isSameOrigin(ctx: Koa.Context, publicOrigin: string): boolean {
+  const origin = ctx.get('Origin');
+  if (origin) return origin === publicOrigin;
+  const referer = ctx.get('Referer');
+  if (referer) {
+    try {
+      return new URL(referer).origin === publicOrigin;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}

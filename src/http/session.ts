@@ -1,0 +1,65 @@
+/**
+ * Sessions: koa-session holding only a random key in an httpOnly, signed, SameSite=Lax cookie; the data
+ * lives in the database (so every instance sees it, and revocation is a DELETE).
+ */
+import { randomBytes } from 'node:crypto';
+import type Koa from 'koa';
+import session from 'koa-session';
+import type { Config } from '../configuration/types.js';
+import type { Db } from '../db/connect.js';
+import { destroySession, loadSession, storeSession } from '../db/sessions.js';
+
+export const SESSION_COOKIE = 'rolegate.sid';
+
+export interface SessionData {
+  readonly userId: number;
+  readonly organizationId: number;
+  readonly authenticatedAt: string;
+}
+
+export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middleware {
+  const maxAgeMs = config.server.sessionMaxAgeSeconds * 1000;
+  return session(
+    {
+      key: SESSION_COOKIE,
+      maxAge: maxAgeMs,
+      httpOnly: true,
+      signed: true,
+      sameSite: 'lax',
+      secure: config.server.publicUrl.startsWith('https:'),
+      rolling: false,
+      renew: false,
+      genid: () => randomBytes(32).toString('base64url'),
+      store: {
+        get: async (key: string) => loadSession(db, key, new Date()),
+        set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session') => {
+          const ttl = typeof maxAge === 'number' ? maxAge : maxAgeMs;
+          await storeSession(db, key, data, new Date(Date.now() + ttl));
+        },
+        destroy: async (key: string) => destroySession(db, key),
+      },
+    },
+    app,
+  );
+}
+
+export function readSession(ctx: Koa.Context): SessionData | undefined {
+  const s = ctx.session;
+  if (s === null || s === undefined) return undefined;
+  const userId = s['userId'];
+  const organizationId = s['organizationId'];
+  const authenticatedAt = s['authenticatedAt'];
+  if (typeof userId !== 'number' || typeof organizationId !== 'number' || typeof authenticatedAt !== 'string') return undefined;
+  return { userId, organizationId, authenticatedAt };
+}
+
+/** Start a fresh session for a login: a new key (no fixation), the old one destroyed. */
+export async function startSession(ctx: Koa.Context, data: SessionData): Promise<void> {
+  ctx.session = { ...data };
+  const s = ctx.session;
+  if (s !== null) await s.regenerate();
+}
+
+export function endSession(ctx: Koa.Context): void {
+  ctx.session = null;
+}
