@@ -15,8 +15,9 @@ table { border-collapse:collapse; width:100%; } th, td { text-align:left; paddin
 button, .button { display:inline-block; font:inherit; padding:.5rem 1rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; text-decoration:none; }
 button.secondary { background:#fff; color:var(--accent); }
 .personas { display:grid; grid-template-columns:repeat(auto-fill, minmax(15rem, 1fr)); gap:.75rem; }
-.persona { border:1px solid var(--line); border-radius:8px; padding:.75rem; background:#fff; }
-.persona button { width:100%; margin-top:.5rem; }
+.persona { border:1px solid var(--line); border-radius:8px; padding:.75rem; background:#fff; display:flex; flex-direction:column; }
+.persona button { width:100%; margin-top:auto; }
+.persona .groups { margin-bottom:.5rem; }
 .groups { font-family:ui-monospace, monospace; font-size:.85rem; color:var(--muted); word-break:break-word; }
 .banner { background:#fff4d6; color:#5c3d00; padding:.5rem 1.25rem; border-bottom:1px solid #f0d48a; font-weight:600; }
 .error h1 { color:var(--bad); } code { font-family:ui-monospace, monospace; background:#f0f2f5; padding:.05rem .3rem; border-radius:4px; }

@@ -63,6 +63,11 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.body = AUTOPOST_JS;
   });
 
+  router.get('favicon', '/favicon.ico', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.status = 204;
+  });
+
   // --- health ------------------------------------------------------------------------------------
   router.get('healthz', '/healthz', async (ctx) => {
     try {
@@ -145,14 +150,17 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     formLimit: Math.ceil((config.saml.maxResponseBytes * 4) / 3) + 8192,
     encoding: 'utf-8',
   });
-  router.post('saml-acs', '/saml/:org/acs', acsBody, async (ctx) => {
+  router.post('saml-acs', '/saml/:org/acs', async (ctx) => {
     const { org, sp } = orgParam(ctx);
-    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
     const ip = clientIp(ctx);
     const binding = ctx.cookies.get(BINDING_COOKIE);
     let subject: string | null = null;
     let assertionId: string | null = null;
+    let form: Record<string, unknown> = {};
     try {
+      // Parsed inside the try so that an oversized or malformed body is audited like any rejected login.
+      await acsBody(ctx, async () => {});
+      form = (ctx.request.body ?? {}) as Record<string, unknown>;
       const login = await sp.verifyPostResponse(form);
       subject = login.email;
       assertionId = login.assertionId;

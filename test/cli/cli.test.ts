@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { ROOT } from '../support/app.js';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: { ...env } }, out, err };
+}
+
+function tempFile(name: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-cli-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('rolegate check-config', () => {
+  it('says the shipped example configuration is valid (exit 0)', async () => {
+    const t = io();
+    const code = await runCli(['check-config', path.join(ROOT, 'config/rolegate.yaml')], t.io);
+    expect(t.err.join('')).toBe('');
+    expect(code).toBe(0);
+    expect(t.out.join('')).toMatch(/rolegate\.yaml: valid \(1 organization\(s\), revision [0-9a-f]{12}\)/);
+  });
+
+  it('lists every error with file:line:col and path, and exits 2', async () => {
+    const file = tempFile(
+      'bad.yaml',
+      `server:
+  public_url: http://localhost:8080
+  session_secret: 0123456789abcdef0123
+organizations:
+  - id: 1
+    title: Acme
+    owner: owner@acme.example
+    sso:
+      development_idp: true
+    roles:
+      LS-Admins: Adminstrator
+      LS-Owners: Owner
+`,
+    );
+    const t = io();
+    const code = await runCli(['check-config', file], t.io);
+    expect(code).toBe(2);
+    const text = t.err.join('');
+    expect(text).toContain(`${file}:11:18 organizations[0].roles.LS-Admins:`);
+    expect(text).toContain('"Administrator"');
+    expect(text).toContain(`${file}:12:18 organizations[0].roles.LS-Owners:`);
+    expect(text).toContain('2 error(s)');
+  });
+
+  it('takes the file from ROLEGATE_CONFIG when none is given', async () => {
+    const t = io({ ROLEGATE_CONFIG: path.join(ROOT, 'config/rolegate.yaml') });
+    expect(await runCli(['check-config'], t.io)).toBe(0);
+  });
+
+  it('a missing file is an error, not a crash', async () => {
+    const t = io();
+    expect(await runCli(['check-config', '/nonexistent/rolegate.yaml'], t.io)).toBe(2);
+    expect(t.err.join('')).toContain('/nonexistent/rolegate.yaml');
+  });
+
+  it('refuses the development IdP under NODE_ENV=production', async () => {
+    const t = io({ NODE_ENV: 'production' });
+    expect(await runCli(['check-config', path.join(ROOT, 'config/rolegate.yaml')], t.io)).toBe(2);
+    expect(t.err.join('')).toContain('development_idp');
+  });
+});
+
+describe('rolegate --help and unknown commands', () => {
+  it('--help lists the commands', async () => {
+    const t = io();
+    expect(await runCli(['--help'], t.io)).toBe(0);
+    expect(t.out.join('')).toContain('check-config');
+    expect(t.out.join('')).toContain('serve');
+  });
+
+  it('an unknown command exits 64 with the help', async () => {
+    const t = io();
+    expect(await runCli(['frobnicate'], t.io)).toBe(64);
+    expect(t.err.join('')).toContain('unknown command');
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
+  it('starts on a configuration, answers /healthz, logs JSON lines, and exits 0 on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
+    const port = await freePort();
+    const yaml = fs
+      .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
+      .replace('http://localhost:8080', `http://127.0.0.1:${port}`)
+      .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
+      .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
+    const file = path.join(dir, 'rolegate.yaml');
+    fs.writeFileSync(file, yaml);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
+      env: { ...process.env, ROLEGATE_PORT: String(port), NODE_ENV: 'development', ROLEGATE_SESSION_SECRET: 'a-secret-that-must-not-be-logged' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const deadline = Date.now() + 15_000;
+      let status = 0;
+      while (Date.now() < deadline) {
+        try {
+          status = (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+          if (status === 200) break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(status, stderr).toBe(200);
+      expect(fs.existsSync(path.join(dir, 'data/dev-idp/signing-key.pem'))).toBe(true);
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.some((l) => l['msg'] === 'request' && l['path'] === '/healthz' && l['status'] === 200)).toBe(true);
+      expect(lines.some((l) => l['msg'] === 'shutting down')).toBe(true);
+      expect(stdout + stderr).not.toContain('a-secret-that-must-not-be-logged');
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
