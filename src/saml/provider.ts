@@ -1,0 +1,54 @@
+/** One organization's SAML service provider: node-saml wrapped with rolegate's own checks. */
+import { createPublicKey } from 'node:crypto';
+import { SAML } from '@node-saml/node-saml';
+import type { OrganizationConfig, SamlSettings } from '../configuration/types.js';
+import { RolegateError } from '../errors.js';
+import { buildAuthnRequestRedirect } from './authn-request.js';
+import { nodeSamlOptions, type IdpTrust } from './node-saml-options.js';
+import type { SamlServiceProvider } from './types.js';
+import { verifyPostResponse } from './verify.js';
+
+export function createServiceProvider(org: OrganizationConfig, saml: SamlSettings, idp: IdpTrust): SamlServiceProvider {
+  checkTrustInputs(org, saml, idp);
+  const assertionSigned = new SAML(nodeSamlOptions(org, saml, idp, false));
+  const responseSigned = new SAML(nodeSamlOptions(org, saml, idp, true));
+  const ctx = { org, saml, idp, assertionSigned, responseSigned };
+  return {
+    organizationId: org.id,
+    verifyPostResponse: (form) => verifyPostResponse(form, ctx),
+    authnRequestRedirect: (relayState) => buildAuthnRequestRedirect(assertionSigned, relayState),
+    // No decryption certificate and no signing certificate (neither is used yet). Contains the entityID,
+    // the HTTP-POST ACS URL, NameIDFormat emailAddress and WantAssertionsSigned="true".
+    metadataXml: () => assertionSigned.generateServiceProviderMetadata(null, null),
+  };
+}
+
+/**
+ * Fail at start-up, not at the first login: a key that does not load would otherwise surface as
+ * "signature invalid" for every user. A PEM public key ("BEGIN PUBLIC KEY", the development IdP's) is
+ * accepted as well as a certificate: node-saml passes either to xml-crypto, which hands it to
+ * crypto.verify unchanged.
+ */
+function checkTrustInputs(org: OrganizationConfig, saml: SamlSettings, idp: IdpTrust): void {
+  const problems: string[] = [];
+  if (idp.certs.length === 0) problems.push('no IdP certificate configured');
+  idp.certs.forEach((pem, i) => {
+    if (!/^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n/.test(pem.trim() + '\n')) {
+      problems.push(`IdP certificate #${i + 1} is not a PEM certificate or public key`);
+      return;
+    }
+    try {
+      createPublicKey(pem);
+    } catch {
+      problems.push(`IdP certificate #${i + 1} does not load`);
+    }
+  });
+  if (!Number.isInteger(saml.clockSkewSeconds) || saml.clockSkewSeconds < 0 || saml.clockSkewSeconds > 300) {
+    problems.push('clock skew must be 0..300 seconds');
+  }
+  if (!Number.isInteger(saml.maxResponseBytes) || saml.maxResponseBytes <= 0) problems.push('maxResponseBytes must be positive');
+  if (idp.entityId === '' || org.sso.acsUrl === '' || org.sso.spEntityId === '') problems.push('empty entity id or ACS URL');
+  if (problems.length > 0) {
+    throw new RolegateError('ERR_CONFIG_INVALID', `organization ${org.id} SAML: ${problems.join('; ')}`);
+  }
+}
