@@ -16,8 +16,9 @@ export function securityHeaders(): Koa.Middleware {
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
-    // SAMLRequest and RelayState travel in URLs: never leak them to another site.
-    ctx.set('Referrer-Policy', 'no-referrer');
+    // SAMLRequest and RelayState travel in URLs: never leak them to another site. (Not no-referrer:
+    // with it, Chromium sends `Origin: null` on same-origin form posts and the logout origin check fails.)
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     await next();
     if (!ctx.path.startsWith('/assets/')) ctx.set('Cache-Control', 'no-store');

@@ -16,6 +16,7 @@
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { compareOrgRoles, highestOrgRole, inheritedProjectRole, isActiveOrgRole } from '../domain/roles.js';
+import { groupKey } from '../configuration/groups.js';
 import type { OrganizationConfig, OrgRoleRule, ProjectRoleRule, RuleSource } from '../configuration/types.js';
 
 export interface Held {
@@ -108,8 +109,9 @@ function push<V>(map: Map<string, V[]>, key: string, value: V): void {
 function indexFor(org: OrganizationConfig): Index {
   const cached = indexes.get(org);
   if (cached !== undefined) return cached;
-  // Case-insensitive matching folds with toLowerCase (Unicode default case mapping, locale-independent).
-  const fold = org.sso.groupMatch === 'case-insensitive' ? (g: string) => g.toLowerCase() : (g: string) => g;
+  // The same folding as the configuration's duplicate check (configuration/groups.ts).
+  const match = org.sso.groupMatch;
+  const fold = (g: string): string => groupKey(g, match);
   const orgRules = new Map<string, OrgRoleRule[]>();
   for (const rule of org.roles) push(orgRules, fold(rule.group), rule);
   const projectRules = new Map<string, { projectId: number; rule: ProjectRoleRule }[]>();
