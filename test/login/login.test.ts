@@ -146,6 +146,19 @@ describe('login creates, activates, falls back and demotes', () => {
     expect(JSON.parse(stored.groups)).toEqual(['LS-Admins', 'LS-Project42-Reviewers']);
   });
 
+  it('concurrent first logins of one person produce one member, not two', async () => {
+    const browsers = [app.browser(), app.browser(), app.browser(), app.browser()];
+    const started = await Promise.all(browsers.map((b) => startLogin(b)));
+    const results = await Promise.all(
+      browsers.map((b, i) => postAcs(b, 1, samlResponse(app, { email: 'twin@acme.example', groups: ['LS-Reviewers'] }, { inResponseTo: started[i]?.requestId ?? '' }))),
+    );
+    expect(results.map((r) => r.status)).toEqual([302, 302, 302, 302]);
+    const users = (await app.db('users').where({ organization_id: 1, email: 'twin@acme.example' })) as { id: number }[];
+    expect(users).toHaveLength(1);
+    const memberships = (await app.db('memberships').where({ user_id: users[0]?.id ?? -1 })) as unknown[];
+    expect(memberships).toHaveLength(1);
+  });
+
   it('the configured owner is Owner whatever the groups say', async () => {
     const browser = app.browser();
     await signIn(app, browser, { email: 'owner@acme.example', groups: ['LS-Annotators'] });
