@@ -1,28 +1,34 @@
 /**
- * Starts the real app on 127.0.0.1 (random port) with a real SQLite file in a temporary folder, from a
+ * Starts the real app on 127.0.0.1 (random port) with a real SQLite file in a temporary folder (or, with
+ * ROLEGATE_TEST_DATABASE=postgres, a PostgreSQL schema of its own: see database.ts), from a
  * YAML configuration written by the test. Nothing is stubbed: config loader, migrations, SAML, sessions.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/configuration/index.js';
+import { deepFreeze } from '../../src/configuration/load.js';
 import type { Config } from '../../src/configuration/types.js';
 import type { Db } from '../../src/db/connect.js';
 import { serve } from '../../src/main.js';
 import type { RunningServer } from '../../src/main.js';
 import { silentLogger } from '../../src/log.js';
 import type { Logger } from '../../src/log.js';
+import { TEST_DATABASE, pgTestDatabase } from './database.js';
+import type { PgTestDatabase } from './database.js';
 import { Browser } from './http.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const IDP_ENTITY_ID = 'https://idp.test/metadata';
-export const IDP_SSO_URL = 'https://idp.test/sso';
+export { IDP_ENTITY_ID, IDP_SSO_URL } from './saml.js';
+import { IDP_ENTITY_ID, IDP_SSO_URL } from './saml.js';
 
 export interface TestApp {
   readonly config: Config;
   readonly db: Db;
   readonly url: string;
   readonly dir: string;
+  /** PostgreSQL runs only: the schema this app's tables live in. */
+  readonly pgSchema?: string;
   browser(): Browser;
   close(): Promise<void>;
 }
@@ -79,24 +85,66 @@ ${opts.org1Extra ?? ''}
 `;
 }
 
-export async function startApp(opts: { yaml?: (dir: string, publicUrl: string) => string; log?: Logger } = {}): Promise<TestApp> {
+export interface StartOptions {
+  readonly yaml?: (dir: string, publicUrl: string) => string;
+  readonly log?: Logger;
+  /**
+   * A second instance of `share`: the same configuration (so the same public_url and session secret, as
+   * behind a load balancer) and the same database, listening on a port of its own. `url` is its own address.
+   */
+  readonly share?: TestApp;
+  /** saml.workers for this app; default ROLEGATE_TEST_SAML_WORKERS, else 0 (validation inline). */
+  readonly samlWorkers?: number;
+}
+
+/** Worker threads for SAML validation in test apps: inline unless asked (tests/scale runs the real pool). */
+function testSamlWorkers(opts: StartOptions): number {
+  if (opts.samlWorkers !== undefined) return opts.samlWorkers;
+  const env = process.env['ROLEGATE_TEST_SAML_WORKERS'];
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : 0;
+}
+
+export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-test-'));
   // public_url must be known before listening; reserve a port by listening once, then reuse it.
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const yaml = (opts.yaml ?? ((d, u) => standardYaml({ dir: d, publicUrl: u })))(dir, publicUrl).replace('port: 0', `port: ${port}`);
-  const file = path.join(dir, 'rolegate.yaml');
-  fs.writeFileSync(file, yaml);
-  const config = loadConfig(file, { env: { ...process.env, NODE_ENV: 'test' } });
-  const running: RunningServer = await serve(config, opts.log ?? silentLogger);
+  const ownUrl = `http://127.0.0.1:${port}`;
+  let config: Config;
+  let pg: PgTestDatabase | undefined;
+  let schema: string | undefined;
+  if (opts.share !== undefined) {
+    config = { ...opts.share.config, server: { ...opts.share.config.server, port } };
+    schema = opts.share.pgSchema;
+  } else {
+    const yaml = (opts.yaml ?? ((d, u) => standardYaml({ dir: d, publicUrl: u })))(dir, ownUrl).replace('port: 0', `port: ${port}`);
+    const file = path.join(dir, 'rolegate.yaml');
+    fs.writeFileSync(file, yaml);
+    config = loadConfig(file, { env: { ...process.env, NODE_ENV: 'test' } });
+    // ROLEGATE_TEST_DATABASE=postgres: the same app on PostgreSQL, in a schema of its own (dropped on close).
+    if (TEST_DATABASE === 'postgres') {
+      pg = pgTestDatabase();
+      schema = pg.schema;
+      config = { ...config, database: pg.config };
+    }
+  }
+  config = deepFreeze({ ...config, saml: { ...config.saml, workers: testSamlWorkers(opts) } });
+  let running: RunningServer;
+  try {
+    running = await serve(config, opts.log ?? silentLogger, schema === undefined ? {} : { database: { schema } });
+  } catch (err) {
+    await pg?.drop();
+    throw err;
+  }
   return {
     config,
     db: running.db,
-    url: publicUrl,
+    url: opts.share === undefined ? config.server.publicUrl : ownUrl,
     dir,
-    browser: () => new Browser(publicUrl),
+    ...(schema === undefined ? {} : { pgSchema: schema }),
+    browser: () => new Browser(opts.share === undefined ? config.server.publicUrl : ownUrl),
     async close() {
       await running.close();
+      await pg?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,16 +2,14 @@
  * The test IdP for HTTP tests: really signed Responses (fixtures/keys/idp.key) for organization 1 of the
  * standard test configuration, with every knob of the builder available for one-change negative tests.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { buildSignedResponse, encodePostBinding } from '../../src/devidp/response.js';
 import type { BuildResponseOptions } from '../../src/devidp/response.js';
 import type { TestApp } from './app.js';
-import { IDP_ENTITY_ID, ROOT } from './app.js';
+import { IDP_ENTITY_ID } from './app.js';
+import { KEYS } from './saml.js';
 
-export const IDP_KEY = fs.readFileSync(path.join(ROOT, 'fixtures/keys/idp.key'), 'utf8');
-export const IDP_CERT = fs.readFileSync(path.join(ROOT, 'fixtures/keys/idp.crt'), 'utf8');
-export const ROLLOVER_KEY = fs.readFileSync(path.join(ROOT, 'fixtures/keys/idp-rollover.key'), 'utf8');
+export const IDP_KEY = KEYS.idpKey;
+export const ROLLOVER_KEY = KEYS.rolloverKey;
 
 export interface Who {
   readonly email: string;
