@@ -141,7 +141,10 @@ export async function applyLogin(
     return { userId: user.id, role: next.role, nextPath, decision, created };
   });
   if (result.role === 'DI') {
-    throw new RolegateError('ERR_ACCESS_REVOKED', 'access revoked: this account is Deactivated');
+    throw new RolegateError(
+      'ERR_ACCESS_REVOKED',
+      'Your account in this organization is Deactivated, so you cannot sign in. Ask an administrator of the organization if you think this is a mistake.',
+    );
   }
   return result;
 }
