@@ -1,0 +1,94 @@
+/** API tokens (issue 4). Only sha256(key) is stored; the key itself is shown once, at creation. */
+import { createHash } from 'node:crypto';
+import type { DbOrTrx } from './connect.js';
+import { toDate } from './connect.js';
+
+export interface TokenRow {
+  readonly id: number;
+  readonly organizationId: number;
+  readonly userId: number;
+  readonly name: string;
+  readonly keyPrefix: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+export function hashTokenKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+type Raw = Record<string, unknown>;
+
+function toToken(row: Raw): TokenRow {
+  return {
+    id: Number(row['id']),
+    organizationId: Number(row['organization_id']),
+    userId: Number(row['user_id']),
+    name: String(row['name']),
+    keyPrefix: String(row['key_prefix']),
+    createdBy: String(row['created_by']),
+    createdAt: toDate(row['created_at']),
+    lastUsedAt: row['last_used_at'] == null ? null : toDate(row['last_used_at']),
+    revokedAt: row['revoked_at'] == null ? null : toDate(row['revoked_at']),
+  };
+}
+
+export async function insertToken(
+  db: DbOrTrx,
+  t: { organizationId: number; userId: number; name: string; keyHash: string; keyPrefix: string; createdBy: string },
+  now: Date,
+): Promise<number> {
+  const inserted = (await db('api_tokens')
+    .insert({
+      organization_id: t.organizationId,
+      user_id: t.userId,
+      name: t.name,
+      key_hash: t.keyHash,
+      key_prefix: t.keyPrefix,
+      created_by: t.createdBy,
+      created_at: now,
+    })
+    .returning('id')) as ({ id: number } | number)[];
+  const first = inserted[0];
+  return typeof first === 'object' ? Number(first.id) : Number(first);
+}
+
+/** A live (not revoked) token by the hash of its key. */
+export async function findLiveToken(db: DbOrTrx, keyHash: string): Promise<TokenRow | undefined> {
+  const row = (await db('api_tokens').where({ key_hash: keyHash }).whereNull('revoked_at').first()) as Raw | undefined;
+  return row === undefined ? undefined : toToken(row);
+}
+
+export async function findToken(db: DbOrTrx, organizationId: number, id: number): Promise<TokenRow | undefined> {
+  const row = (await db('api_tokens').where({ organization_id: organizationId, id }).first()) as Raw | undefined;
+  return row === undefined ? undefined : toToken(row);
+}
+
+export async function listTokens(db: DbOrTrx, organizationId: number, filter: { userId?: number; includeRevoked?: boolean } = {}): Promise<TokenRow[]> {
+  const q = db('api_tokens').where({ organization_id: organizationId }).orderBy('id', 'asc');
+  if (filter.userId !== undefined) q.where('user_id', filter.userId);
+  if (filter.includeRevoked !== true) q.whereNull('revoked_at');
+  return ((await q) as Raw[]).map(toToken);
+}
+
+export async function revokeToken(db: DbOrTrx, organizationId: number, id: number, now: Date): Promise<boolean> {
+  const n = await db('api_tokens').where({ organization_id: organizationId, id }).whereNull('revoked_at').update({ revoked_at: now });
+  return n > 0;
+}
+
+/** Every token of a member ends with their access (deactivation, deletion). */
+export async function revokeUserTokens(db: DbOrTrx, userId: number, now: Date): Promise<number> {
+  return db('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
+}
+
+/** Record use at most once a minute per token (a write per request would be wasteful). */
+export async function touchToken(db: DbOrTrx, id: number, now: Date): Promise<void> {
+  await db('api_tokens')
+    .where({ id })
+    .andWhere((w) => {
+      w.whereNull('last_used_at').orWhere('last_used_at', '<', new Date(now.getTime() - 60_000));
+    })
+    .update({ last_used_at: now });
+}

@@ -1,0 +1,171 @@
+/**
+ * Who may call which route (issue 4). DENY BY DEFAULT: every route is looked up here by its name, and a route
+ * without an entry (or without a name) is refused, so a new route is closed until someone opens it on purpose.
+ * test/admin/authz.test.ts walks every route of the router × every kind of caller against this table.
+ *
+ * Order of checks for an `admin` route, on one screen:
+ *   1. identify: `Authorization: Token <key>` (nothing else is tried when the header is present) or the session;
+ *      the member is re-read from the database on every request (a demotion or deletion takes effect at once);
+ *   2. none → 401 ERR_UNAUTHENTICATED;
+ *   3. cookie-authenticated and state-changing → same origin (Origin/Referer) or X-CSRF-Token, else 403 ERR_CSRF;
+ *   4. not Owner/Administrator → 403 ERR_FORBIDDEN; a token on an `admin-browser` route → 403 ERR_FORBIDDEN.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import type { Caller } from '../../admin/caller.js';
+import { isOrgAdmin } from '../../admin/caller.js';
+import { authenticateKey } from '../../admin/tokens.js';
+import type { Config, OrganizationConfig } from '../../configuration/types.js';
+import type { Db } from '../../db/connect.js';
+import { findMember } from '../../db/admin-members.js';
+import { RolegateError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { isSameOrigin } from '../safety.js';
+import { endSession, readSession } from '../session.js';
+
+/**
+ * `public`: anyone; the handler checks what it needs itself (the ACS verifies signatures, whoami its session,
+ * logout its origin). `admin`: an Owner or Administrator of the organization, by session or token.
+ * `admin-browser`: the same, by browser session only (the pages, and minting tokens: a leaked token must not
+ * be able to create successors that outlive its revocation).
+ */
+export type AccessRule = 'public' | 'admin' | 'admin-browser';
+
+export const ACCESS: Readonly<Record<string, AccessRule>> = {
+  // foundation (issue 2)
+  'asset-css': 'public',
+  'asset-autopost': 'public',
+  favicon: 'public',
+  healthz: 'public',
+  // issue 6: checks its own bearer token (off when none is configured)
+  metrics: 'public',
+  home: 'public',
+  logout: 'public',
+  whoami: 'public',
+  'saml-metadata': 'public',
+  'saml-login': 'public',
+  'saml-acs': 'public',
+  'dev-idp-sso': 'public',
+  'dev-idp-sso-post': 'public',
+  // admin surface (issue 4)
+  'asset-admin-css': 'public',
+  'asset-admin-js': 'public',
+  openapi: 'public',
+  'api-organizations': 'admin',
+  'api-organization': 'admin',
+  'api-memberships': 'admin',
+  'api-memberships-patch': 'admin',
+  'api-memberships-post': 'admin',
+  'api-membership': 'admin',
+  'api-membership-explain': 'admin',
+  'api-membership-delete': 'admin',
+  'api-invites': 'admin',
+  'api-audit': 'admin',
+  'api-project-roles': 'admin',
+  'api-project-roles-all': 'admin',
+  'api-project-roles-create': 'admin',
+  'api-project-roles-delete': 'admin',
+  'api-tokens': 'admin',
+  'api-tokens-create': 'admin-browser',
+  'api-tokens-delete': 'admin',
+  'page-organization': 'admin-browser',
+  'page-member': 'admin-browser',
+  'page-audit': 'admin-browser',
+  'page-tokens': 'admin-browser',
+  'page-member-role': 'admin-browser',
+  'page-member-delete': 'admin-browser',
+  'page-invite': 'admin-browser',
+  'page-token-create': 'admin-browser',
+  'page-token-revoke': 'admin-browser',
+};
+
+export function accessRule(name: string | undefined): AccessRule | undefined {
+  return name !== undefined && Object.hasOwn(ACCESS, name) ? ACCESS[name] : undefined;
+}
+
+export interface AccessDeps {
+  /** The configuration in force (a function: a reload may replace it). */
+  readonly config: () => Config;
+  readonly db: Db;
+  readonly log: Logger;
+}
+
+const STATE_KEY = 'rolegateCaller';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** The caller an `admin` route was opened for (set by the guard). */
+export function callerOf(ctx: Koa.Context): { caller: Caller; org: OrganizationConfig } {
+  const value = (ctx.state as Record<string, unknown>)[STATE_KEY] as { caller: Caller; org: OrganizationConfig } | undefined;
+  if (value === undefined) throw new RolegateError('ERR_FORBIDDEN', 'no access rule opened this route');
+  return value;
+}
+
+/** This session's CSRF token, created on first use (pages embed it; forms and scripts send it back). */
+export function csrfToken(ctx: Koa.Context): string {
+  const s = ctx.session;
+  if (s === null || s === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
+  const existing = s['csrf'];
+  if (typeof existing === 'string' && existing.length === 43) return existing;
+  const token = randomBytes(32).toString('base64url');
+  s['csrf'] = token;
+  return token;
+}
+
+export function csrfMatches(ctx: Koa.Context, presented: unknown): boolean {
+  const expected = ctx.session?.['csrf'];
+  if (typeof expected !== 'string' || typeof presented !== 'string' || presented.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(presented), Buffer.from(expected));
+}
+
+/** The member behind this request, re-read now; undefined when signed out. Throws 401 for a bad token. */
+export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ caller: Caller; org: OrganizationConfig } | undefined> {
+  const config = deps.config();
+  const auth = ctx.get('Authorization');
+  if (auth !== '') {
+    // A token request never falls back to the cookie: what it asks for is what it gets.
+    const m = /^Token\s+(\S+)$/.exec(auth);
+    if (m?.[1] === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'Authorization header: expected "Token <key>"');
+    const found = await authenticateKey(deps.db, m[1], new Date());
+    const org = found === undefined ? undefined : config.organizations.find((o) => o.id === found.token.organizationId);
+    if (found === undefined || org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', "unknown or revoked token, or its member's access has ended");
+    return {
+      caller: { kind: 'token', userId: found.member.userId, organizationId: org.id, role: found.member.role, email: found.member.email, tokenId: found.token.id },
+      org,
+    };
+  }
+  const s = readSession(ctx);
+  if (s === undefined) return undefined;
+  const org = config.organizations.find((o) => o.id === s.organizationId);
+  const member = org === undefined ? undefined : await findMember(deps.db, org.id, s.userId);
+  if (org === undefined || member === undefined || member.isDeleted || member.role === 'DI') {
+    endSession(ctx);
+    return undefined;
+  }
+  return { caller: { kind: 'session', userId: member.userId, organizationId: org.id, role: member.role, email: member.email }, org };
+}
+
+/** The guard, mounted first on the router: it runs for every matched route, before the route's own middleware. */
+export function accessGuard(deps: AccessDeps): Koa.Middleware {
+  return async (ctx, next) => {
+    const name = (ctx as unknown as { _matchedRouteName?: string })._matchedRouteName;
+    const rule = accessRule(name);
+    if (rule === undefined) {
+      deps.log('error', 'route without an access rule refused', { route: name ?? null, path: ctx.path });
+      throw new RolegateError('ERR_FORBIDDEN', 'this route has no access rule');
+    }
+    if (rule === 'public') return next();
+    const who = await identify(ctx, deps);
+    if (who === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'sign in, or send "Authorization: Token <key>"');
+    if (who.caller.kind === 'session' && !SAFE_METHODS.has(ctx.method)) {
+      const publicOrigin = new URL(deps.config().server.publicUrl).origin;
+      if (!isSameOrigin(ctx, publicOrigin) && !csrfMatches(ctx, ctx.get(CSRF_HEADER))) {
+        throw new RolegateError('ERR_CSRF', `cross-origin request refused: send it from ${publicOrigin} or with the ${CSRF_HEADER} header`);
+      }
+    }
+    if (!isOrgAdmin(who.caller.role)) throw new RolegateError('ERR_FORBIDDEN', 'only an Owner or Administrator of the organization may do this');
+    if (rule === 'admin-browser' && who.caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'this is for a signed-in browser session, not an API token');
+    (ctx.state as Record<string, unknown>)[STATE_KEY] = who;
+    return next();
+  };
+}

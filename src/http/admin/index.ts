@@ -1,0 +1,21 @@
+/**
+ * The admin surface's HTTP side (issue 4), mounted by http/routes.ts: the access guard first (deny by
+ * default, for every route of the router), then the API and the Organization page.
+ */
+import type Router from '@koa/router';
+import type { AccessDeps } from './access.js';
+import { accessGuard } from './access.js';
+import { mountAdminApi } from './api.js';
+import { mountAdminPages } from './pages.js';
+
+export type { AccessDeps } from './access.js';
+
+/** Must run before any route is registered: the guard is router middleware and precedes every route. */
+export function mountAccessGuard(router: Router, deps: AccessDeps): void {
+  router.use(accessGuard(deps));
+}
+
+export function mountAdmin(router: Router, deps: AccessDeps): void {
+  mountAdminApi(router, deps);
+  mountAdminPages(router, deps);
+}
