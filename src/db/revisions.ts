@@ -1,0 +1,42 @@
+/** Applied configuration revisions (issue 3): hash, content, when, by whom. Append-only. */
+import type { DbOrTrx } from './connect.js';
+import { toDate } from './connect.js';
+
+export interface RevisionRow {
+  readonly id: number;
+  readonly hash: string;
+  readonly content: string | null;
+  readonly file: string;
+  readonly appliedAt: Date;
+  readonly appliedBy: string;
+}
+
+export async function recordRevision(
+  db: DbOrTrx,
+  r: { hash: string; content: string | null; file: string; appliedBy: string },
+  now: Date,
+): Promise<void> {
+  await db('config_revisions').insert({ hash: r.hash, content: r.content, file: r.file, applied_at: now, applied_by: r.appliedBy });
+}
+
+function toRow(row: Record<string, unknown>): RevisionRow {
+  return {
+    id: Number(row['id']),
+    hash: String(row['hash']),
+    content: typeof row['content'] === 'string' ? row['content'] : null,
+    file: String(row['file']),
+    appliedAt: toDate(row['applied_at']),
+    appliedBy: String(row['applied_by']),
+  };
+}
+
+/** The most recently applied revision, if any. */
+export async function latestRevision(db: DbOrTrx): Promise<RevisionRow | undefined> {
+  const row = (await db('config_revisions').orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
+  return row === undefined ? undefined : toRow(row);
+}
+
+export async function listRevisions(db: DbOrTrx, limit = 50): Promise<RevisionRow[]> {
+  const rows = (await db('config_revisions').orderBy('id', 'desc').limit(limit)) as Record<string, unknown>[];
+  return rows.map(toRow);
+}
