@@ -1,0 +1,117 @@
+/** Benchmark plumbing: statistics, a rolegate server in a child process, PostgreSQL scratch databases. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const PG_URL = process.env['ROLEGATE_BENCH_PG_URL'] ?? process.env['ROLEGATE_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? Number.NaN;
+}
+
+export function summary(samples: readonly number[]): { p50: number; p99: number; mean: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, n: sorted.length };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A scratch PostgreSQL database (rolegate serve has no schema option: a database of its own). */
+export async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rg_bench_${randomBytes(5).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: { connectionString: PG_URL }, pool: { min: 0, max: 1 } });
+  await admin.raw('CREATE DATABASE ??', [name]);
+  await admin.destroy();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const a = knexFactory({ client: 'pg', connection: { connectionString: PG_URL }, pool: { min: 0, max: 1 } });
+      try {
+        await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
+      } finally {
+        await a.destroy();
+      }
+    },
+  };
+}
+
+export interface BenchServer {
+  readonly url: string;
+  readonly dir: string;
+  readonly databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `rolegate serve` (the built CLI, as in production) in a child process, so that its event loop, threads and
+ * RSS are its own and not the load generator's.
+ */
+export async function startServer(opts: { yaml: (port: number, dir: string, databaseUrl: string) => string; database: 'sqlite' | 'postgres' }): Promise<BenchServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-bench-'));
+  const port = await freePort();
+  const pg = opts.database === 'postgres' ? await createPgDatabase() : undefined;
+  const databaseUrl = pg?.url ?? `sqlite:${dir}/rolegate.db`;
+  const file = path.join(dir, 'rolegate.yaml');
+  fs.writeFileSync(file, opts.yaml(port, dir, databaseUrl));
+  // ROLEGATE_BENCH_PROFILE=<dir>: a V8 CPU profile of each server (main thread and workers) for where the time goes.
+  const profile = process.env['ROLEGATE_BENCH_PROFILE'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`rolegate exited (${child.exitCode}): ${stderr}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`rolegate did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    databaseUrl,
+    async stop() {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await pg?.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A value of a Prometheus text exposition (first sample of a metric name, labels included in `name`). */
+export function promValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}

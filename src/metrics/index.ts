@@ -1,0 +1,142 @@
+/**
+ * Prometheus metrics (prom-client). One registry per process: counters and histograms are process-wide;
+ * gauges that describe a running app (validation queue, database pool) are read at scrape time from the
+ * sources each app registers, and summed when one process runs several apps (only tests do).
+ *
+ * Names (all prefixed `rolegate_`):
+ *   logins_total{outcome, code}             ok | rejected, with the ERR_* code of a rejection ("" when ok)
+ *   saml_validation_seconds{mode}           time to validate one Response (inline | worker), queue wait excluded
+ *   saml_queue_depth / saml_in_flight / saml_queue_limit / saml_workers
+ *   saml_rejected_busy_total                Responses refused with 503 because the queue was full
+ *   role_changes_total{kind}                member_created | role_change | project_role_change (committed)
+ *   db_pool_connections{state}              used | free | pending (waiting for a connection)
+ *   process_* / nodejs_*                    prom-client's default process metrics (RSS, event-loop lag, …)
+ */
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry, prefix: 'rolegate_' });
+
+export const loginsTotal = new client.Counter({
+  name: 'rolegate_logins_total',
+  help: 'Logins at the ACS by outcome (ok, rejected) and error code',
+  labelNames: ['outcome', 'code'] as const,
+  registers: [registry],
+});
+
+export const validationSeconds = new client.Histogram({
+  name: 'rolegate_saml_validation_seconds',
+  help: 'Time to validate one SAML Response (signature, XML checks, normalising), excluding the wait for a worker',
+  labelNames: ['mode'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const rejectedBusyTotal = new client.Counter({
+  name: 'rolegate_saml_rejected_busy_total',
+  help: 'SAML Responses refused with 503 ERR_UNAVAILABLE because the validation queue was full',
+  registers: [registry],
+});
+
+export const roleChangesTotal = new client.Counter({
+  name: 'rolegate_role_changes_total',
+  help: 'Committed membership changes by kind (member_created, role_change, project_role_change)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+/** What a running validation pool reports at scrape time. */
+export interface QueueSource {
+  readonly workers: number;
+  readonly queueLimit: number;
+  /** Responses waiting for a worker. */
+  queued(): number;
+  /** Responses being validated or waiting. */
+  inFlight(): number;
+}
+
+/** A knex pool (tarn) as far as the gauges need it. */
+export interface PoolSource {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+const queues = new Set<QueueSource>();
+const pools = new Set<PoolSource>();
+
+/** Register an app's queue and database pool; returns the function that unregisters them (app close). */
+export function registerSources(sources: { queue?: QueueSource; pool?: PoolSource }): () => void {
+  if (sources.queue !== undefined) queues.add(sources.queue);
+  if (sources.pool !== undefined) pools.add(sources.pool);
+  return () => {
+    if (sources.queue !== undefined) queues.delete(sources.queue);
+    if (sources.pool !== undefined) pools.delete(sources.pool);
+  };
+}
+
+const sum = <T>(items: Iterable<T>, f: (item: T) => number): number => {
+  let total = 0;
+  for (const item of items) total += f(item);
+  return total;
+};
+
+new client.Gauge({
+  name: 'rolegate_saml_queue_depth',
+  help: 'SAML Responses waiting for a validation worker',
+  registers: [registry],
+  collect() {
+    this.set(sum(queues, (q) => q.queued()));
+  },
+});
+new client.Gauge({
+  name: 'rolegate_saml_in_flight',
+  help: 'SAML Responses being validated or waiting for a worker',
+  registers: [registry],
+  collect() {
+    this.set(sum(queues, (q) => q.inFlight()));
+  },
+});
+new client.Gauge({
+  name: 'rolegate_saml_queue_limit',
+  help: 'saml.queue_limit: waiting Responses beyond which the ACS answers 503',
+  registers: [registry],
+  collect() {
+    this.set(sum(queues, (q) => q.queueLimit));
+  },
+});
+new client.Gauge({
+  name: 'rolegate_saml_workers',
+  help: 'saml.workers: validation threads (0 = inline on the main thread)',
+  registers: [registry],
+  collect() {
+    this.set(sum(queues, (q) => q.workers));
+  },
+});
+new client.Gauge({
+  name: 'rolegate_db_pool_connections',
+  help: 'Database pool connections by state (used, free, pending = requests waiting for a connection)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    this.set({ state: 'used' }, sum(pools, (p) => p.numUsed()));
+    this.set({ state: 'free' }, sum(pools, (p) => p.numFree()));
+    this.set({ state: 'pending' }, sum(pools, (p) => p.numPendingAcquires()));
+  },
+});
+
+/** Count a finished ACS request. */
+export function recordLogin(code: string | null): void {
+  loginsTotal.inc(code === null ? { outcome: 'ok', code: '' } : { outcome: 'rejected', code });
+}
+
+/** Count committed role changes from a login's (or an admin operation's) audit actions. */
+export function recordRoleChanges(actions: Iterable<string>): void {
+  for (const kind of actions) {
+    if (kind === 'member_created' || kind === 'role_change' || kind === 'project_role_change') roleChangesTotal.inc({ kind });
+  }
+}
+
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
