@@ -10,19 +10,37 @@ import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { errorMiddleware } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
+import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Logger } from './log.js';
+import { RATE_LIMIT_DEFAULTS, SAML_DEFAULTS } from './configuration/defaults.js';
+import { registerSources, type PoolSource } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
+import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
 import type { SamlServiceProvider } from './saml/types.js';
+import { ConfigState } from './reload/state.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly log: Logger;
+  /** The live configuration (issue 3: reloads swap it); created from `config` when absent. */
+  readonly state?: ConfigState;
 }
 
-export async function createApp({ config, db, log }: AppDeps): Promise<Koa> {
+/** What an app holds beyond its requests (validation threads, metric sources), released by closeApp. */
+const closers = new WeakMap<Koa, () => Promise<void>>();
+
+/** Release what createApp started (worker threads). The database stays open: the caller owns it. */
+export async function closeApp(app: Koa): Promise<void> {
+  const close = closers.get(app);
+  closers.delete(app);
+  await close?.();
+}
+
+export async function createApp(deps: AppDeps): Promise<Koa> {
+  const { config, db, log } = deps;
   await syncOrganizations(db, config, new Date());
 
   const devOrgs = config.organizations.filter((o) => o.sso.idp.kind === 'development');
@@ -31,16 +49,59 @@ export async function createApp({ config, db, log }: AppDeps): Promise<Koa> {
     log('warn', 'development IdP enabled: it signs any identity; never use it in production', { organizations: devOrgs.map((o) => o.id) });
   }
 
-  const providers = new Map<number, SamlServiceProvider>();
-  for (const org of config.organizations) {
-    const idp =
-      org.sso.idp.kind === 'external'
-        ? { entityId: org.sso.idp.entityId, ssoUrl: org.sso.idp.ssoUrl, certs: org.sso.idp.certs }
-        : { entityId: devIdpEntityId(config, org.id), ssoUrl: devIdpSsoUrl(config, org.id), certs: [devKeys?.publicKeyPem ?? ''] };
-    providers.set(org.id, createServiceProvider(org, config.saml, idp));
-  }
+  // The per-organization SAML providers, built from a configuration: at start and again on each reload (issue 3).
+  const buildProviders = (cfg: Config): { providers: Map<number, SamlServiceProvider>; verifier: SamlVerifier } => {
+    const inlineProviders = new Map<number, SamlServiceProvider>();
+    const providerInputs: ProviderInputs[] = [];
+    for (const org of cfg.organizations) {
+      const idp =
+        org.sso.idp.kind === 'external'
+          ? { entityId: org.sso.idp.entityId, ssoUrl: org.sso.idp.ssoUrl, certs: org.sso.idp.certs }
+          : { entityId: devIdpEntityId(cfg, org.id), ssoUrl: devIdpSsoUrl(cfg, org.id), certs: [devKeys?.publicKeyPem ?? ''] };
+      inlineProviders.set(org.id, createServiceProvider(org, cfg.saml, idp));
+      providerInputs.push({ org, saml: cfg.saml, idp });
+    }
+    // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue (issue 6).
+    const verifier = createSamlVerifier(providerInputs, inlineProviders, {
+      workers: cfg.saml.workers ?? 0,
+      queueLimit: cfg.saml.queueLimit ?? SAML_DEFAULTS.queueLimit,
+    });
+    return { providers: new Map([...inlineProviders].map(([id, sp]) => [id, withVerifier(sp, verifier)] as const)), verifier };
+  };
+  const built = buildProviders(config);
+  let verifier = built.verifier;
+  // Mutated in place on a reload, so the router's reference stays valid.
+  const providers = built.providers;
+  const retired = new Set<SamlVerifier>();
+  let unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
+  const state = deps.state ?? new ConfigState(config);
+  state.onSwap((next) => {
+    const fresh = buildProviders(next); // throws (nothing swapped) when a certificate does not load
+    return () => {
+      const old = verifier;
+      verifier = fresh.verifier;
+      providers.clear();
+      for (const [id, sp] of fresh.providers) providers.set(id, sp);
+      unregisterMetrics();
+      unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
+      // Responses already admitted by the old verifier finish there; then its threads stop.
+      retired.add(old);
+      setTimeout(() => {
+        retired.delete(old);
+        void old.close().catch(() => undefined);
+      }, 30_000).unref();
+    };
+  });
 
-  const app = new Koa({ proxy: config.server.trustProxy, keys: [config.server.sessionSecret] });
+  // maxIpsCount 1: behind the one trusted proxy, the client address is the X-Forwarded-For entry that proxy
+  // appended (the last). koa's default (0) takes the FIRST entry, which the client itself can write, so audit
+  // rows and per-address rate limits could be steered with a forged header (issue 5).
+  const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1, keys: [config.server.sessionSecret] });
+  closers.set(app, async () => {
+    unregisterMetrics();
+    await Promise.all([verifier, ...retired].map((v) => v.close()));
+    retired.clear();
+  });
   // koa logs every error itself unless told otherwise; ours go through errorMiddleware and the JSON log.
   app.silent = true;
   const https = config.server.publicUrl.startsWith('https:');
@@ -58,8 +119,9 @@ export async function createApp({ config, db, log }: AppDeps): Promise<Koa> {
   });
   app.use(errorMiddleware(log));
   app.use(securityHeaders());
+  app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
   app.use(sessionMiddleware(app, db, config));
-  const router = buildRouter({ config, db, log, providers }, (r) => {
+  const router = buildRouter({ config, db, log, providers, state }, (r) => {
     if (devKeys !== undefined) mountDevIdp(r, config, devKeys, devOrgs);
   });
   app.use(router.routes());

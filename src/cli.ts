@@ -5,13 +5,16 @@ import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
 import { jsonLogger } from './log.js';
 import { serve } from './main.js';
+import { MAPPING_COMMANDS, MAPPING_HELP, runMappingCommand } from './plan/cli.js';
+import { TOKEN_HELP, runTokenCommand } from './admin/cli.js';
 
 const HELP = `Usage: rolegate <command> [options]
 
 Commands:
   serve [--config FILE]         Run the gateway (default config: $ROLEGATE_CONFIG or config/rolegate.yaml)
+                                SIGHUP or a change of the file reloads it: validate, plan, guard, apply
   check-config [FILE]           Validate a configuration file; exit 0 when valid, 2 with every error listed
-  help, --help                  Show this text
+${MAPPING_HELP}${TOKEN_HELP}  help, --help                  Show this text
 
 Environment:
   ROLEGATE_CONFIG               Configuration file when none is given
@@ -41,6 +44,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     io.out(HELP);
     return command === undefined ? 1 : 0;
   }
+  const mapping = MAPPING_COMMANDS.find((c) => c === command);
+  if (mapping !== undefined) return runMappingCommand(mapping, rest, io);
+  if (command === 'token') return runTokenCommand(rest, io);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -71,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         return 2;
       }
       const log = jsonLogger();
-      const running = await serve(result.config, log);
+      const running = await serve(result.config, log, { reload: { watch: true, signals: true, env: io.env } });
       io.err(`rolegate is running: open ${result.config.server.publicUrl}/ (listening on ${running.url})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {

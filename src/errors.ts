@@ -31,9 +31,18 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_BAD_REQUEST: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
+  // too many requests on /saml/* from one address or for one organization (issue 5)
+  ERR_RATE_LIMITED: 429,
   ERR_DEV_IDP_DISABLED: 404,
   ERR_UNAVAILABLE: 503,
   ERR_INTERNAL: 500,
+  // admin surface (issue 4)
+  ERR_CSRF: 403,
+  ERR_INVALID_ROLE: 400,
+  ERR_ROLE_MANAGED_BY_IDP: 409,
+  ERR_LAST_ADMIN: 409,
+  ERR_MEMBER_EXISTS: 409,
+  ERR_MEMBER_INACTIVE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,22 +1,40 @@
 /** Process entry for `rolegate serve`: load config, open and migrate the database, listen, handle signals. */
 import http from 'node:http';
 import type { Config } from './configuration/types.js';
-import { createApp } from './app.js';
+import { closeApp, createApp } from './app.js';
 import { openDatabase } from './db/connect.js';
 import { purgeExpired } from './db/saml-state.js';
 import type { Logger } from './log.js';
-import type { Db } from './db/connect.js';
+import type { Db, OpenOptions } from './db/connect.js';
+import { Reloader, recordStartRevision } from './reload/reloader.js';
+import { ConfigState, type ReloadStatus } from './reload/state.js';
+
+export interface ServeOptions {
+  /** Passed to openDatabase (tests: a PostgreSQL schema of their own). */
+  readonly database?: OpenOptions;
+  /** Issue 3: reload on file change (fs.watch) and/or SIGHUP. Both off unless asked (the CLI asks). */
+  readonly reload?: { readonly watch?: boolean; readonly signals?: boolean; readonly env?: NodeJS.ProcessEnv; readonly debounceMs?: number };
+}
 
 export interface RunningServer {
   readonly server: http.Server;
   readonly db: Db;
   readonly url: string;
+  /** The live configuration (swapped by reloads). */
+  readonly state: ConfigState;
+  /** Validate → plan → guard → apply the configuration file now (what SIGHUP does). */
+  reload(trigger?: string): Promise<ReloadStatus>;
   close(): Promise<void>;
 }
 
-export async function serve(config: Config, log: Logger): Promise<RunningServer> {
-  const db = await openDatabase(config.database);
-  const app = await createApp({ config, db, log });
+export async function serve(config: Config, log: Logger, options: ServeOptions = {}): Promise<RunningServer> {
+  const db = await openDatabase(config.database, options.database);
+  const state = new ConfigState(config);
+  const app = await createApp({ config, db, log, state });
+  await recordStartRevision(db, config);
+  const reloader = new Reloader({ db, state, log, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
+  if (options.reload?.watch === true) reloader.watch();
+  if (options.reload?.signals === true) reloader.handleSignals();
   const server = http.createServer(app.callback());
   // Header and request limits (Node's defaults are generous): the biggest legitimate request is an ACS POST.
   server.headersTimeout = 20_000;
@@ -39,13 +57,17 @@ export async function serve(config: Config, log: Logger): Promise<RunningServer>
     server,
     db,
     url,
+    state,
+    reload: (trigger = 'api') => reloader.reload(trigger),
     close() {
       closing ??= (async () => {
         clearInterval(housekeeping);
+        await reloader.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await closeApp(app);
         await db.destroy();
       })();
       return closing;

@@ -2,6 +2,7 @@
  * Every default of the configuration file, in one place, with the reason for it. `load.ts` applies them;
  * the README's key table is written from this file.
  */
+import os from 'node:os';
 import type { AttributeNames, DevPersona } from './types.js';
 
 export const SERVER_DEFAULTS = {
@@ -22,7 +23,23 @@ export const SERVER_LIMITS = {
   sessionSecretMinLength: 16,
   /** One minute to one week. */
   sessionMaxAgeSeconds: { min: 60, max: 604800 },
+  /** `server.metrics_token` (no default: GET /metrics is off until one is set). Short tokens are guessable. */
+  metricsTokenMinLength: 16,
 } as const;
+
+/**
+ * `server.rate_limits` (issue 5): requests per minute on `/saml/*`, as token buckets (bursts up to the
+ * per-minute figure). Per client address 300: a login costs two requests, so an office of 150 people behind
+ * one NAT can all sign in within a minute, while one source cannot keep a CPU busy with Responses that each
+ * cost 20–200 ms to validate. Per organization 3000: a flood against one organization leaves capacity for
+ * the others. In memory, per instance.
+ */
+export const RATE_LIMIT_DEFAULTS = {
+  perIpPerMinute: 300,
+  perOrganizationPerMinute: 3000,
+} as const;
+
+export const RATE_LIMIT_LIMITS = { min: 1, max: 1_000_000 } as const;
 
 /** SQLite file under ./data, so `npm start` works on a fresh clone without a database server. */
 export const DATABASE_DEFAULT_URL = 'sqlite:./data/rolegate.db';
@@ -34,13 +51,48 @@ export const SAML_DEFAULTS = {
   maxResponseBytes: 262144,
   /** Ten minutes for a person to complete sign-in at the IdP. */
   requestTtlSeconds: 600,
+  /**
+   * Responses waiting for a validation worker before the ACS answers 503 + Retry-After. 64 at ~20–125 ms per
+   * validation and two workers is a wait of at most ~1–4 s: longer than that, the person is better told to retry.
+   */
+  queueLimit: 64,
 } as const;
+
+/**
+ * `saml.workers` default: one validation thread per CPU the process may use (os.availableParallelism), as
+ * SAML validation is CPU-bound XML work that would otherwise block the event loop for 20–200 ms per login.
+ */
+export function samlDefaultWorkers(): number {
+  return Math.min(os.availableParallelism(), SAML_LIMITS.workers.max);
+}
 
 export const SAML_LIMITS = {
   /** Bounded and never "off": the assertion time window is always checked. */
   clockSkewSeconds: { min: 0, max: 300 },
   maxResponseBytes: { min: 1024, max: 1048576 },
   requestTtlSeconds: { min: 30, max: 3600 },
+  /** 0 = validate inline on the main thread (small installs, tests). */
+  workers: { min: 0, max: 64 },
+  queueLimit: { min: 0, max: 100000 },
+} as const;
+
+/**
+ * Guards on reloads and `rolegate apply` (issue 3). A mapping change that would demote or deactivate more
+ * than 20 % of an organization's active members, or more than 50 of them, is far more often a mistake
+ * (a renamed group, a typo) than an intent: it is refused unless `apply --force`. No group-age limit by
+ * default: without SCIM, groups are only as fresh as the last login.
+ */
+export const GUARDS_DEFAULTS = {
+  maxDemotionPercent: 20,
+  maxDemotions: 50,
+  maxGroupAgeDays: null,
+} as const;
+
+export const GUARDS_LIMITS = {
+  maxDemotionPercent: { min: 0, max: 100 },
+  maxDemotions: { min: 0, max: 1_000_000_000 },
+  /** A day to a hundred years. */
+  maxGroupAgeDays: { min: 1, max: 36500 },
 } as const;
 
 /** Label Studio's attribute names, so an IdP configured for Label Studio works unchanged. */
@@ -50,6 +102,16 @@ export const ATTRIBUTE_DEFAULTS: AttributeNames = {
   lastName: 'LastName',
   groups: 'Groups',
 };
+
+/**
+ * Organization-level defaults (issue 4). `role_management: idp`: where the mapping grants a role, the IdP
+ * owns it, so an admin's change that the next login would silently undo is refused instead.
+ */
+export const ORG_DEFAULTS = {
+  roleManagement: 'idp',
+} as const;
+
+export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;
 
 export const SSO_DEFAULTS = {
   /** Unsolicited responses have no InResponseTo to bind them to a browser: refused unless opted in. */

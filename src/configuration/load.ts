@@ -13,12 +13,19 @@ import { readPemFile, errorReason } from './certs.js';
 import {
   ATTRIBUTE_DEFAULTS,
   DATABASE_DEFAULT_URL,
+  GUARDS_DEFAULTS,
+  GUARDS_LIMITS,
+  ORG_DEFAULTS,
+  RATE_LIMIT_DEFAULTS,
+  RATE_LIMIT_LIMITS,
+  ROLE_MANAGEMENTS,
   SAML_DEFAULTS,
   SAML_LIMITS,
   SERVER_DEFAULTS,
   SERVER_LIMITS,
   SSO_DEFAULTS,
   defaultPersonas,
+  samlDefaultWorkers,
 } from './defaults.js';
 import { type GroupMatch, groupKey } from './groups.js';
 import { readIdpMetadata } from './metadata.js';
@@ -29,11 +36,14 @@ import type {
   Config,
   DatabaseConfig,
   DevPersona,
+  GuardsConfig,
   IdpConfig,
   OrgRoleRule,
   OrganizationConfig,
   ProjectConfig,
   ProjectRoleRule,
+  RateLimits,
+  RoleManagement,
   SamlSettings,
   ServerConfig,
   SsoConfig,
@@ -50,7 +60,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-const ROOT_KEYS = ['server', 'database', 'saml', 'organizations'] as const;
+const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards'] as const;
 const SERVER_KEYS = [
   'public_url',
   'host',
@@ -59,10 +69,14 @@ const SERVER_KEYS = [
   'trust_proxy',
   'data_dir',
   'session_max_age_seconds',
+  'metrics_token',
+  'rate_limits',
 ] as const;
+const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
-const SAML_KEYS = ['clock_skew_seconds', 'max_response_bytes', 'request_ttl_seconds'] as const;
-const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects'] as const;
+const SAML_KEYS = ['clock_skew_seconds', 'max_response_bytes', 'request_ttl_seconds', 'workers', 'queue_limit'] as const;
+const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management'] as const;
+const GUARDS_KEYS = ['max_demotion_percent', 'max_demotions', 'max_group_age_days'] as const;
 const SSO_KEYS = [
   'development_idp',
   'idp_entity_id',
@@ -240,8 +254,9 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const server = readServer(ctx, serverField, root);
   const database = readDatabase(ctx, root.get('database'));
   const saml = readSaml(ctx, root.get('saml'));
-  const organizations = readOrganizations(ctx, root, server?.publicUrl);
-  if (server === undefined || database === undefined || saml === undefined || organizations === undefined) return undefined;
+  const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
+  const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
+  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined) return undefined;
   return {
     file: absFile,
     revision: createHash('sha256').update(bytes).digest('hex'),
@@ -249,7 +264,33 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
     database,
     saml,
     organizations,
+    guards,
   };
+}
+
+/**
+ * `guards:` at the top level (over the defaults) or in an organization (over the top level), key by key.
+ * An empty section means the inherited values; `max_group_age_days: null` lifts an inherited limit.
+ */
+function readGuards(ctx: Ctx, field: Field | undefined, inherited: GuardsConfig): GuardsConfig | undefined {
+  const { r } = ctx;
+  if (field === undefined || r.isNull(field)) return inherited;
+  const g = r.map(field, 'the guards (max_demotion_percent, max_demotions, max_group_age_days)', GUARDS_KEYS);
+  if (g === undefined) return undefined;
+  const pct = GUARDS_LIMITS.maxDemotionPercent;
+  const maxDemotionPercent = optional(g, 'max_demotion_percent', inherited.maxDemotionPercent, (f) =>
+    r.integer(f, pct.min, pct.max, `an integer percentage from ${pct.min} to ${pct.max}`),
+  );
+  const cnt = GUARDS_LIMITS.maxDemotions;
+  const maxDemotions = optional(g, 'max_demotions', inherited.maxDemotions, (f) =>
+    r.integer(f, cnt.min, cnt.max, `a whole number of members, ${cnt.min} or more`),
+  );
+  const age = GUARDS_LIMITS.maxGroupAgeDays;
+  const maxGroupAgeDays = optional<number | null>(g, 'max_group_age_days', inherited.maxGroupAgeDays, (f) =>
+    r.isNull(f) ? null : r.integer(f, age.min, age.max, `a whole number of days from ${age.min} to ${age.max}, or null for no limit`),
+  );
+  if (maxDemotionPercent === undefined || maxDemotions === undefined || maxGroupAgeDays === undefined) return undefined;
+  return { maxDemotionPercent, maxDemotions, maxGroupAgeDays };
 }
 
 function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerConfig | undefined {
@@ -300,6 +341,24 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     r.integer(f, min, max, `an integer number of seconds from ${min} to ${max}`),
   );
 
+  // GET /metrics is off unless a token is set (issue 6): deny by default, and a short token is guessable.
+  const metricsField = s?.get('metrics_token');
+  let metricsToken: string | undefined;
+  let metricsOk = true;
+  if (metricsField !== undefined && !r.isNull(metricsField)) {
+    metricsToken = r.string(metricsField, 'a secret string');
+    if (metricsToken !== undefined && metricsToken.length < SERVER_LIMITS.metricsTokenMinLength) {
+      r.reportField(
+        metricsField,
+        `metrics_token must be at least ${SERVER_LIMITS.metricsTokenMinLength} characters (got ${metricsToken.length}); it guards GET /metrics`,
+      );
+      metricsToken = undefined;
+    }
+    metricsOk = metricsToken !== undefined;
+  }
+
+  const rateLimits = readRateLimits(ctx, s?.get('rate_limits'));
+
   if (
     s === undefined ||
     publicUrl === undefined ||
@@ -308,11 +367,29 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     port === undefined ||
     trustProxy === undefined ||
     dataDir === undefined ||
-    sessionMaxAgeSeconds === undefined
+    sessionMaxAgeSeconds === undefined ||
+    !metricsOk ||
+    rateLimits === undefined
   ) {
     return undefined;
   }
-  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds };
+  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, ...(metricsToken === undefined ? {} : { metricsToken }) };
+}
+
+/** `server.rate_limits` (issue 5): requests per minute on /saml/*, per client address and per organization. */
+function readRateLimits(ctx: Ctx, field: Field | undefined): RateLimits | undefined {
+  const { r } = ctx;
+  if (field === undefined || r.isNull(field)) return RATE_LIMIT_DEFAULTS;
+  const m = r.map(field, 'the rate limits (per_ip_per_minute, per_organization_per_minute)', RATE_LIMIT_KEYS);
+  if (m === undefined) return undefined;
+  const { min, max } = RATE_LIMIT_LIMITS;
+  const expected = `an integer number of requests per minute from ${min} to ${max} (rate limits are never off)`;
+  const perIpPerMinute = optional(m, 'per_ip_per_minute', RATE_LIMIT_DEFAULTS.perIpPerMinute, (f) => r.integer(f, min, max, expected));
+  const perOrganizationPerMinute = optional(m, 'per_organization_per_minute', RATE_LIMIT_DEFAULTS.perOrganizationPerMinute, (f) =>
+    r.integer(f, min, max, expected),
+  );
+  if (perIpPerMinute === undefined || perOrganizationPerMinute === undefined) return undefined;
+  return { perIpPerMinute, perOrganizationPerMinute };
 }
 
 function readDatabase(ctx: Ctx, field: Field | undefined): DatabaseConfig | undefined {
@@ -366,8 +443,24 @@ function readSaml(ctx: Ctx, field: Field | undefined): SamlSettings | undefined 
   const requestTtlSeconds = optional(s, 'request_ttl_seconds', SAML_DEFAULTS.requestTtlSeconds, (f) =>
     r.integer(f, ttl.min, ttl.max, `an integer number of seconds from ${ttl.min} to ${ttl.max}`),
   );
-  if (clockSkewSeconds === undefined || maxResponseBytes === undefined || requestTtlSeconds === undefined) return undefined;
-  return { clockSkewSeconds, maxResponseBytes, requestTtlSeconds };
+  const w = SAML_LIMITS.workers;
+  const workers = optional(s, 'workers', samlDefaultWorkers(), (f) =>
+    r.integer(f, w.min, w.max, `an integer number of worker threads from ${w.min} to ${w.max} (0 = validate on the main thread)`),
+  );
+  const q = SAML_LIMITS.queueLimit;
+  const queueLimit = optional(s, 'queue_limit', SAML_DEFAULTS.queueLimit, (f) =>
+    r.integer(f, q.min, q.max, `an integer number of waiting responses from ${q.min} to ${q.max}`),
+  );
+  if (
+    clockSkewSeconds === undefined ||
+    maxResponseBytes === undefined ||
+    requestTtlSeconds === undefined ||
+    workers === undefined ||
+    queueLimit === undefined
+  ) {
+    return undefined;
+  }
+  return { clockSkewSeconds, maxResponseBytes, requestTtlSeconds, workers, queueLimit };
 }
 
 // ---- organizations ----------------------------------------------------------------------------------------
@@ -379,7 +472,7 @@ interface CrossChecks {
   readonly spEntityIds: Map<string, Seen>;
 }
 
-function readOrganizations(ctx: Ctx, root: Fields, publicUrl: string | undefined): OrganizationConfig[] | undefined {
+function readOrganizations(ctx: Ctx, root: Fields, publicUrl: string | undefined, guards: GuardsConfig): OrganizationConfig[] | undefined {
   const { r } = ctx;
   const field = r.required(root, 'organizations', 'a list with at least one organization');
   const items = field && r.list(field, 'a list of organizations');
@@ -389,7 +482,7 @@ function readOrganizations(ctx: Ctx, root: Fields, publicUrl: string | undefined
     return undefined;
   }
   const seen: CrossChecks = { orgIds: new Map(), projectIds: new Map(), spEntityIds: new Map() };
-  const orgs = items.map((item) => readOrganization(ctx, item, publicUrl, seen));
+  const orgs = items.map((item) => readOrganization(ctx, item, publicUrl, seen, guards));
   return orgs.every((o): o is OrganizationConfig => o !== undefined) ? orgs : undefined;
 }
 
@@ -404,7 +497,13 @@ function unique<K>(r: Reader, seen: Map<K, Seen>, key: K, field: Field, message:
   return true;
 }
 
-function readOrganization(ctx: Ctx, item: Field, publicUrl: string | undefined, seen: CrossChecks): OrganizationConfig | undefined {
+function readOrganization(
+  ctx: Ctx,
+  item: Field,
+  publicUrl: string | undefined,
+  seen: CrossChecks,
+  inheritedGuards: GuardsConfig,
+): OrganizationConfig | undefined {
   const { r } = ctx;
   const o = r.map(item, 'an organization', ORG_KEYS);
   if (o === undefined) return undefined;
@@ -436,6 +535,9 @@ function readOrganization(ctx: Ctx, item: Field, publicUrl: string | undefined, 
     projects = r.list(projectsField, 'a list of projects')?.map((p) => readProject(ctx, p, groupMatch, seen));
   }
 
+  const guards = readGuards(ctx, o.get('guards'), inheritedGuards);
+  const roleManagement = optional<RoleManagement>(o, 'role_management', ORG_DEFAULTS.roleManagement, (f) => r.choice(f, ROLE_MANAGEMENTS));
+
   if (
     id === undefined ||
     title === undefined ||
@@ -443,11 +545,13 @@ function readOrganization(ctx: Ctx, item: Field, publicUrl: string | undefined, 
     sso === undefined ||
     roles === undefined ||
     projects === undefined ||
+    guards === undefined ||
+    roleManagement === undefined ||
     !projects.every((p): p is ProjectConfig => p !== undefined)
   ) {
     return undefined;
   }
-  return { id, title, owner, sso, roles, projects };
+  return { id, title, owner, sso, roles, projects, guards, roleManagement };
 }
 
 interface OrgContext {

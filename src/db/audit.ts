@@ -1,5 +1,23 @@
 /** Append-only audit events. Nothing here updates or deletes a row. */
 import type { DbOrTrx } from './connect.js';
+import { recordRoleChanges } from '../metrics/index.js';
+
+/**
+ * Role changes for the metrics endpoint, counted from the audit events that describe them (every change is
+ * audited, whoever makes it), once the transaction that writes them commits.
+ */
+function countRoleChanges(db: DbOrTrx, events: readonly AuditEvent[]): void {
+  const actions = events.filter((e) => e.outcome === 'ok').map((e) => e.action);
+  if (actions.length === 0) return;
+  if (db.isTransaction === true) {
+    (db as { executionPromise?: Promise<unknown> }).executionPromise?.then(
+      () => recordRoleChanges(actions),
+      () => {},
+    );
+  } else {
+    recordRoleChanges(actions);
+  }
+}
 
 export interface AuditEvent {
   readonly organizationId: number | null;
@@ -21,6 +39,7 @@ export interface AuditEvent {
 
 export async function appendAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
   if (events.length === 0) return;
+  countRoleChanges(db, events);
   await db('audit_events').insert(
     events.map((e) => ({
       at: now,

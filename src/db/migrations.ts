@@ -137,7 +137,92 @@ const initial: Migration = {
   },
 };
 
-const MIGRATIONS: readonly Migration[] = [initial];
+/**
+ * Issue 3: every configuration that was applied (by `rolegate apply`, a reload, or a start on a new file),
+ * so that an audit row's `config_revision` (the sha256 of the file) names exact content, and an older
+ * file can be found again for a rollback preview.
+ */
+const configRevisions: Migration = {
+  name: '0002_config_revisions',
+  async up(knex) {
+    await knex.schema.createTable('config_revisions', (t) => {
+      t.increments('id').primary();
+      // sha256 of the file's bytes, hex (Config.revision); not unique: a rollback applies an older one again.
+      t.string('hash', 64).notNullable();
+      // The file as written (${VAR} references unexpanded); null when the file changed before it was read back.
+      t.text('content').nullable();
+      t.string('file', 1024).notNullable();
+      t.timestamp('applied_at', { useTz: true }).notNullable();
+      // 'serve' (started on it), 'apply' (CLI), 'reload:SIGHUP', 'reload:file', …
+      t.string('applied_by', 64).notNullable();
+      t.index(['hash']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('config_revisions');
+  },
+};
+
+/**
+ * Issue 4 (admin surface): API tokens (only the sha256 of a key is stored; `key_prefix` lets a person tell
+ * their tokens apart) and an index for the audit view's "what did this member do" filter.
+ */
+const admin: Migration = {
+  name: '0003_admin',
+  async up(knex) {
+    await knex.schema.createTable('api_tokens', (t) => {
+      t.increments('id').primary();
+      t.integer('organization_id').notNullable().references('organizations.id');
+      t.integer('user_id').notNullable().references('users.id');
+      t.string('name', 100).notNullable();
+      t.string('key_hash', 64).notNullable().unique();
+      t.string('key_prefix', 16).notNullable();
+      // who created it: `user:<id>` or 'cli'
+      t.string('created_by', 64).notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.timestamp('last_used_at', { useTz: true }).nullable();
+      t.timestamp('revoked_at', { useTz: true }).nullable();
+      t.index(['organization_id']);
+      t.index(['user_id']);
+    });
+    await knex.schema.alterTable('audit_events', (t) => {
+      t.index(['organization_id', 'actor']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('audit_events', (t) => {
+      t.dropIndex(['organization_id', 'actor']);
+    });
+    await knex.schema.dropTableIfExists('api_tokens');
+  },
+};
+
+/**
+ * Issue 6: the admin members list at 100,000 members. Its count and its role filter read memberships by
+ * (organization, role) and need only user_id: with user_id in the index that is an index-only scan. The live
+ * users of an organization are read by (organization, is_deleted) and joined by id, again index-only.
+ */
+const scaleIndexes: Migration = {
+  name: '0004_scale_indexes',
+  async up(knex) {
+    await knex.schema.alterTable('memberships', (t) => {
+      t.index(['organization_id', 'user_id', 'role'], 'memberships_org_user_role_idx');
+    });
+    await knex.schema.alterTable('users', (t) => {
+      t.index(['organization_id', 'is_deleted', 'id'], 'users_org_deleted_id_idx');
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('users', (t) => {
+      t.dropIndex(['organization_id', 'is_deleted', 'id'], 'users_org_deleted_id_idx');
+    });
+    await knex.schema.alterTable('memberships', (t) => {
+      t.dropIndex(['organization_id', 'user_id', 'role'], 'memberships_org_user_role_idx');
+    });
+  },
+};
+
+const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...MIGRATIONS],

@@ -3,7 +3,6 @@
  * browser) and consumed assertion ids. Both are consumed atomically, so a second use fails on any instance.
  */
 import type { DbOrTrx } from './connect.js';
-import { isUniqueViolation } from './connect.js';
 
 export async function saveAuthnRequest(
   db: DbOrTrx,
@@ -36,18 +35,21 @@ export async function consumeAuthnRequest(
   return deleted === 1 ? row.next_path : undefined;
 }
 
-/** Record an assertion id as used; false when it was already used (a replay). */
+/**
+ * Record an assertion id as used; false when it was already used (a replay). Insert-if-absent (ON CONFLICT
+ * DO NOTHING … RETURNING) rather than catching the unique violation: on PostgreSQL a failed statement aborts
+ * the surrounding transaction, and a concurrent inserter waits for the first to commit, then sees the row.
+ */
 export async function consumeAssertion(
   db: DbOrTrx,
   a: { issuer: string; assertionId: string; expiresAt: Date },
 ): Promise<boolean> {
-  try {
-    await db('consumed_assertions').insert({ issuer: a.issuer, assertion_id: a.assertionId, expires_at: a.expiresAt });
-    return true;
-  } catch (err) {
-    if (isUniqueViolation(err)) return false;
-    throw err;
-  }
+  const inserted = (await db('consumed_assertions')
+    .insert({ issuer: a.issuer, assertion_id: a.assertionId, expires_at: a.expiresAt })
+    .onConflict(['issuer', 'assertion_id'])
+    .ignore()
+    .returning('assertion_id')) as unknown[];
+  return inserted.length === 1;
 }
 
 /** Housekeeping: forget what can no longer be used. */

@@ -15,6 +15,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   ERR_FORBIDDEN: 'Not allowed',
   ERR_NOT_FOUND: 'Not found',
   ERR_PAYLOAD_TOO_LARGE: 'Request too large',
+  ERR_RATE_LIMITED: 'Too many requests',
   ERR_INTERNAL: 'Something went wrong',
 };
 
@@ -52,6 +53,11 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
       ctx.status = ERROR_STATUS[err.code];
       const detail = err.expose ? err.message : 'internal error';
       ctx.set('Cache-Control', 'no-store');
+      // koa's error contract: `headers` on an error (e.g. Retry-After of a 503 when the ACS queue is full).
+      const headers = (err as { headers?: unknown }).headers;
+      if (typeof headers === 'object' && headers !== null) {
+        for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') ctx.set(name, value);
+      }
       if (wantsJson(ctx)) {
         ctx.body = { error: err.code, detail };
       } else {

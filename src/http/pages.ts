@@ -47,6 +47,10 @@ ${
         (p) => html`<tr><td>${p.title}</td><td>${roleBadge(p.role)}</td></tr>`,
       )}</tbody></table>`
 }
+${
+  // Issue 4: the Organization page, only for those who may open it.
+  me.organization.role === 'OW' || me.organization.role === 'AD' ? html`<nav class="menu" aria-label="Menu"><p><a class="button" href="/organization">Organization</a></p></nav>` : ''
+}
 <p></p>${signOut}</section>`,
   );
 }

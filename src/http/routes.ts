@@ -13,10 +13,14 @@ import { saveAuthnRequest } from '../db/saml-state.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyLogin } from '../members/login.js';
+import { ConfigState } from '../reload/state.js';
 import { whoAmI } from '../members/whoami.js';
 import type { SamlServiceProvider } from '../saml/types.js';
 import { APP_CSS, AUTOPOST_JS } from './assets.js';
+import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
+import { metricsHandler } from './metrics.js';
+import { mountAccessGuard, mountAdmin } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
@@ -29,6 +33,8 @@ export interface RouteDeps {
   readonly db: Db;
   readonly log: Logger;
   readonly providers: ReadonlyMap<number, SamlServiceProvider>;
+  /** The live configuration (issue 3): organizations, mapping and revision follow reloads; server settings do not. */
+  readonly state?: ConfigState;
 }
 
 function hash(value: string): string {
@@ -40,7 +46,12 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const router = new Router();
   const https = config.server.publicUrl.startsWith('https:');
   const publicOrigin = new URL(config.server.publicUrl).origin;
-  const orgs = new Map(config.organizations.map((o) => [o.id, o]));
+  const state = deps.state ?? new ConfigState(config);
+  const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
+  // Issue 4: deny by default. The access guard precedes every route; a route without an entry in
+  // src/http/admin/access.ts is refused.
+  const adminDeps = { config: () => state.current(), db, log };
+  mountAccessGuard(router, adminDeps);
 
   const orgParam = (ctx: Koa.Context): { org: OrganizationConfig; sp: SamlServiceProvider } => {
     const raw = ctx.params['org'];
@@ -75,8 +86,11 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     } catch (err) {
       throw new RolegateError('ERR_UNAVAILABLE', 'database does not answer', { cause: err });
     }
-    ctx.body = { status: 'ok', config_revision: config.revision };
+    ctx.body = { status: 'ok', config_revision: state.current().revision, config: state.health() };
   });
+
+  // --- metrics (Prometheus text; off unless server.metrics_token is set, then bearer-only) --------------
+  router.get('metrics', '/metrics', metricsHandler(config));
 
   // --- pages -------------------------------------------------------------------------------------
   router.get('home', '/', async (ctx) => {
@@ -85,7 +99,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
     if (s !== undefined && me === undefined) endSession(ctx);
     ctx.type = 'html';
-    ctx.body = me === undefined ? signInPage(config.organizations) : profilePage(me);
+    ctx.body = me === undefined ? signInPage(state.current().organizations) : profilePage(me);
   });
 
   router.post('logout', '/logout', (ctx) => {
@@ -129,7 +143,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       path: '/saml/',
       sameSite: https ? 'none' : 'lax',
       secure: https,
-      maxAge: config.saml.requestTtlSeconds * 1000,
+      maxAge: state.current().saml.requestTtlSeconds * 1000,
       signed: false,
       overwrite: true,
     });
@@ -139,7 +153,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       organizationId: org.id,
       bindingHash: hash(binding),
       nextPath: next,
-      expiresAt: new Date(Date.now() + config.saml.requestTtlSeconds * 1000),
+      expiresAt: new Date(Date.now() + state.current().saml.requestTtlSeconds * 1000),
     });
     ctx.redirect(redirect.url);
   });
@@ -164,16 +178,20 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       const login = await sp.verifyPostResponse(form);
       subject = login.email;
       assertionId = login.assertionId;
-      const result = await applyLogin(db, config, org, login, {
+      // The configuration in force now (a reload may have happened while the Response was verified).
+      const live = state.current();
+      const result = await applyLogin(db, live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
         now: new Date(),
         ip,
         bindingHash: binding === undefined ? null : hash(binding),
       });
       await startSession(ctx, { userId: result.userId, organizationId: org.id, authenticatedAt: new Date().toISOString() });
+      recordLogin(null);
       log('info', 'login', { org: org.id, user_id: result.userId, email: login.email, outcome: 'ok', role: result.role, created: result.created, groups_known: login.groups !== null, assertion_id: login.assertionId, ip });
       ctx.redirect(result.nextPath ?? safeNextPath(form['RelayState']));
     } catch (caught) {
       const err = toRolegateError(caught);
+      recordLogin(err.code);
       log('warn', 'login', { org: org.id, outcome: 'rejected', code: err.code, detail: err.message, email: subject, ip });
       // A revoked login wrote its audit row inside the login transaction (with the demotion).
       if (err.code !== 'ERR_ACCESS_REVOKED') {
@@ -188,7 +206,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
               outcome: 'rejected',
               errorCode: err.code,
               reason: { detail: err.message },
-              configRevision: config.revision,
+              configRevision: state.current().revision,
               assertionId,
               ip,
             },
@@ -200,6 +218,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     }
   });
 
+  mountAdmin(router, adminDeps);
   extra(router);
   return router;
 }

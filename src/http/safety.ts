@@ -15,7 +15,11 @@ export function safeNextPath(value: unknown): string {
     const base = new URL('http://rolegate.invalid');
     const url = new URL(value, base);
     if (url.origin !== base.origin) return '/';
-    return url.pathname + url.search + url.hash;
+    const path = url.pathname + url.search + url.hash;
+    // Dot segments are resolved above: `/.//evil.example` and `/a/..//evil.example` become `//evil.example`,
+    // which a browser reads as another host (issue 5 attack suite). Check the result, not only the input.
+    if (path.startsWith('//')) return '/';
+    return path;
   } catch {
     return '/';
   }

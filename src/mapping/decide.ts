@@ -8,6 +8,8 @@
  *  2. Groups unknown (no groups attribute, as Entra sends past its group limit): nothing changes; the member
  *     keeps what they hold (a new member is Not Activated) and a warning is recorded.
  *  3. Mapped groups present: the highest mapped role wins (source `saml`), even over a manual role.
+ *     Except (issue 4): an Owner by ownership transfer (`manual`) stays Owner, the former owner's hand-set role
+ *     replaces the `owner:` line, and with `role_management: manual` any role set by hand is kept.
  *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`) is kept; a role that
  *     came from the mapping (or from a former `owner:` line) becomes Deactivated; pending stays pending.
  *  5. Projects: the highest mapped project role, `Inherit` taking the organization role. No project access
@@ -163,10 +165,16 @@ function decideOrg(
   groupsKnown: boolean,
   hits: readonly { rule: OrgRoleRule; asserted: string }[],
 ): OrgDecision {
-  if (input.email === org.owner) {
+  const current = input.current;
+  // Set by hand through the admin API (issue 4): an Owner made by an ownership transfer keeps it whatever the
+  // groups say, and with `role_management: manual` every role set by hand sticks.
+  if (current !== null && current.roleSource === 'manual' && (current.role === 'OW' || org.roleManagement === 'manual')) {
+    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'the role was set by hand in rolegate (ownership transfer or role_management: manual); the mapping does not change it') };
+  }
+  // After a transfer the former owner's role was set by hand: the `owner:` line no longer applies to them.
+  if (input.email === org.owner && !(current !== null && current.roleSource === 'manual' && current.role !== 'NO')) {
     return { role: 'OW', roleSource: 'config', reason: reason('owner', `${input.email} is the organization's owner (set by organizations[].owner, never by a group)`) };
   }
-  const current = input.current;
   if (!groupsKnown) {
     if (current === null) {
       return { role: 'NO', roleSource: 'saml', reason: reason('groups_unknown', 'the assertion carried no groups attribute (groups unknown); a new member starts Not Activated') };

@@ -22,6 +22,7 @@ import { RolegateError } from '../errors.js';
 import type { AccessDecision } from '../mapping/index.js';
 import { decideAccess } from '../mapping/index.js';
 import type { VerifiedLogin } from '../saml/types.js';
+import { refusal, refusalText } from '../plan/guards.js';
 
 export interface LoginContext {
   readonly now: Date;
@@ -101,7 +102,23 @@ export async function applyLogin(
     } as const;
     const previous = membership?.role ?? null;
     const next = decision.org;
-    const orgChanged = membership === undefined || membership.role !== next.role || membership.roleSource !== next.roleSource;
+    let orgChanged = membership === undefined || membership.role !== next.role || membership.roleSource !== next.roleSource;
+    // Guards (issue 3): an Owner is never demoted, the last active Administrator-or-Owner never demoted or
+    // deactivated; the refused change is audited and the member keeps the role and the project roles that follow.
+    const guard = orgChanged && membership !== undefined ? await refusal(trx, org.id, user.id, membership.role, next.role) : null;
+    const refused = guard !== null;
+    if (guard !== null) {
+      orgChanged = false;
+      audit.push({
+        ...base,
+        action: 'role_change',
+        outcome: 'refused',
+        before: previous,
+        after: next.role,
+        reason: { guard, text: refusalText(guard), decision: next.reason },
+      });
+    }
+    const effective: OrgRole = refused && membership !== undefined ? membership.role : next.role;
     if (orgChanged) {
       await saveMembership(
         trx,
@@ -110,7 +127,7 @@ export async function applyLogin(
       );
       audit.push({ ...base, action: membership === undefined ? 'member_created' : 'role_change', outcome: 'ok', before: previous, after: next.role, reason: next.reason });
     }
-    for (const project of decision.projects) {
+    for (const project of refused ? [] : decision.projects) {
       const held = heldProjects.find((p) => p.projectId === project.projectId);
       if (project.role === null) {
         if (held !== undefined) {
@@ -130,15 +147,15 @@ export async function applyLogin(
     if (!decision.groupsKnown) {
       audit.push({ ...base, action: 'groups_unknown', outcome: 'warning', reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
     }
-    if (next.role === 'DI') {
+    if (effective === 'DI') {
       // Revocation takes effect now, not at session expiry.
       await destroyUserSessions(trx, user.id);
       audit.push({ ...base, action: 'login', outcome: 'refused', errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
     } else {
-      audit.push({ ...base, action: 'login', outcome: 'ok', after: next.role });
+      audit.push({ ...base, action: 'login', outcome: 'ok', after: effective });
     }
     await appendAudit(trx, audit, ctx.now);
-    return { userId: user.id, role: next.role, nextPath, decision, created };
+    return { userId: user.id, role: effective, nextPath, decision, created };
   });
   if (result.role === 'DI') {
     throw new RolegateError(

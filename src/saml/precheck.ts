@@ -58,5 +58,74 @@ export function decodePostBinding(form: Readonly<Record<string, unknown>>, maxBy
   if (!PROLOG.test(xml)) {
     return reject('ERR_SAML_MALFORMED', 'SAMLResponse must start with the root element (optionally after an XML declaration)');
   }
+  checkMarkupShape(xml);
   return { xml, base64: bytes.toString('base64') };
 }
+
+/**
+ * Nesting depth and attributes per element that no SAML Response needs (a signed Response is about 8 deep,
+ * and its widest element has under 10 attributes). Deeply nested and attribute-bomb documents parse
+ * slowly in xmldom and are parsed twice on the way (ours, then node-saml's): 20,000 nested elements in an
+ * unsigned samlp:Extensions took about 30x a normal login and were ACCEPTED (issue 5). Reference row 45.
+ * Elements in all: xml-crypto's XPath library sorts node sets into document order in quadratic time, so
+ * 40,000 empty elements in an unsigned Extensions (217 KB, within the size limit) cost about 25 s of CPU
+ * (bench/xml-dos.ts). 4096 leaves room for an assertion with about 2,000 group values.
+ */
+export const MARKUP_LIMITS = { depth: 64, attributesPerElement: 64, elements: 4096 } as const;
+
+/**
+ * One linear pass over the text before any parser sees it. It only rejects. So that it cannot disagree with
+ * the parser about where markup is, every `<` must begin a comment, CDATA section, PI, end tag or start tag
+ * with a name, and none may appear inside a tag (XML forbids `<` in attribute values), and every construct
+ * must be terminated: xmldom 0.8 silently reads an unterminated `<?x` or a stray `<` as text, which would
+ * otherwise let a bomb hide behind it. Quoted attribute values may contain `>`; DOCTYPE never gets here.
+ */
+function checkMarkupShape(xml: string): void {
+  const malformed = (what: string): never => reject('ERR_SAML_MALFORMED', `SAMLResponse has ${what}`);
+  const skipPast = (from: number, end: string, what: string): number => {
+    const at = xml.indexOf(end, from);
+    return at === -1 ? malformed(`an unterminated ${what}`) : at + end.length;
+  };
+  let depth = 0;
+  let elements = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1) {
+    if (xml.startsWith('<!--', i)) i = skipPast(i + 4, '-->', 'comment');
+    else if (xml.startsWith('<![CDATA[', i)) i = skipPast(i + 9, ']]>', 'CDATA section');
+    else if (xml.startsWith('<?', i)) i = skipPast(i + 2, '?>', 'processing instruction');
+    else if (xml.startsWith('</', i)) {
+      if (!NAME_START.test(xml[i + 2] ?? '')) malformed('a malformed end tag');
+      depth -= 1;
+      const end = skipPast(i + 2, '>', 'end tag');
+      if (xml.lastIndexOf('<', end - 1) !== i) malformed('a malformed end tag');
+      i = end;
+    } else {
+      if (!NAME_START.test(xml[i + 1] ?? '')) malformed('a "<" that starts no markup');
+      // A start tag: count attributes (each `=` outside quotes), find its end, see whether it closes itself.
+      let attributes = 0;
+      let quote = '';
+      let j = i + 1;
+      for (; j < xml.length; j += 1) {
+        const c = xml[j];
+        if (c === '<') malformed('a "<" inside a tag');
+        if (quote !== '') {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '=') attributes += 1;
+        else if (c === '>') break;
+      }
+      if (j >= xml.length) malformed('an unterminated start tag');
+      if (attributes > MARKUP_LIMITS.attributesPerElement) {
+        malformed(`an element with more than ${MARKUP_LIMITS.attributesPerElement} attributes`);
+      }
+      elements += 1;
+      if (elements > MARKUP_LIMITS.elements) malformed(`more than ${MARKUP_LIMITS.elements} elements`);
+      if (xml[j - 1] !== '/') depth += 1;
+      if (depth > MARKUP_LIMITS.depth) malformed(`elements nested more than ${MARKUP_LIMITS.depth} deep`);
+      i = j + 1;
+    }
+    i = xml.indexOf('<', i);
+  }
+}
+
+const NAME_START = /^[A-Za-z_:\u00C0-\uFFFD]$/;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, checkConfig, defaultPersonas, loadConfig } from '../../src/configuration/index.js';
@@ -36,12 +37,13 @@ describe('the example configuration (development IdP) loads with its defaults', 
       trustProxy: false,
       dataDir: path.join(ROOT, 'data'),
       sessionMaxAgeSeconds: 28800,
+      rateLimits: { perIpPerMinute: 300, perOrganizationPerMinute: 3000 },
     });
   });
 
   it('fills the database and SAML defaults', () => {
     expect(config.database).toEqual({ client: 'sqlite', url: 'sqlite:./data/rolegate.db', filename: path.join(ROOT, 'data/rolegate.db') });
-    expect(config.saml).toEqual({ clockSkewSeconds: 60, maxResponseBytes: 262144, requestTtlSeconds: 600 });
+    expect(config.saml).toEqual({ clockSkewSeconds: 60, maxResponseBytes: 262144, requestTtlSeconds: 600, workers: os.availableParallelism(), queueLimit: 64 });
   });
 
   it('derives the SP entity id and ACS URL from public_url and the organization id', () => {

@@ -4,7 +4,7 @@ import type { MappableOrgRole, ProjectMappingRole } from '../../src/domain/roles
 import { decideAccess } from '../../src/mapping/index.js';
 import type { DecisionInput, Held, HeldProject } from '../../src/mapping/index.js';
 
-function org(opts: { groupMatch?: 'exact' | 'case-insensitive'; roles?: Record<string, MappableOrgRole>; projects?: Record<number, Record<string, ProjectMappingRole>> } = {}): OrganizationConfig {
+function org(opts: { roleManagement?: 'idp' | 'manual'; groupMatch?: 'exact' | 'case-insensitive'; roles?: Record<string, MappableOrgRole>; projects?: Record<number, Record<string, ProjectMappingRole>> } = {}): OrganizationConfig {
   const roles = opts.roles ?? { 'LS-Admins': 'AD', 'LS-Managers': 'MA', 'LS-Reviewers': 'RE', 'LS-Annotators': 'AN' };
   const projects = opts.projects ?? { 42: { 'LS-Project42-Reviewers': 'RE', 'LS-Project42-Annotators': 'AN', 'LS-AllProjects': 'INHERIT' } };
   return {
@@ -20,6 +20,7 @@ function org(opts: { groupMatch?: 'exact' | 'case-insensitive'; roles?: Record<s
       groupMatch: opts.groupMatch ?? 'exact',
     },
     roles: Object.entries(roles).map(([group, role], i) => ({ group, role, source: { line: 10 + i, path: `organizations[0].roles.${group}` } })),
+    ...(opts.roleManagement === undefined ? {} : { roleManagement: opts.roleManagement }),
     projects: Object.entries(projects).map(([id, groups]) => ({
       id: Number(id),
       title: `Project ${id}`,
@@ -36,7 +37,7 @@ const saml = (role: Held['role']): Held => ({ role, roleSource: 'saml' });
 const manual = (role: Held['role']): Held => ({ role, roleSource: 'manual' });
 
 describe('organization role', () => {
-  const cases: { name: string; groups: string[] | null; current: Held | null; email?: string; role: string; source: string; kind: string }[] = [
+  const cases: { name: string; groups: string[] | null; current: Held | null; email?: string; management?: 'idp' | 'manual'; role: string; source: string; kind: string }[] = [
     { name: 'highest mapped role wins', groups: ['LS-Annotators', 'LS-Admins', 'LS-Reviewers'], current: null, role: 'AD', source: 'saml', kind: 'mapped' },
     { name: 'a single mapped group gives its role', groups: ['LS-Reviewers'], current: null, role: 'RE', source: 'saml', kind: 'mapped' },
     { name: 'a new user with no mapped group is Not Activated', groups: ['Staff'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
@@ -57,13 +58,18 @@ describe('organization role', () => {
     { name: 'the owner is Owner with no groups', groups: [], current: null, email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
     { name: 'the owner stays Owner whatever the groups', groups: ['LS-Annotators'], current: saml('AN'), email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
     { name: 'the owner stays Owner with groups unknown', groups: null, current: null, email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
+    { name: 'role_management manual: a role set by hand sticks even where a mapped group applies', groups: ['LS-Annotators'], current: manual('MA'), management: 'manual', role: 'MA', source: 'manual', kind: 'manual_kept' },
+    { name: 'role_management manual: a role from the mapping still follows the groups', groups: ['LS-Annotators'], current: saml('MA'), management: 'manual', role: 'AN', source: 'saml', kind: 'mapped' },
+    { name: 'an Owner by ownership transfer (manual) stays Owner whatever the groups', groups: ['LS-Annotators'], current: manual('OW'), role: 'OW', source: 'manual', kind: 'manual_kept' },
+    { name: 'after a transfer the former owner (manual role) is no longer Owner by the owner line', groups: [], current: manual('AD'), email: 'owner@acme.example', role: 'AD', source: 'manual', kind: 'manual_kept' },
+    { name: 'an invited owner (manual Not Activated) becomes Owner by the owner line', groups: [], current: manual('NO'), email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
     { name: 'a former owner (source config) with no mapped group is deactivated', groups: [], current: { role: 'OW', roleSource: 'config' }, role: 'DI', source: 'saml', kind: 'no_mapped_group' },
     { name: 'exact matching: case differs → no match', groups: ['ls-admins'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
     { name: 'exact matching: a prefix or suffix is no match', groups: ['LS-Admins ', 'LS-Admin', 'XLS-Admins'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const d = decideAccess(org(), input(c.groups, c.current, [], c.email));
+      const d = decideAccess(org(c.management === undefined ? {} : { roleManagement: c.management }), input(c.groups, c.current, [], c.email));
       expect(d.org.role).toBe(c.role);
       expect(d.org.roleSource).toBe(c.source);
       expect(d.org.reason.kind).toBe(c.kind);

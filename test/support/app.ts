@@ -138,10 +138,10 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   return {
     config,
     db: running.db,
-    url: opts.share === undefined ? config.server.publicUrl : ownUrl,
+    url: ownUrl,
     dir,
     ...(schema === undefined ? {} : { pgSchema: schema }),
-    browser: () => new Browser(opts.share === undefined ? config.server.publicUrl : ownUrl),
+    browser: () => new Browser(ownUrl),
     async close() {
       await running.close();
       await pg?.drop();
