@@ -41,11 +41,12 @@ export interface LoginResult {
 }
 
 /** The reason stored on a membership row: enough to answer "why does this person have this role?". */
-function storedReason(decisionReason: unknown, login: VerifiedLogin, config: Config, previous: OrgRole | null): unknown {
+function storedReason(decisionReason: unknown, login: VerifiedLogin, config: Config, previous: OrgRole | null, at: Date): unknown {
   return {
     decision: decisionReason,
     groups: login.groups,
     assertion_id: login.assertionId,
+    asserted_at: at.toISOString(),
     config_revision: config.revision,
     previous_role: previous,
   };
@@ -122,7 +123,7 @@ export async function applyLogin(
     if (orgChanged) {
       await saveMembership(
         trx,
-        { organizationId: org.id, userId: user.id, role: next.role, roleSource: next.roleSource, reason: storedReason(next.reason, login, config, previous) },
+        { organizationId: org.id, userId: user.id, role: next.role, roleSource: next.roleSource, reason: storedReason(next.reason, login, config, previous, ctx.now) },
         ctx.now,
       );
       audit.push({ ...base, action: membership === undefined ? 'member_created' : 'role_change', outcome: 'ok', before: previous, after: next.role, reason: next.reason });
@@ -137,7 +138,7 @@ export async function applyLogin(
       } else if (held === undefined || held.role !== project.role || held.roleSource !== project.roleSource) {
         await saveProjectMembership(
           trx,
-          { projectId: project.projectId, userId: user.id, role: project.role, roleSource: project.roleSource, reason: storedReason(project.reason, login, config, held?.role ?? null) },
+          { projectId: project.projectId, userId: user.id, role: project.role, roleSource: project.roleSource, reason: storedReason(project.reason, login, config, held?.role ?? null, ctx.now) },
           ctx.now,
         );
         audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held?.role ?? null, after: project.role, reason: { project_id: project.projectId, ...project.reason } });

@@ -162,6 +162,7 @@ describe('login creates, activates, falls back and demotes', () => {
     const reason = JSON.parse(row.reason) as Record<string, unknown>;
     expect(reason).toMatchObject({ groups: ['LS-Managers', 'LS-Reviewers'], config_revision: app.config.revision, previous_role: 'RE' });
     expect(typeof reason['assertion_id']).toBe('string');
+    expect(Number.isNaN(Date.parse(String(reason['asserted_at'])))).toBe(false);
     expect(reason['decision']).toMatchObject({ kind: 'mapped', matches: [expect.objectContaining({ group: 'LS-Managers', decisive: true }), expect.objectContaining({ group: 'LS-Reviewers', decisive: false })] });
   });
 });
