@@ -72,7 +72,9 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   let verifier = built.verifier;
   // Mutated in place on a reload, so the router's reference stays valid.
   const providers = built.providers;
-  const retired = new Set<SamlVerifier>();
+  // Verifiers replaced by a reload, each with the timer that closes it once its admitted Responses are done;
+  // closeApp closes them at once and clears the timers (nothing left to fire after close).
+  const retired = new Map<SamlVerifier, NodeJS.Timeout>();
   let unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
   const state = deps.state ?? new ConfigState(config);
   state.onSwap((next) => {
@@ -85,11 +87,12 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
       unregisterMetrics();
       unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
       // Responses already admitted by the old verifier finish there; then its threads stop.
-      retired.add(old);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         retired.delete(old);
         void old.close().catch(() => undefined);
-      }, 30_000).unref();
+      }, 30_000);
+      timer.unref();
+      retired.set(old, timer);
     };
   });
 
@@ -99,8 +102,10 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1, keys: [config.server.sessionSecret] });
   closers.set(app, async () => {
     unregisterMetrics();
-    await Promise.all([verifier, ...retired].map((v) => v.close()));
+    const retiring = [...retired];
     retired.clear();
+    for (const [, timer] of retiring) clearTimeout(timer);
+    await Promise.all([verifier, ...retiring.map(([v]) => v)].map((v) => v.close()));
   });
   // koa logs every error itself unless told otherwise; ours go through errorMiddleware and the JSON log.
   app.silent = true;

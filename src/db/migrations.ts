@@ -222,7 +222,28 @@ const scaleIndexes: Migration = {
   },
 };
 
-const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes];
+/**
+ * Issue 6: the configuration lock of several instances sharing one database (src/db/reload-lock.ts). Used on
+ * SQLite only (PostgreSQL uses an advisory lock); created on both so the schema is the same everywhere.
+ * Times are epoch milliseconds: compared as numbers on either database.
+ */
+const configLocks: Migration = {
+  name: '0005_config_locks',
+  async up(knex) {
+    await knex.schema.createTable('config_locks', (t) => {
+      t.string('name', 64).primary();
+      // `host:pid:uuid` of the holder, for the log of a waiter that gives up.
+      t.string('holder', 255).notNullable();
+      t.bigInteger('acquired_at').notNullable();
+      t.bigInteger('expires_at').notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('config_locks');
+  },
+};
+
+const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...MIGRATIONS],

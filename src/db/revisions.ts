@@ -36,6 +36,16 @@ export async function latestRevision(db: DbOrTrx): Promise<RevisionRow | undefin
   return row === undefined ? undefined : toRow(row);
 }
 
+/**
+ * The most recently *applied* revision: by `rolegate apply` or a reload, not a start on a file ('serve'
+ * records which file a process started on without applying its plan). Several instances reloading the same
+ * file use it, under the configuration lock, to apply a revision once.
+ */
+export async function latestAppliedRevision(db: DbOrTrx): Promise<RevisionRow | undefined> {
+  const row = (await db('config_revisions').whereNot('applied_by', 'serve').orderBy('id', 'desc').first()) as Record<string, unknown> | undefined;
+  return row === undefined ? undefined : toRow(row);
+}
+
 export async function listRevisions(db: DbOrTrx, limit = 50): Promise<RevisionRow[]> {
   const rows = (await db('config_revisions').orderBy('id', 'desc').limit(limit)) as Record<string, unknown>[];
   return rows.map(toRow);

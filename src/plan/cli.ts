@@ -10,6 +10,7 @@ import type { Config } from '../configuration/types.js';
 import { openDatabase } from '../db/connect.js';
 import { formatConfigIssue, RolegateError } from '../errors.js';
 import { explainGroups, explainMember, renderExplain } from '../explain/explain.js';
+import { withConfigLock } from '../db/reload-lock.js';
 import { applyPlan } from './apply.js';
 import { computePlan } from './compute.js';
 import { renderApplyResult, renderPlan } from './render.js';
@@ -117,12 +118,16 @@ export async function runMappingCommand(command: (typeof MAPPING_COMMANDS)[numbe
   if (config === undefined) return 2;
   const db = await openDatabase(config.database);
   try {
-    const plan = await computePlan(db, config);
     if (command === 'plan') {
+      const plan = await computePlan(db, config);
       io.out(v.json === true ? json(plan) : renderPlan(plan, { limit, stale: v.stale === true }));
       return 0;
     }
-    const result = await applyPlan(db, config, plan, { force: v.force === true, appliedBy: 'apply' });
+    // Under the configuration lock, like a reload of a running instance (issue 6): never two appliers at once.
+    const { plan, result } = await withConfigLock(db, async () => {
+      const plan = await computePlan(db, config);
+      return { plan, result: await applyPlan(db, config, plan, { force: v.force === true, appliedBy: 'apply' }) };
+    });
     if (!result.applied) {
       if (v.json === true) io.out(json({ applied: false, refused: true, plan }));
       else io.err(renderPlan(plan, { limit }) + 'Nothing applied: the plan exceeds the mass-demotion guard (apply --force to override).\n');

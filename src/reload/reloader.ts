@@ -2,7 +2,9 @@
  * Reloading the configuration in the running service (issue 3): on SIGHUP and when the file changes,
  * validate → plan → guard → swap → apply. An invalid file, a plan past the mass-demotion guard, or a
  * change to settings that need a restart is refused: the service keeps the last good configuration, says
- * so in its log and on /healthz, and audits the refusal. Reloads run one at a time.
+ * so in its log and on /healthz, and audits the refusal. Reloads run one at a time, and across instances
+ * sharing one database "plan → guard → apply → record revision" runs under the configuration lock
+ * (src/db/reload-lock.ts): one instance applies a revision, the others swap to it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +12,8 @@ import { checkConfig } from '../configuration/index.js';
 import type { Config } from '../configuration/types.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/connect.js';
-import { latestRevision, recordRevision } from '../db/revisions.js';
+import { withConfigLock } from '../db/reload-lock.js';
+import { latestAppliedRevision, latestRevision, recordRevision } from '../db/revisions.js';
 import { formatConfigIssue } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyPlan, revisionContent } from '../plan/apply.js';
@@ -113,30 +116,54 @@ export class Reloader {
           'config_reload',
         );
       }
-      const plan = await computePlan(db, next, at);
-      if (plan.refused) {
-        const errors = plan.organizations.flatMap((o) => (o.guard.message === null ? [] : [o.guard.message]));
-        log('warn', 'refused plan', { plan: renderPlan(plan) });
-        return await refuse(next.revision, errors, `config reload refused by the mass-demotion guard; still running on revision ${current.revision.slice(0, 12)} (apply it with \`rolegate apply --force\`)`, 'config_reload');
-      }
-      try {
-        state.swap(next);
-      } catch (err) {
-        return await refuse(next.revision, [String((err as Error).message ?? err)], `config reload refused: ${String((err as Error).message ?? err)}`, 'config_reload');
-      }
-      const result = await applyPlan(db, next, plan, { appliedBy: `reload:${trigger}`, log });
-      const changes = result.applied ? result.organizations.reduce((n, o) => n + Object.values(o.counts).reduce((a, b) => a + b, 0) - o.counts.sessions_ended, 0) : 0;
-      const status: ReloadStatus = {
-        ok: true,
-        at: at.toISOString(),
-        trigger,
-        revision: next.revision,
-        errors: [],
-        message: `configuration reloaded: revision ${next.revision.slice(0, 12)}, ${changes} change(s) applied`,
-      };
-      state.recordReload(status);
-      log('info', status.message, { trigger, previous_revision: current.revision, revision: next.revision });
-      return status;
+      // Several instances sharing the database reload the same file at about the same time: under the
+      // configuration lock, the first applies the plan and records the revision; the others find it
+      // recorded as applied, and only swap (no second plan, no duplicate audit rows).
+      return await withConfigLock(db, async () => {
+        const applied = await latestAppliedRevision(db);
+        if (applied?.hash === next.revision) {
+          try {
+            state.swap(next);
+          } catch (err) {
+            return await refuse(next.revision, [String((err as Error).message ?? err)], `config reload refused: ${String((err as Error).message ?? err)}`, 'config_reload');
+          }
+          const status: ReloadStatus = {
+            ok: true,
+            at: at.toISOString(),
+            trigger,
+            revision: next.revision,
+            errors: [],
+            message: `configuration reloaded: revision ${next.revision.slice(0, 12)}, already applied (${applied.appliedBy} at ${applied.appliedAt.toISOString()}); nothing to apply here`,
+          };
+          state.recordReload(status);
+          log('info', status.message, { trigger, previous_revision: current.revision, revision: next.revision, applied_by: applied.appliedBy });
+          return status;
+        }
+        const plan = await computePlan(db, next, at);
+        if (plan.refused) {
+          const errors = plan.organizations.flatMap((o) => (o.guard.message === null ? [] : [o.guard.message]));
+          log('warn', 'refused plan', { plan: renderPlan(plan) });
+          return await refuse(next.revision, errors, `config reload refused by the mass-demotion guard; still running on revision ${current.revision.slice(0, 12)} (apply it with \`rolegate apply --force\`)`, 'config_reload');
+        }
+        try {
+          state.swap(next);
+        } catch (err) {
+          return await refuse(next.revision, [String((err as Error).message ?? err)], `config reload refused: ${String((err as Error).message ?? err)}`, 'config_reload');
+        }
+        const result = await applyPlan(db, next, plan, { appliedBy: `reload:${trigger}`, log });
+        const changes = result.applied ? result.organizations.reduce((n, o) => n + Object.values(o.counts).reduce((a, b) => a + b, 0) - o.counts.sessions_ended, 0) : 0;
+        const status: ReloadStatus = {
+          ok: true,
+          at: at.toISOString(),
+          trigger,
+          revision: next.revision,
+          errors: [],
+          message: `configuration reloaded: revision ${next.revision.slice(0, 12)}, ${changes} change(s) applied`,
+        };
+        state.recordReload(status);
+        log('info', status.message, { trigger, previous_revision: current.revision, revision: next.revision });
+        return status;
+      });
     } catch (err) {
       return refuse(null, [String(err)], `config reload failed: ${String(err)}; still running on revision ${current.revision.slice(0, 12)}`, 'config_reload');
     }
