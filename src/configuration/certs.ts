@@ -3,7 +3,7 @@
  * parsed with node:crypto here, at start, so a truncated or mangled certificate fails `check-config`
  * instead of failing every login later.
  */
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
@@ -60,4 +60,62 @@ export function readPemFile(absPath: string): Result<string[]> {
     };
   }
   return { ok: true, value: pems };
+}
+
+/**
+ * The SP's decryption key pair (`sso.sp_private_key_file` + `sso.sp_cert_file`): exactly one RSA private
+ * key and exactly one certificate, belonging together. Checked at start so that a mismatched pair fails
+ * `check-config`, not every encrypted login (the IdP encrypts to the certificate; only its key decrypts).
+ */
+const PRIVATE_KEY_BLOCK = /-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/g;
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+function readText(absPath: string): Result<string> {
+  try {
+    return { ok: true, value: readFileSync(absPath, 'utf8') };
+  } catch (err) {
+    return { ok: false, message: `missing or unreadable (${errorReason(err)})` };
+  }
+}
+
+export function readPrivateKeyFile(absPath: string): Result<string> {
+  const text = readText(absPath);
+  if (!text.ok) return text;
+  const blocks = [...text.value.matchAll(PRIVATE_KEY_BLOCK)];
+  if (blocks.length !== 1 || blocks[0] === undefined) {
+    return {
+      ok: false,
+      message: `holds ${blocks.length} private keys; expected exactly one -----BEGIN PRIVATE KEY----- (or RSA PRIVATE KEY) block`,
+    };
+  }
+  if (blocks[0][1] === 'ENCRYPTED PRIVATE KEY') return { ok: false, message: 'holds a passphrase-protected key; give it unencrypted (file mode 0600)' };
+  const pem = blocks[0][0];
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') return { ok: false, message: `holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; XML Encryption key transport needs RSA` };
+  } catch (err) {
+    return { ok: false, message: `does not hold a valid private key (${errorReason(err)})` };
+  }
+  return { ok: true, value: `${pem}\n` };
+}
+
+export function readCertificateFile(absPath: string): Result<string> {
+  const text = readText(absPath);
+  if (!text.ok) return text;
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text.value)) {
+    return { ok: false, message: 'contains a PRIVATE KEY; give the key in sp_private_key_file and only the certificate here' };
+  }
+  const blocks = [...text.value.matchAll(CERTIFICATE_BLOCK)];
+  if (blocks.length !== 1 || blocks[0] === undefined) {
+    return { ok: false, message: `holds ${blocks.length} certificates; expected exactly one -----BEGIN CERTIFICATE----- block` };
+  }
+  const body = blocks[0][0].replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  return checkKey('CERTIFICATE', body);
+}
+
+/** Whether the certificate's public key is the private key's. */
+export function keyMatchesCertificate(privateKeyPem: string, certPem: string): boolean {
+  const fromKey = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'der' });
+  const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return Buffer.compare(fromKey, fromCert) === 0;
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, isSeq, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { readPemFile, errorReason } from './certs.js';
+import { errorReason, keyMatchesCertificate, readCertificateFile, readPemFile, readPrivateKeyFile } from './certs.js';
 import {
   ATTRIBUTE_DEFAULTS,
   DATABASE_DEFAULT_URL,
@@ -46,6 +46,7 @@ import type {
   RoleManagement,
   SamlSettings,
   ServerConfig,
+  SpDecryptionKeys,
   SsoConfig,
 } from './types.js';
 
@@ -88,6 +89,8 @@ const SSO_KEYS = [
   'attributes',
   'group_match',
   'personas',
+  'sp_private_key_file',
+  'sp_cert_file',
 ] as const;
 const EXTERNAL_IDP_KEYS = ['idp_entity_id', 'idp_sso_url', 'idp_cert_file'] as const;
 const ATTRIBUTE_KEYS = ['email', 'first_name', 'last_name', 'groups'] as const;
@@ -570,6 +573,7 @@ function readSso(ctx: Ctx, field: Field, org: OrgContext): { sso: SsoConfig | un
   const idp = readIdp(ctx, s, org);
   const allowIdpInitiated = optional(s, 'allow_idp_initiated', SSO_DEFAULTS.allowIdpInitiated, (f) => r.boolean(f));
   const attributes = readAttributes(ctx, s.get('attributes'));
+  const decryption = readDecryptionKeys(ctx, s);
 
   let spEntityId: string | undefined;
   const spField = s.get('sp_entity_id');
@@ -600,12 +604,53 @@ function readSso(ctx: Ctx, field: Field, org: OrgContext): { sso: SsoConfig | un
     org.id === undefined ||
     allowIdpInitiated === undefined ||
     attributes === undefined ||
-    groupMatchRead === undefined
+    groupMatchRead === undefined ||
+    decryption === undefined
   ) {
     return { sso: undefined, groupMatch };
   }
   const acsUrl = `${org.publicUrl}/saml/${org.id}/acs`;
-  return { sso: { idp, spEntityId, acsUrl, allowIdpInitiated, attributes, groupMatch }, groupMatch };
+  const sso: SsoConfig = { idp, spEntityId, acsUrl, allowIdpInitiated, attributes, groupMatch, ...(decryption === null ? {} : { decryption }) };
+  return { sso, groupMatch };
+}
+
+/**
+ * `sp_private_key_file` + `sp_cert_file`, both or neither: the key pair an IdP encrypts assertions to.
+ * `null` when neither is set (EncryptedAssertion then stays refused), `undefined` after a reported problem.
+ */
+function readDecryptionKeys(ctx: Ctx, s: Fields): SpDecryptionKeys | null | undefined {
+  const { r } = ctx;
+  const keyField = s.get('sp_private_key_file');
+  const certField = s.get('sp_cert_file');
+  if (keyField === undefined && certField === undefined) return null;
+  if (keyField === undefined || certField === undefined) {
+    const [given, missing] = keyField === undefined ? ['sp_cert_file', 'sp_private_key_file'] : ['sp_private_key_file', 'sp_cert_file'];
+    const field = keyField ?? certField;
+    if (field !== undefined && !s.misspelt.has(missing)) {
+      r.report(field.key ?? field.value, field.path, `"${given}" needs "${missing}" too: encrypted assertions need both the SP private key and its certificate (or neither)`);
+    }
+    return undefined;
+  }
+  const keyFile = pathValue(ctx, keyField, 'a path to the PEM private key that decrypts assertions');
+  const certFile = pathValue(ctx, certField, 'a path to the PEM certificate of sp_private_key_file');
+  let privateKey: string | undefined;
+  let cert: string | undefined;
+  if (keyFile !== undefined) {
+    const read = readPrivateKeyFile(keyFile.abs);
+    if (read.ok) privateKey = read.value;
+    else r.reportField(keyField, `private key file "${keyFile.given}" ${read.message}`);
+  }
+  if (certFile !== undefined) {
+    const read = readCertificateFile(certFile.abs);
+    if (read.ok) cert = read.value;
+    else r.reportField(certField, `certificate file "${certFile.given}" ${read.message}`);
+  }
+  if (privateKey === undefined || cert === undefined) return undefined;
+  if (!keyMatchesCertificate(privateKey, cert)) {
+    r.reportField(certField, `certificate file "${certFile?.given ?? ''}" is not the certificate of sp_private_key_file "${keyFile?.given ?? ''}" (their public keys differ)`);
+    return undefined;
+  }
+  return { privateKey, cert };
 }
 
 /**

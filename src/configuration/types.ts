@@ -90,6 +90,18 @@ export interface SsoConfig {
   readonly allowIdpInitiated: boolean;
   readonly attributes: AttributeNames;
   readonly groupMatch: 'exact' | 'case-insensitive';
+  /**
+   * `sso.sp_private_key_file` + `sso.sp_cert_file`: the key pair the IdP encrypts assertions to. Absent =
+   * EncryptedAssertion is refused (ERR_SAML_ENCRYPTED).
+   */
+  readonly decryption?: SpDecryptionKeys;
+}
+
+export interface SpDecryptionKeys {
+  /** PEM private key (RSA). */
+  readonly privateKey: string;
+  /** PEM certificate of that key, advertised in SP metadata as KeyDescriptor use="encryption". */
+  readonly cert: string;
 }
 
 /** Where a rule was written, so explanations and audit rows can point at it. */

@@ -66,6 +66,11 @@ export interface BuildResponseOptions {
   readonly sessionIndex?: string | null;
   /** Default none; an empty object/array omits the AttributeStatement. */
   readonly attributes?: ResponseAttributes;
+  /**
+   * Attribute@NameFormat of every attribute; default `…:attrname-format:basic`; `null` omits it (as Entra ID
+   * does). Real IdPs differ here (Okta: unspecified, AD FS: uri); the SP must not care.
+   */
+  readonly attributeNameFormat?: string | null;
   /** Top-level StatusCode Value; default Success. */
   readonly statusCode?: string;
   /** SubjectConfirmation@Method; default bearer. */
@@ -107,6 +112,15 @@ export function buildSignedResponse(opts: BuildResponseOptions): string {
   if (sign === 'assertion' || sign === 'both') out = signElement(out, 'Assertion', opts, key);
   if (sign === 'response' || sign === 'both') out = signElement(out, 'Response', opts, key);
   return out;
+}
+
+/**
+ * Sign the Response element of an already built (and possibly post-processed, e.g. assertion-encrypted)
+ * Response, as an IdP that signs the Response last does. Same algorithms and placement as above.
+ */
+export function signResponse(xml: string, opts: BuildResponseOptions): string {
+  if (opts.privateKey === undefined) throw new TypeError('signResponse: privateKey is required');
+  return signElement(xml, 'Response', opts, opts.privateKey);
 }
 
 /** HTTP-POST binding: base64 of the UTF-8 bytes, no deflate (SAML Bindings §3.5.4). */
@@ -189,10 +203,11 @@ function buildUnsignedResponse(o: BuildResponseOptions): string {
   b.el(context, NS.assertion, 'saml:AuthnContextClassRef', {}, AUTHN_CONTEXT_PPT);
 
   const attributes = attributeList(o.attributes);
+  const nameFormat = pick(o.attributeNameFormat, ATTRNAME_BASIC);
   if (attributes.length > 0) {
     const statement = b.el(assertion, NS.assertion, 'saml:AttributeStatement');
     for (const [name, values] of attributes) {
-      const attribute = b.el(statement, NS.assertion, 'saml:Attribute', { Name: name, NameFormat: ATTRNAME_BASIC });
+      const attribute = b.el(statement, NS.assertion, 'saml:Attribute', { Name: name, NameFormat: nameFormat });
       for (const value of values) {
         const av = b.el(attribute, NS.assertion, 'saml:AttributeValue', {}, value);
         av.setAttributeNS(NS.xsi, 'xsi:type', 'xs:string');

@@ -27,7 +27,8 @@ export const NODE_SAML_ERROR_TABLE: readonly NodeSamlErrorRule[] = [
   // Status (a non-Success Response without an assertion; with one, our pre-check answers first).
   { fragment: 'NoPassive', code: 'ERR_SAML_STATUS', example: 'Invalid signature: NoPassive' },
   { fragment: 'SAML provider returned', code: 'ERR_SAML_STATUS', example: 'SAML provider returned Responder error: AuthnFailed' },
-  // Encryption (we refuse EncryptedAssertion before node-saml; no decryption key is configured).
+  // Encryption: without an SP key we refuse EncryptedAssertion before node-saml; with one, encrypted.ts has
+  // already decrypted the same bytes, so these rows only keep codes stable should that pre-check be bypassed.
   { fragment: 'No decryption key', code: 'ERR_SAML_ENCRYPTED', example: 'No decryption key for encrypted SAML response' },
   { fragment: 'EncryptedAssertion content', code: 'ERR_SAML_ENCRYPTED', example: 'Invalid EncryptedAssertion content' },
   // Time window (rows 34): expired, not yet valid, too old, or an unparsable/missing timestamp.

@@ -79,7 +79,11 @@ export function nodeSamlOptions(
     additionalParams: {},
     additionalAuthorizeParams: {},
     signMetadata: false,
-    // Deliberately absent: decryptionPvk (EncryptedAssertion is refused: ERR_SAML_ENCRYPTED), privateKey
-    // (AuthnRequests are unsigned for now), and any getCertFromKeyInfo-like hook.
+    // Only with `sso.sp_private_key_file`: decrypts an EncryptedAssertion, whose algorithms structure.ts has
+    // checked first (node-saml does not refuse 3DES/rsa-1_5: reference row 39) and whose plaintext
+    // encrypted.ts has checked; the decrypted assertion must verify (wantAssertionsSigned). Without it an
+    // EncryptedAssertion is refused (ERR_SAML_ENCRYPTED) before node-saml.
+    ...(org.sso.decryption === undefined ? {} : { decryptionPvk: org.sso.decryption.privateKey }),
+    // Deliberately absent: privateKey (AuthnRequests are unsigned for now), and any getCertFromKeyInfo-like hook.
   };
 }

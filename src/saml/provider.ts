@@ -17,9 +17,10 @@ export function createServiceProvider(org: OrganizationConfig, saml: SamlSetting
     organizationId: org.id,
     verifyPostResponse: (form) => verifyPostResponse(form, ctx),
     authnRequestRedirect: (relayState) => buildAuthnRequestRedirect(assertionSigned, relayState),
-    // No decryption certificate and no signing certificate (neither is used yet). Contains the entityID,
-    // the HTTP-POST ACS URL, NameIDFormat emailAddress and WantAssertionsSigned="true".
-    metadataXml: () => assertionSigned.generateServiceProviderMetadata(null, null),
+    // The entityID, the HTTP-POST ACS URL, NameIDFormat emailAddress, WantAssertionsSigned="true", and with
+    // `sso.sp_cert_file` a KeyDescriptor use="encryption" (the certificate IdPs encrypt to, with the AES
+    // algorithms node-saml lists). No signing certificate: AuthnRequests are not signed.
+    metadataXml: () => assertionSigned.generateServiceProviderMetadata(org.sso.decryption?.cert ?? null, null),
   };
 }
 

@@ -4,11 +4,16 @@
  * assertion (assertion.ts).
  */
 import {
+  ALLOWED_DATA_ENCRYPTION_ALGORITHMS,
   ALLOWED_DIGEST_ALGORITHMS,
+  ALLOWED_KEY_TRANSPORT_ALGORITHMS,
+  ALLOWED_OAEP_DIGEST_ALGORITHMS,
   ALLOWED_SIGNATURE_ALGORITHMS,
   NS_ASSERTION,
   NS_DSIG,
   NS_PROTOCOL,
+  NS_XMLENC,
+  NS_XMLENC11,
   STATUS_SUCCESS,
 } from './constants.js';
 import { quote, reject } from './fail.js';
@@ -17,6 +22,8 @@ import { attr, childElements, isElement, optionalChild, requiredChild, simpleTex
 export interface ResponseExpectations {
   readonly acsUrl: string;
   readonly idpEntityId: string;
+  /** Whether an SP decryption key is configured (`sso.sp_private_key_file`); without one, EncryptedAssertion is refused. */
+  readonly canDecrypt: boolean;
 }
 
 export interface ResponseFacts {
@@ -24,6 +31,8 @@ export interface ResponseFacts {
   readonly responseInResponseTo: string | null;
   /** Whether the Response itself carries an enveloped ds:Signature (then it must verify, see provider.ts). */
   readonly responseSigned: boolean;
+  /** The one EncryptedAssertion (its algorithms already on the allow-list), or null for a plain Assertion. */
+  readonly encryptedAssertion: Element | null;
 }
 
 export function checkResponseStructure(doc: Document, expect: ResponseExpectations): ResponseFacts {
@@ -49,11 +58,11 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   if (total !== 1) reject('ERR_SAML_MALFORMED', `expected exactly one assertion, found ${total}`);
   const only = assertions.item(0) ?? encrypted.item(0);
   if (only === null || only.parentNode !== root) reject('ERR_SAML_MALFORMED', 'the assertion is not a child of the Response');
-  if (encrypted.length === 1) {
-    // No decryption key is configured (and node-saml would not refuse 3DES/rsa-1_5: reference row 39).
-    reject('ERR_SAML_ENCRYPTED', 'encrypted assertions are not supported');
+  if (encrypted.length === 1 && !expect.canDecrypt) {
+    reject('ERR_SAML_ENCRYPTED', 'an encrypted assertion, but no SP decryption key is configured (sso.sp_private_key_file)');
   }
 
+  // Signature and digest algorithms, and (before anything is decrypted) the encryption algorithms.
   checkAlgorithms(doc);
 
   // node-saml never reads Destination (reference row 30, observed ACCEPTED with a foreign one).
@@ -72,6 +81,7 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   return {
     responseInResponseTo: attr(root, 'InResponseTo'),
     responseSigned: childElements(root, NS_DSIG, 'Signature').length > 0,
+    encryptedAssertion: encrypted.item(0),
   };
 }
 
@@ -90,19 +100,48 @@ function checkDocumentLevel(doc: Document): void {
 /**
  * Every SignatureMethod/DigestMethod in the document, in any namespace (so a look-alike element that a
  * local-name() XPath would pick up is checked too), must be on the allow-list (reference rows 27–28).
+ * Every EncryptionMethod likewise (reference row 39; checked before decryption, and xml-encryption selects
+ * them with `//*[local-name(.)=…]` anywhere in the EncryptedAssertion, so all of them are checked): under
+ * EncryptedData a content algorithm, under EncryptedKey a key transport, nowhere else. A DigestMethod inside
+ * an XML Encryption EncryptionMethod is the OAEP digest, not a signature digest, and has its own list.
+ * Used on the posted document and again on the decrypted assertion.
  */
-function checkAlgorithms(doc: Document): void {
-  const rules: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
-    ['SignatureMethod', ALLOWED_SIGNATURE_ALGORITHMS],
-    ['DigestMethod', ALLOWED_DIGEST_ALGORITHMS],
-  ];
-  for (const [localName, allowed] of rules) {
-    const found = doc.getElementsByTagNameNS('*', localName);
-    for (let i = 0; i < found.length; i += 1) {
-      const algorithm = found.item(i)?.getAttribute('Algorithm') ?? null;
-      if (algorithm === null || !allowed.has(algorithm)) {
-        reject('ERR_SAML_ALGORITHM', `${localName} ${quote(algorithm)} is not allowed`);
-      }
+export function checkAlgorithms(doc: Document): void {
+  const algorithmOf = (element: Element | null): string | null => element?.getAttribute('Algorithm') ?? null;
+  const refuse = (what: string, algorithm: string | null): never => reject('ERR_SAML_ALGORITHM', `${what} ${quote(algorithm)} is not allowed`);
+
+  const signatureMethods = doc.getElementsByTagNameNS('*', 'SignatureMethod');
+  for (let i = 0; i < signatureMethods.length; i += 1) {
+    const algorithm = algorithmOf(signatureMethods.item(i));
+    if (algorithm === null || !ALLOWED_SIGNATURE_ALGORITHMS.has(algorithm)) refuse('SignatureMethod', algorithm);
+  }
+
+  const digestMethods = doc.getElementsByTagNameNS('*', 'DigestMethod');
+  for (let i = 0; i < digestMethods.length; i += 1) {
+    const element = digestMethods.item(i);
+    const algorithm = algorithmOf(element);
+    const parent = element?.parentNode ?? null;
+    if (parent !== null && isEncryptionMethod(parent)) {
+      if (algorithm === null || !ALLOWED_OAEP_DIGEST_ALGORITHMS.has(algorithm)) refuse('the key transport (OAEP) DigestMethod', algorithm);
+    } else if (algorithm === null || !ALLOWED_DIGEST_ALGORITHMS.has(algorithm)) refuse('DigestMethod', algorithm);
+  }
+
+  const encryptionMethods = doc.getElementsByTagNameNS('*', 'EncryptionMethod');
+  for (let i = 0; i < encryptionMethods.length; i += 1) {
+    const element = encryptionMethods.item(i);
+    const algorithm = algorithmOf(element);
+    const parent = element?.parentNode ?? null;
+    const where = parent !== null && isElement(parent) ? parent.localName : null;
+    if (where === 'EncryptedData') {
+      if (algorithm === null || !ALLOWED_DATA_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('the assertion encryption algorithm', algorithm);
+    } else if (where === 'EncryptedKey') {
+      if (algorithm === null || !ALLOWED_KEY_TRANSPORT_ALGORITHMS.has(algorithm)) refuse('the key transport algorithm', algorithm);
+    } else {
+      reject('ERR_SAML_ENCRYPTED', `an EncryptionMethod outside EncryptedData/EncryptedKey (in ${quote(where)})`);
     }
   }
+}
+
+function isEncryptionMethod(node: Node): boolean {
+  return isElement(node) && node.localName === 'EncryptionMethod' && (node.namespaceURI === NS_XMLENC || node.namespaceURI === NS_XMLENC11);
 }

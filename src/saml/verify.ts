@@ -5,6 +5,7 @@
 import type { SAML } from '@node-saml/node-saml';
 import type { OrganizationConfig, SamlSettings } from '../configuration/types.js';
 import { checkSignedAssertion } from './assertion.js';
+import { checkEncryptedAssertion } from './encrypted.js';
 import { mapNodeSamlError } from './errors-map.js';
 import { reject } from './fail.js';
 import type { IdpTrust } from './node-saml-options.js';
@@ -33,7 +34,18 @@ export async function verifyPostResponse(form: Readonly<Record<string, unknown>>
   const posted = decodePostBinding(form, saml.maxResponseBytes);
 
   // b. One strict parse of the posted document for what node-saml does not check.
-  const response = checkResponseStructure(parseStrict(posted.xml, 'SAMLResponse'), { acsUrl, idpEntityId: idp.entityId });
+  const decryption = org.sso.decryption;
+  const response = checkResponseStructure(parseStrict(posted.xml, 'SAMLResponse'), {
+    acsUrl,
+    idpEntityId: idp.entityId,
+    canDecrypt: decryption !== undefined,
+  });
+
+  // b2. An EncryptedAssertion (allowed algorithms only, checked in b): decrypted once for the checks the
+  // ciphertext hid (signed, one assertion, signature algorithms); node-saml decrypts again in c.
+  if (response.encryptedAssertion !== null && decryption !== undefined) {
+    await checkEncryptedAssertion(response.encryptedAssertion, decryption.privateKey);
+  }
 
   // c. Signatures (configured keys only), Conditions time window, Audience: node-saml.
   const nodeSaml = response.responseSigned ? ctx.responseSigned : ctx.assertionSigned;

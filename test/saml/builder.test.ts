@@ -36,6 +36,20 @@ function parts(xml: string): { response: Element; assertion: Element } {
 }
 
 describe('buildSignedResponse', () => {
+  it('writes Attribute@NameFormat basic by default, another one when asked, none for null (IdP shapes)', () => {
+    const formats = (xml: string): (string | null)[] => {
+      const list = parse(xml).getElementsByTagNameNS(NS.assertion, 'Attribute');
+      return Array.from({ length: list.length }, (_, i) => {
+        const a = list.item(i);
+        return a !== null && a.hasAttribute('NameFormat') ? a.getAttribute('NameFormat') : null;
+      });
+    };
+    expect(new Set(formats(baselineResponse()))).toEqual(new Set(['urn:oasis:names:tc:SAML:2.0:attrname-format:basic']));
+    const unspecified = 'urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified';
+    expect(new Set(formats(baselineResponse({ attributeNameFormat: unspecified })))).toEqual(new Set([unspecified]));
+    expect(new Set(formats(baselineResponse({ attributeNameFormat: null })))).toEqual(new Set([null]));
+  });
+
   it('signs the assertion by default, placing the Signature right after its Issuer (schema order)', () => {
     const { response, assertion } = parts(baselineResponse());
     expect(childNames(response)).toEqual(['Issuer', 'Status', 'Assertion']);

@@ -1,4 +1,5 @@
 /** The SP side that is not the ACS: AuthnRequest redirect, metadata, configuration checks. */
+import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
@@ -79,5 +80,20 @@ describe('createServiceProvider', () => {
 
   it('refuses a negative clock skew (node-saml would read -1 as "no time checks")', () => {
     expect(make(idpTrust(org).certs, -1)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
+
+describe('metadata with an SP decryption key (sso.sp_private_key_file + sp_cert_file)', () => {
+  it('advertises the encryption certificate with the AES algorithms; none without the key pair', () => {
+    const read = (name: string): string => readFileSync(new URL(`../../fixtures/keys/${name}`, import.meta.url), 'utf8');
+    const base = testOrg();
+    const org = { ...base, sso: { ...base.sso, decryption: { privateKey: read('sp.key'), cert: read('sp.crt') } } };
+    const doc = new DOMParser().parseFromString(createServiceProvider(org, testSamlSettings(), idpTrust(org)).metadataXml(), 'text/xml');
+    const descriptors = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:metadata', 'KeyDescriptor');
+    expect(descriptors.length).toBe(1);
+    expect(descriptors.item(0)?.getAttribute('use')).toBe('encryption');
+    const x509 = descriptors.item(0)?.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate').item(0)?.textContent ?? '';
+    expect(x509.replace(/\s/g, '')).toBe(read('sp.crt').replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''));
+    expect(testProvider().metadataXml()).not.toContain('KeyDescriptor');
   });
 });
