@@ -21,7 +21,7 @@ import { destroyUserSessions } from '../db/sessions.js';
 import type { Logger } from '../log.js';
 import type { OrgChangeKind, Plan, ProjectChangeKind } from './compute.js';
 import { refusal, refusalText, type RefusalKind } from './guards.js';
-import { classify, decideForMember, effectiveGroups, guardsOf, isDemotion, orderForApply } from './compute.js';
+import { classify, decideForMember, effectiveGroups, guardsOf, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
 
 export interface ApplyOptions {
   /** Apply even when the mass-demotion guard refuses the plan (`apply --force`). Never overrides the Owner and last-administrator guards. */
@@ -76,14 +76,7 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
       organizationId: org.id,
       title: org.title,
       counts: {
-        promoted: 0,
-        demoted: 0,
-        deactivated: 0,
-        activated: 0,
-        source_changed: 0,
-        project_added: 0,
-        project_removed: 0,
-        project_changed: 0,
+        ...zeroChangeCounts(),
         refused: 0,
         sessions_ended: 0,
       },

@@ -25,6 +25,11 @@ export type OrgChangeKind = 'promoted' | 'demoted' | 'deactivated' | 'activated'
 export type ProjectChangeKind = 'added' | 'removed' | 'changed';
 export type { RefusalKind };
 
+/** One counter per kind of change, all zero: the shared start of a plan's and an apply's summary. */
+export function zeroChangeCounts(): Record<OrgChangeKind | `project_${ProjectChangeKind}`, number> {
+  return { promoted: 0, demoted: 0, deactivated: 0, activated: 0, source_changed: 0, project_added: 0, project_removed: 0, project_changed: 0 };
+}
+
 export interface MemberChange {
   readonly userId: number;
   readonly email: string;
@@ -248,14 +253,7 @@ export function planOrganization(config: Config, org: OrganizationConfig, member
   const keptProjectChanges = projectChanges.filter((p) => !refusedUsers.has(p.userId));
 
   const counts = {
-    promoted: 0,
-    demoted: 0,
-    deactivated: 0,
-    activated: 0,
-    source_changed: 0,
-    project_added: 0,
-    project_removed: 0,
-    project_changed: 0,
+    ...zeroChangeCounts(),
     refused: refusedUsers.size,
     unknown,
     stale: stale.length,

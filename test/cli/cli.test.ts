@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { ROOT } from '../support/app.js';
+import { freePort, ROOT } from '../support/app.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -89,15 +88,6 @@ describe('rolegate --help and unknown commands', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
   it('starts on a configuration, answers /healthz, logs JSON lines, and exits 0 on SIGTERM', async () => {

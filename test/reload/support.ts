@@ -1,6 +1,5 @@
 /** A running service on a configuration written from parts (test/plan/support.ts), with its reloader. */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../src/configuration/index.js';
 import { jsonLogger } from '../../src/log.js';
@@ -11,6 +10,7 @@ import { samlResponse, type Who } from '../support/idp.js';
 import { postAcs } from '../support/flow.js';
 import type { TestResponse } from '../support/http.js';
 import { tempDir, yaml, type YamlParts } from '../plan/support.js';
+import { freePort } from '../support/app.js';
 
 export interface ReloadApp extends TestApp {
   readonly running: RunningServer;
@@ -23,17 +23,6 @@ export interface ReloadApp extends TestApp {
   health(): Promise<{ config_revision: string; config: { revision: string; last_reload: { ok: boolean; errors: string[]; message: string } | null } }>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startReloadApp(parts: YamlParts = {}, reload: ServeOptions['reload'] = {}): Promise<ReloadApp> {
   const dir = tempDir();

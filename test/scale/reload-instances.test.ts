@@ -12,7 +12,6 @@
  * same scenario on one SQLite file shared by two instances runs in the SQLite pass.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/configuration/index.js';
@@ -22,6 +21,7 @@ import { withConfigLock } from '../../src/db/reload-lock.js';
 import { TEST_DATABASE, TEST_PG_URL, pgTestDatabase, type PgTestDatabase } from '../support/database.js';
 import { Browser } from '../support/http.js';
 import { ROLES, cleanupDirs, populate, roleOf, tempDir, yaml } from '../plan/support.js';
+import { freePort } from '../support/app.js';
 
 afterAll(cleanupDirs);
 
@@ -45,17 +45,6 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Two instances on one configuration file and one database (a PostgreSQL schema, or one SQLite file). */
 async function startCluster(kind: 'postgres' | 'sqlite'): Promise<Cluster> {

@@ -150,7 +150,8 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port nobody listens on right now (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
