@@ -13,7 +13,7 @@ import type { BuildResponseOptions } from '../../src/devidp/response.js';
 import { readAuthnRequestId } from '../../src/devidp/routes.js';
 import { RolegateError } from '../../src/errors.js';
 import { MARKUP_LIMITS } from '../../src/saml/precheck.js';
-import { standardYaml, startApp } from '../support/app.js';
+import { serverYaml, standardYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { expectRejected, replaceOnce } from '../support/attacks.js';
 import { auditRows, memberRole } from '../support/db.js';
@@ -191,15 +191,7 @@ describe('deflate bombs on the Redirect binding', () => {
   let dev: TestApp;
   beforeAll(async () => {
     dev = await startApp({
-      yaml: (dir, url) => `
-server:
-  public_url: ${url}
-  port: 0
-  session_secret: test-secret-0123456789abcdef
-  data_dir: ${dir}/data
-database:
-  url: sqlite:${dir}/rolegate.db
-organizations:
+      yaml: (dir, url) => `${serverYaml(dir, url)}organizations:
   - id: 1
     title: Acme Labs
     owner: owner@acme.example

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
+import { serverYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { hiddenInput } from '../support/http.js';
 import type { Browser } from '../support/http.js';
@@ -7,15 +7,7 @@ import type { Browser } from '../support/http.js';
 let app: TestApp;
 beforeAll(async () => {
   app = await startApp({
-    yaml: (dir, url) => `
-server:
-  public_url: ${url}
-  port: 0
-  session_secret: test-secret-0123456789abcdef
-  data_dir: ${dir}/data
-database:
-  url: sqlite:${dir}/rolegate.db
-organizations:
+    yaml: (dir, url) => `${serverYaml(dir, url)}organizations:
   - id: 1
     title: Acme Labs
     owner: owner@acme.example

@@ -33,19 +33,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * The `server:` and `database:` sections every test configuration starts with: the given public URL, a port
+ * the harness fills in, state and the SQLite file in the test's own folder (startApp moves it to PostgreSQL
+ * when the suite runs there).
+ */
+export function serverYaml(dir: string, publicUrl: string): string {
+  return `
+server:
+  public_url: ${publicUrl}
+  port: 0
+  session_secret: test-secret-0123456789abcdef
+  data_dir: ${dir}/data
+database:
+  url: sqlite:${dir}/rolegate.db
+`;
+}
+
 /** A two-organization configuration: org 1 and 2 trust the test IdP keys in fixtures/keys (different entity ids). */
 export function standardYaml(opts: { publicUrl: string; dir: string; org1Extra?: string; sso1Extra?: string; org1Roles?: string }): string {
   const cert = path.join(ROOT, 'fixtures/keys/idp.crt');
   const cert2 = path.join(ROOT, 'fixtures/keys/idp-rollover.crt');
-  return `
-server:
-  public_url: ${opts.publicUrl}
-  port: 0
-  session_secret: test-secret-0123456789abcdef
-  data_dir: ${opts.dir}/data
-database:
-  url: sqlite:${opts.dir}/rolegate.db
-saml:
+  return `${serverYaml(opts.dir, opts.publicUrl)}saml:
   clock_skew_seconds: 60
 organizations:
   - id: 1

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { buildSignedResponse, encodePostBinding } from '../../src/devidp/response.js';
 import type { BuildResponseOptions, ResponseAttributes } from '../../src/devidp/response.js';
-import { IDP_ENTITY_ID, IDP_SSO_URL, ROOT, startApp } from './app.js';
+import { IDP_ENTITY_ID, IDP_SSO_URL, ROOT, serverYaml, startApp } from './app.js';
 import type { TestApp } from './app.js';
 import { postAcs, startLogin } from './flow.js';
 import type { Browser, TestResponse } from './http.js';
@@ -33,15 +33,7 @@ export function shapeYaml(dir: string, publicUrl: string, shape: ShapeConfig): s
     Object.entries(map)
       .map(([k, v]) => `${indent}${q(k)}: ${v}`)
       .join('\n');
-  return `
-server:
-  public_url: ${publicUrl}
-  port: 0
-  session_secret: test-secret-0123456789abcdef
-  data_dir: ${dir}/data
-database:
-  url: sqlite:${dir}/rolegate.db
-organizations:
+  return `${serverYaml(dir, publicUrl)}organizations:
   - id: 1
     title: Acme Labs
     owner: owner@corp.example
