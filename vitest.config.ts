@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The SimpleSAMLphp interop suite needs PHP: `npm run test:interop` (vitest.interop.config.ts).
+    exclude: [...configDefaults.exclude, 'test/interop/**'],
     // Real servers, real SQLite files, real RSA signatures: give slow CI machines room.
     testTimeout: 20_000,
     hookTimeout: 30_000,

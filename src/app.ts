@@ -56,7 +56,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     for (const org of cfg.organizations) {
       const idp =
         org.sso.idp.kind === 'external'
-          ? { entityId: org.sso.idp.entityId, ssoUrl: org.sso.idp.ssoUrl, certs: org.sso.idp.certs }
+          ? { entityId: org.sso.idp.entityId, ssoUrl: org.sso.idp.ssoUrl, certs: org.sso.idp.certs, ...(org.sso.idp.sloUrl === undefined ? {} : { sloUrl: org.sso.idp.sloUrl }) }
           : { entityId: devIdpEntityId(cfg, org.id), ssoUrl: devIdpSsoUrl(cfg, org.id), certs: [devKeys?.publicKeyPem ?? ''] };
       inlineProviders.set(org.id, createServiceProvider(org, cfg.saml, idp));
       providerInputs.push({ org, saml: cfg.saml, idp });

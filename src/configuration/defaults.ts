@@ -116,6 +116,8 @@ export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;
 export const SSO_DEFAULTS = {
   /** Unsolicited responses have no InResponseTo to bind them to a browser: refused unless opted in. */
   allowIdpInitiated: false,
+  /** AuthnRequests unsigned unless asked (most IdPs do not require signed requests). */
+  signAuthnRequests: false,
   /** Exact string comparison, as IdPs send group names verbatim. */
   groupMatch: 'exact',
   developmentIdp: false,

@@ -91,6 +91,7 @@ const SSO_KEYS = [
   'personas',
   'sp_private_key_file',
   'sp_cert_file',
+  'sign_authn_requests',
 ] as const;
 const EXTERNAL_IDP_KEYS = ['idp_entity_id', 'idp_sso_url', 'idp_cert_file'] as const;
 const ATTRIBUTE_KEYS = ['email', 'first_name', 'last_name', 'groups'] as const;
@@ -574,6 +575,12 @@ function readSso(ctx: Ctx, field: Field, org: OrgContext): { sso: SsoConfig | un
   const allowIdpInitiated = optional(s, 'allow_idp_initiated', SSO_DEFAULTS.allowIdpInitiated, (f) => r.boolean(f));
   const attributes = readAttributes(ctx, s.get('attributes'));
   const decryption = readDecryptionKeys(ctx, s);
+  const signField = s.get('sign_authn_requests');
+  let signAuthnRequests: boolean | undefined = signField === undefined ? SSO_DEFAULTS.signAuthnRequests : r.boolean(signField);
+  if (signAuthnRequests === true && signField !== undefined && decryption === null && !s.misspelt.has('sp_private_key_file')) {
+    r.reportField(signField, 'sign_authn_requests: true needs the SP key pair: set sp_private_key_file and sp_cert_file (the certificate is published in the SP metadata for the IdP to verify with)');
+    signAuthnRequests = undefined;
+  }
 
   let spEntityId: string | undefined;
   const spField = s.get('sp_entity_id');
@@ -605,12 +612,22 @@ function readSso(ctx: Ctx, field: Field, org: OrgContext): { sso: SsoConfig | un
     allowIdpInitiated === undefined ||
     attributes === undefined ||
     groupMatchRead === undefined ||
-    decryption === undefined
+    decryption === undefined ||
+    signAuthnRequests === undefined
   ) {
     return { sso: undefined, groupMatch };
   }
   const acsUrl = `${org.publicUrl}/saml/${org.id}/acs`;
-  const sso: SsoConfig = { idp, spEntityId, acsUrl, allowIdpInitiated, attributes, groupMatch, ...(decryption === null ? {} : { decryption }) };
+  const sso: SsoConfig = {
+    idp,
+    spEntityId,
+    acsUrl,
+    allowIdpInitiated,
+    attributes,
+    groupMatch,
+    ...(decryption === null ? {} : { decryption }),
+    ...(signAuthnRequests ? { signAuthnRequests: true as const } : {}),
+  };
   return { sso, groupMatch };
 }
 

@@ -17,6 +17,8 @@ export interface IdpMetadata {
   readonly entityId: string;
   readonly ssoUrl: string;
   readonly certs: readonly string[];
+  /** The HTTP-Redirect SingleLogoutService, when the IdP has one (Single Logout needs it). */
+  readonly sloUrl?: string;
 }
 
 function children(parent: Element, ns: string, localName: string): Element[] {
@@ -99,7 +101,10 @@ export function parseIdpMetadata(xml: string): Result<IdpMetadata> {
     }
   }
   if (certs.length === 0) return fail('has no signing certificate (KeyDescriptor use="signing" or without use, with ds:X509Certificate)');
-  return { ok: true, value: { entityId, ssoUrl, certs } };
+  const slo = children(idp, MD, 'SingleLogoutService').find((el) => el.getAttribute('Binding') === REDIRECT);
+  const sloUrl = slo?.getAttribute('Location') ?? null;
+  if (slo !== undefined && (sloUrl === null || !isHttpUrl(sloUrl))) return fail(`has a SingleLogoutService Location that is not an http(s) URL: "${sloUrl ?? ''}"`);
+  return { ok: true, value: { entityId, ssoUrl, certs, ...(sloUrl === null ? {} : { sloUrl }) } };
 }
 
 export function readIdpMetadata(absPath: string): Result<IdpMetadata> {

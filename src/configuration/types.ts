@@ -79,6 +79,8 @@ export type IdpConfig =
       readonly ssoUrl: string;
       /** PEM texts (certificates or public keys); more than one during key rollover. */
       readonly certs: readonly string[];
+      /** From idp_metadata_file: the IdP's HTTP-Redirect SingleLogoutService (Single Logout needs it). */
+      readonly sloUrl?: string;
     };
 
 export interface SsoConfig {
@@ -95,6 +97,11 @@ export interface SsoConfig {
    * EncryptedAssertion is refused (ERR_SAML_ENCRYPTED).
    */
   readonly decryption?: SpDecryptionKeys;
+  /**
+   * `sso.sign_authn_requests: true`: AuthnRequests are signed (HTTP-Redirect, RSA-SHA256) with the key of
+   * `decryption`, which must be set; the SP metadata says AuthnRequestsSigned="true". Absent = unsigned.
+   */
+  readonly signAuthnRequests?: true;
 }
 
 export interface SpDecryptionKeys {

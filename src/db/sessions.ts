@@ -33,6 +33,31 @@ export async function destroySession(db: DbOrTrx, key: string): Promise<void> {
   await db('sessions').where({ id: hashKey(key) }).delete();
 }
 
+/**
+ * Single Logout from the IdP: end the organization's sessions started by an assertion with this NameID and,
+ * when the LogoutRequest names SessionIndexes, one of them (SAML core §3.7.3.2). The organization's
+ * sessions are read and matched here (the data is JSON); returns how many ended.
+ */
+export async function destroySamlSessions(db: DbOrTrx, organizationId: number, nameId: string, sessionIndexes: readonly string[]): Promise<number> {
+  const rows = (await db('sessions').where({ organization_id: organizationId }).select('id', 'data')) as Array<{ id: string; data: string }>;
+  const ids = rows
+    .filter((row) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(row.data);
+      } catch {
+        return false;
+      }
+      if (typeof data !== 'object' || data === null) return false;
+      const d = data as Record<string, unknown>;
+      if (d['nameId'] !== nameId) return false;
+      return sessionIndexes.length === 0 || (typeof d['sessionIndex'] === 'string' && sessionIndexes.includes(d['sessionIndex']));
+    })
+    .map((row) => row.id);
+  if (ids.length === 0) return 0;
+  return db('sessions').whereIn('id', ids).delete();
+}
+
 /** End every session of a user at once (deactivation, deletion). */
 export async function destroyUserSessions(db: DbOrTrx, userId: number): Promise<number> {
   return db('sessions').where({ user_id: userId }).delete();

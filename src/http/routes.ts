@@ -10,6 +10,7 @@ import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
 import { appendAudit } from '../db/audit.js';
 import { saveAuthnRequest } from '../db/saml-state.js';
+import { destroySamlSessions } from '../db/sessions.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyLogin } from '../members/login.js';
@@ -27,6 +28,14 @@ import { endSession, readSession, startSession } from './session.js';
 
 /** Binds an AuthnRequest to the browser that started it (see issue: InResponseTo of another browser). */
 export const BINDING_COOKIE = 'rolegate.authn';
+/**
+ * Plain-http loopback public_url only (http://localhost, a development setup with a real IdP on another
+ * site): the same binding value, SameSite=None; Secure. Chromium and Firefox treat http://localhost as a
+ * secure context and keep Secure cookies there, so this copy reaches the ACS with the IdP's cross-site POST,
+ * which never carries the Lax cookie; a browser that refuses it still has the Lax one (same-site IdPs).
+ * Found by the SimpleSAMLphp interop suite (IdP on 127.0.0.1, rolegate on localhost).
+ */
+export const BINDING_COOKIE_CROSS_SITE = 'rolegate.authn.xs';
 
 export interface RouteDeps {
   readonly config: Config;
@@ -46,6 +55,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const router = new Router();
   const https = config.server.publicUrl.startsWith('https:');
   const publicOrigin = new URL(config.server.publicUrl).origin;
+  const loopbackHttp = !https && ['localhost', '127.0.0.1', '[::1]'].includes(new URL(config.server.publicUrl).hostname);
   const state = deps.state ?? new ConfigState(config);
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
   // Issue 4: deny by default. The access guard precedes every route; a route without an entry in
@@ -147,6 +157,11 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       signed: false,
       overwrite: true,
     });
+    if (loopbackHttp) {
+      // Written by hand: koa's cookies refuse `secure` on an http connection.
+      const maxAge = state.current().saml.requestTtlSeconds;
+      ctx.append('Set-Cookie', `${BINDING_COOKIE_CROSS_SITE}=${binding}; path=/saml/; max-age=${maxAge}; samesite=none; secure; httponly`);
+    }
     const redirect = await sp.authnRequestRedirect(next);
     await saveAuthnRequest(db, {
       id: redirect.requestId,
@@ -167,7 +182,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   router.post('saml-acs', '/saml/:org/acs', async (ctx) => {
     const { org, sp } = orgParam(ctx);
     const ip = clientIp(ctx);
-    const binding = ctx.cookies.get(BINDING_COOKIE);
+    const binding = ctx.cookies.get(BINDING_COOKIE) ?? (loopbackHttp ? ctx.cookies.get(BINDING_COOKIE_CROSS_SITE) : undefined);
     let subject: string | null = null;
     let assertionId: string | null = null;
     let form: Record<string, unknown> = {};
@@ -185,7 +200,15 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
         ip,
         bindingHash: binding === undefined ? null : hash(binding),
       });
-      await startSession(ctx, { userId: result.userId, organizationId: org.id, authenticatedAt: new Date().toISOString() });
+      await startSession(ctx, {
+        userId: result.userId,
+        organizationId: org.id,
+        authenticatedAt: new Date().toISOString(),
+        // For Single Logout: the IdP names the session by these.
+        nameId: login.nameId,
+        nameIdFormat: login.nameIdFormat,
+        sessionIndex: login.sessionIndex,
+      });
       recordLogin(null);
       log('info', 'login', { org: org.id, user_id: result.userId, email: login.email, outcome: 'ok', role: result.role, created: result.created, groups_known: login.groups !== null, assertion_id: login.assertionId, ip });
       ctx.redirect(result.nextPath ?? safeNextPath(form['RelayState']));
@@ -216,6 +239,46 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       }
       throw err;
     }
+  });
+
+  // --- Single Logout (HTTP-Redirect both ways) ----------------------------------------------------------
+  // SP-initiated: a signed LogoutRequest to the IdP; the local session ends when its LogoutResponse comes
+  // back to /slo. Without Single Logout for the organization (no IdP SLO endpoint in its metadata, or no SP
+  // key to sign with), or without a SAML session, only the local session ends.
+  router.get('saml-logout', '/saml/:org/logout', async (ctx) => {
+    const { org, sp } = orgParam(ctx);
+    const s = readSession(ctx);
+    if (s === undefined || s.organizationId !== org.id || s.nameId === undefined || !sp.singleLogout) {
+      endSession(ctx);
+      ctx.redirect('/');
+      return;
+    }
+    const { url, requestId } = await sp.logoutRequestRedirect({ nameId: s.nameId, nameIdFormat: s.nameIdFormat ?? null, sessionIndex: s.sessionIndex ?? null }, '/');
+    if (ctx.session !== null && ctx.session !== undefined) ctx.session['logoutRequestId'] = requestId;
+    log('info', 'logout', { org: org.id, user_id: s.userId, outcome: 'sent', request_id: requestId });
+    ctx.redirect(url);
+  });
+
+  router.get('saml-slo', '/saml/:org/slo', async (ctx) => {
+    const { org, sp } = orgParam(ctx);
+    const message = sp.validateLogoutRedirect(ctx.querystring);
+    if (message.kind === 'response') {
+      const s = readSession(ctx);
+      // Only the browser that sent the LogoutRequest, answering that request.
+      if (s === undefined || s.organizationId !== org.id || s.logoutRequestId === undefined || s.logoutRequestId !== message.inResponseTo) {
+        throw new RolegateError('ERR_SAML_IN_RESPONSE_TO', 'LogoutResponse does not answer a logout started by this browser');
+      }
+      endSession(ctx);
+      log('info', 'logout', { org: org.id, user_id: s.userId, outcome: message.success ? 'ok' : 'ok-local-only', response_id: message.id });
+      ctx.redirect('/');
+      return;
+    }
+    const ended = await destroySamlSessions(db, org.id, message.nameId, message.sessionIndexes);
+    log('info', 'logout', { org: org.id, outcome: 'idp-initiated', sessions_ended: ended, request_id: message.id });
+    // This browser's own session too, when it is one of them (the row is gone; drop the cookie).
+    const s = readSession(ctx);
+    if (s !== undefined && s.organizationId === org.id && s.nameId === message.nameId) endSession(ctx);
+    ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
   mountAdmin(router, adminDeps);

@@ -15,6 +15,12 @@ export interface SessionData {
   readonly userId: number;
   readonly organizationId: number;
   readonly authenticatedAt: string;
+  /** The assertion's NameID, its Format and AuthnStatement@SessionIndex: what Single Logout names. */
+  readonly nameId?: string;
+  readonly nameIdFormat?: string | null;
+  readonly sessionIndex?: string | null;
+  /** The ID of the LogoutRequest sent to the IdP, until its LogoutResponse arrives. */
+  readonly logoutRequestId?: string;
 }
 
 export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middleware {
@@ -50,7 +56,19 @@ export function readSession(ctx: Koa.Context): SessionData | undefined {
   const organizationId = s['organizationId'];
   const authenticatedAt = s['authenticatedAt'];
   if (typeof userId !== 'number' || typeof organizationId !== 'number' || typeof authenticatedAt !== 'string') return undefined;
-  return { userId, organizationId, authenticatedAt };
+  const nameId = s['nameId'];
+  const nameIdFormat = s['nameIdFormat'];
+  const sessionIndex = s['sessionIndex'];
+  const logoutRequestId = s['logoutRequestId'];
+  return {
+    userId,
+    organizationId,
+    authenticatedAt,
+    ...(typeof nameId === 'string' ? { nameId } : {}),
+    ...(typeof nameIdFormat === 'string' ? { nameIdFormat } : {}),
+    ...(typeof sessionIndex === 'string' ? { sessionIndex } : {}),
+    ...(typeof logoutRequestId === 'string' ? { logoutRequestId } : {}),
+  };
 }
 
 /** Start a fresh session for a login: a new key (no fixation), the old one destroyed. */

@@ -12,6 +12,8 @@ export interface IdpTrust {
   readonly ssoUrl: string;
   /** PEM certificates or public keys ("BEGIN PUBLIC KEY"); several during key rollover. */
   readonly certs: readonly string[];
+  /** The IdP's HTTP-Redirect SingleLogoutService (from its metadata); Single Logout needs it. */
+  readonly sloUrl?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export function nodeSamlOptions(
     cacheProvider: NO_REQUEST_ID_CACHE,
     // Let the IdP choose how to authenticate; do not demand PasswordProtectedTransport.
     disableRequestedAuthnContext: true,
-    // Only affects signing our own requests (we do not sign them yet); never the default sha1.
+    // Signs our AuthnRequests (with `sso.sign_authn_requests`); never the default sha1.
     signatureAlgorithm: 'sha256',
     // NameIDPolicy in the AuthnRequest and NameIDFormat in metadata.
     identifierFormat: NAMEID_FORMAT_EMAIL,
@@ -84,6 +86,10 @@ export function nodeSamlOptions(
     // encrypted.ts has checked; the decrypted assertion must verify (wantAssertionsSigned). Without it an
     // EncryptedAssertion is refused (ERR_SAML_ENCRYPTED) before node-saml.
     ...(org.sso.decryption === undefined ? {} : { decryptionPvk: org.sso.decryption.privateKey }),
-    // Deliberately absent: privateKey (AuthnRequests are unsigned for now), and any getCertFromKeyInfo-like hook.
+    // `sso.sign_authn_requests: true` (the loader requires the SP key pair): node-saml signs the
+    // HTTP-Redirect AuthnRequest (SigAlg rsa-sha256 + Signature query parameters) and the metadata says
+    // AuthnRequestsSigned="true". Otherwise no privateKey: requests unsigned.
+    ...(org.sso.signAuthnRequests === true && org.sso.decryption !== undefined ? { privateKey: org.sso.decryption.privateKey } : {}),
+    // Deliberately absent: any getCertFromKeyInfo-like hook.
   };
 }

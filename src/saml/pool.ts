@@ -142,5 +142,10 @@ export function withVerifier(sp: SamlServiceProvider, verifier: SamlVerifier): S
     verifyPostResponse: (form) => verifier.verify(sp.organizationId, form),
     authnRequestRedirect: (relayState) => sp.authnRequestRedirect(relayState),
     metadataXml: () => sp.metadataXml(),
+    // Logout messages are small and signature-checked inline (bounded before anything is inflated).
+    singleLogout: sp.singleLogout,
+    logoutRequestRedirect: (who, relayState) => sp.logoutRequestRedirect(who, relayState),
+    validateLogoutRedirect: (rawQuery) => sp.validateLogoutRedirect(rawQuery),
+    logoutResponseRedirect: (request, relayState, success) => sp.logoutResponseRedirect(request, relayState, success),
   };
 }

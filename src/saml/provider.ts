@@ -7,20 +7,60 @@ import { buildAuthnRequestRedirect } from './authn-request.js';
 import { nodeSamlOptions, type IdpTrust } from './node-saml-options.js';
 import type { SamlServiceProvider } from './types.js';
 import { verifyPostResponse } from './verify.js';
+import { buildLogoutRequestRedirect, buildLogoutResponseRedirect, validateLogoutRedirect } from './logout.js';
+
+/** Our SLO endpoint (HTTP-Redirect): LogoutRequests and LogoutResponses from the IdP. */
+export function sloUrlOf(org: OrganizationConfig): string {
+  return org.sso.acsUrl.replace(/\/acs$/, '/slo');
+}
 
 export function createServiceProvider(org: OrganizationConfig, saml: SamlSettings, idp: IdpTrust): SamlServiceProvider {
   checkTrustInputs(org, saml, idp);
   const assertionSigned = new SAML(nodeSamlOptions(org, saml, idp, false));
   const responseSigned = new SAML(nodeSamlOptions(org, saml, idp, true));
   const ctx = { org, saml, idp, assertionSigned, responseSigned };
+  const sloUrl = sloUrlOf(org);
+  // Single Logout: its own node-saml instance, holding the SP key (so that AuthnRequests stay unsigned
+  // unless sso.sign_authn_requests), the IdP's SLO URL and ours.
+  const logout =
+    idp.sloUrl !== undefined && org.sso.decryption !== undefined
+      ? new SAML({ ...nodeSamlOptions(org, saml, idp, false), privateKey: org.sso.decryption.privateKey, logoutUrl: idp.sloUrl, logoutCallbackUrl: sloUrl })
+      : null;
+  const trust = { idpEntityId: idp.entityId, certs: idp.certs, sloUrl, clockSkewSeconds: saml.clockSkewSeconds };
+  const noSlo = (): never => {
+    throw new RolegateError('ERR_NOT_FOUND', 'Single Logout is not configured for this organization');
+  };
   return {
+    singleLogout: logout !== null,
+    logoutRequestRedirect: (who, relayState) => (logout === null ? noSlo() : buildLogoutRequestRedirect(logout, who, org.sso.spEntityId, relayState)),
+    validateLogoutRedirect: (rawQuery) => (logout === null ? noSlo() : validateLogoutRedirect(rawQuery, trust)),
+    logoutResponseRedirect: (request, relayState, success) =>
+      logout === null ? noSlo() : buildLogoutResponseRedirect(logout, request, org.sso.spEntityId, relayState, success),
     organizationId: org.id,
     verifyPostResponse: (form) => verifyPostResponse(form, ctx),
     authnRequestRedirect: (relayState) => buildAuthnRequestRedirect(assertionSigned, relayState),
     // The entityID, the HTTP-POST ACS URL, NameIDFormat emailAddress, WantAssertionsSigned="true", and with
     // `sso.sp_cert_file` a KeyDescriptor use="encryption" (the certificate IdPs encrypt to, with the AES
-    // algorithms node-saml lists). No signing certificate: AuthnRequests are not signed.
-    metadataXml: () => assertionSigned.generateServiceProviderMetadata(org.sso.decryption?.cert ?? null, null),
+    // algorithms node-saml lists). With `sso.sign_authn_requests` the same certificate as
+    // KeyDescriptor use="signing" and AuthnRequestsSigned="true"; otherwise no signing certificate.
+    metadataXml: () => {
+      if (logout === null) {
+        return assertionSigned.generateServiceProviderMetadata(
+          org.sso.decryption?.cert ?? null,
+          org.sso.signAuthnRequests === true ? (org.sso.decryption?.cert ?? null) : null,
+        );
+      }
+      // With Single Logout: the signing certificate (our logout messages are signed) and the SLO endpoint.
+      // node-saml ties the signing KeyDescriptor to AuthnRequestsSigned="true" and offers only the
+      // HTTP-POST binding for SingleLogoutService; rolegate's endpoint is HTTP-Redirect.
+      const cert = org.sso.decryption?.cert ?? null;
+      let xml = logout.generateServiceProviderMetadata(cert, cert);
+      if (org.sso.signAuthnRequests !== true) xml = xml.replace('AuthnRequestsSigned="true"', 'AuthnRequestsSigned="false"');
+      return xml.replace(
+        /<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"/,
+        '<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"',
+      );
+    },
   };
 }
 

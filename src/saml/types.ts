@@ -2,6 +2,8 @@
  * What crosses the SAML trust boundary: a verified, normalised login (plain data, so that a later issue can
  * move verification into worker threads), or a RolegateError with an ERR_SAML_* code.
  */
+import type { IncomingLogout, SamlSessionIdentity } from './logout.js';
+
 export interface VerifiedLogin {
   readonly organizationId: number;
   /** Assertion/Issuer, equal to the configured IdP entity id. */
@@ -38,4 +40,15 @@ export interface SamlServiceProvider {
   authnRequestRedirect(relayState: string): Promise<AuthnRequestRedirect>;
   /** SP metadata XML (entity id, ACS URL, NameID formats). */
   metadataXml(): string;
+  /**
+   * Single Logout is on: the IdP's metadata names an HTTP-Redirect SingleLogoutService and the SP key pair
+   * (`sso.sp_private_key_file`) is there to sign our messages.
+   */
+  readonly singleLogout: boolean;
+  /** The signed LogoutRequest redirect for a session's SAML identity. Only when `singleLogout`. */
+  logoutRequestRedirect(who: SamlSessionIdentity, relayState: string): Promise<{ url: string; requestId: string }>;
+  /** Checks an incoming logout redirect (raw query string). Throws RolegateError (ERR_SAML_*). */
+  validateLogoutRedirect(rawQuery: string): IncomingLogout;
+  /** The signed LogoutResponse redirect answering an IdP's LogoutRequest. */
+  logoutResponseRedirect(request: { readonly id: string }, relayState: string | null, success: boolean): Promise<string>;
 }

@@ -32,7 +32,9 @@ const PUBLIC_ROUTES = [
   'openapi',
   'saml-acs',
   'saml-login',
+  'saml-logout',
   'saml-metadata',
+  'saml-slo',
   'whoami',
 ];
 

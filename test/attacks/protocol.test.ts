@@ -169,9 +169,25 @@ describe('InResponseTo and unsolicited responses', () => {
   it('an SP-initiated response without the binding cookie → IN_RESPONSE_TO', async () => {
     await expectRejected(app, async (b) => {
       const { requestId } = await startLogin(b);
+      // Both copies: the Lax cookie and, public_url being http://127.0.0.1, the SameSite=None one.
       b.jar.delete('rolegate.authn');
+      b.jar.delete('rolegate.authn.xs');
       return postAcs(b, 1, samlResponse(app, MALLORY, { inResponseTo: requestId }));
     }, 401, 'ERR_SAML_IN_RESPONSE_TO');
+  });
+
+  it('plain-http loopback public_url: a SameSite=None; Secure copy of the binding cookie, enough on its own (IdP on another site)', async () => {
+    const b = app.browser();
+    const res = await b.get('/saml/1/login');
+    const copy = res.setCookies.find((c) => c.startsWith('rolegate.authn.xs='));
+    expect(copy).toMatch(/; path=\/saml\/; max-age=\d+; samesite=none; secure; httponly$/);
+    expect(copy?.slice('rolegate.authn.xs='.length, copy.indexOf(';'))).toBe(b.jar.get('rolegate.authn'));
+    // A second login in the same browser keeps the binding value; its request id is the one to answer.
+    const { requestId } = await startLogin(b);
+    // A cross-site POST from the IdP: Chromium sends the None cookie, not the Lax one.
+    b.jar.delete('rolegate.authn');
+    const ok = await postAcs(b, 1, samlResponse(app, { email: 'crosssite@acme.example', groups: ['LS-Reviewers'] }, { inResponseTo: requestId }));
+    expect(ok.status, ok.text).toBe(302);
   });
 });
 

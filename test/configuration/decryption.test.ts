@@ -134,3 +134,44 @@ describe('sso.sp_private_key_file and sso.sp_cert_file', () => {
     expect(issues[0]).toEqual({ file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
   });
 });
+
+describe('sso.sign_authn_requests', () => {
+  const signing = (value: string, keys: boolean): string =>
+    edit(keys ? withKeys(KEY, CERT) : EXTERNAL, ['      idp_cert_file: fixtures/keys/idp.crt\n', `      idp_cert_file: fixtures/keys/idp.crt\n      sign_authn_requests: ${value}\n`]);
+
+  it('true with the SP key pair: sso.signAuthnRequests', () => {
+    const { result } = check(signing('true', true));
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.organizations[0]?.sso.signAuthnRequests).toBe(true);
+  });
+
+  it('false or absent: not set (requests unsigned)', () => {
+    for (const yaml of [signing('false', true), withKeys(KEY, CERT)]) {
+      const { result } = check(yaml);
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.config.organizations[0]?.sso).not.toHaveProperty('signAuthnRequests');
+    }
+  });
+
+  const cases: Array<{ name: string; yaml: string; at: [string, string?]; message: string }> = [
+    {
+      name: 'true without sp_private_key_file / sp_cert_file',
+      yaml: signing('true', false),
+      at: ['sign_authn_requests: true', 'true'],
+      message: 'sign_authn_requests: true needs the SP key pair: set sp_private_key_file and sp_cert_file',
+    },
+    {
+      name: 'not a boolean',
+      yaml: signing('"yes"', true),
+      at: ['sign_authn_requests: "yes"', '"yes"'],
+      message: 'expected',
+    },
+  ];
+  it.each(cases)('rejected: $name', (c) => {
+    const { file, result } = check(c.yaml);
+    const issues = issuesOf(result);
+    expect(issues, JSON.stringify(issues, null, 2)).toHaveLength(1);
+    const [snippet, inner] = c.at;
+    expect(issues[0]).toEqual({ file, ...locate(c.yaml, snippet, inner), path: 'organizations[0].sso.sign_authn_requests', message: expect.stringContaining(c.message) });
+  });
+});

@@ -146,13 +146,14 @@ describe('an external IdP given by its three keys', () => {
 });
 
 describe('an external IdP given by its metadata file', () => {
-  it('reads the entity id, the HTTP-Redirect SSO URL and the signing certificate', () => {
+  it('reads the entity id, the HTTP-Redirect SSO URL, the signing certificate and the HTTP-Redirect SLO URL', () => {
     const idp = org(load(fixture('metadata-idp.yaml'))).sso.idp;
     expect(idp).toEqual({
       kind: 'external',
       entityId: 'https://idp.acme.example/simplesaml/saml2/idp/metadata.php',
       ssoUrl: 'https://idp.acme.example/simplesaml/saml2/idp/SSOService.php',
       certs: [pemOf('fixtures/keys/idp.crt')],
+      sloUrl: 'https://idp.acme.example/simplesaml/saml2/idp/SingleLogoutService.php',
     });
   });
 

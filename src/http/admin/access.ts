@@ -45,6 +45,10 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'saml-metadata': 'public',
   'saml-login': 'public',
   'saml-acs': 'public',
+  // Single Logout: starting one needs no authority (it ends the caller's own session); /slo messages are
+  // signature-checked against the IdP certificate.
+  'saml-logout': 'public',
+  'saml-slo': 'public',
   'dev-idp-sso': 'public',
   'dev-idp-sso-post': 'public',
   // admin surface (issue 4)
