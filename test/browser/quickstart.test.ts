@@ -4,11 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { launchChromium, shippedConfigYaml } from '../support/browser.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let app: TestApp;
@@ -18,18 +18,9 @@ beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   // The shipped example configuration, moved to a free port and a temporary database.
   app = await startApp({
-    yaml: (dir, url) =>
-      fs
-        .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-        .replace('http://localhost:8080', url)
-        .replace('port: 8080', 'port: 0')
-        .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
-        .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`),
+    yaml: shippedConfigYaml,
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
