@@ -31,3 +31,12 @@ export const AUTOPOST_JS = `document.addEventListener('DOMContentLoaded', functi
   if (form) form.submit();
 });
 `;
+
+/** A handler serving one in-memory asset, cacheable for an hour (the files change only with a release). */
+export function staticAsset(type: 'text/css' | 'application/javascript', body: string): (ctx: { type: string; body: unknown; set(field: string, value: string): void }) => void {
+  return (ctx) => {
+    ctx.type = type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = body;
+  };
+}

@@ -17,7 +17,7 @@ import { applyLogin } from '../members/login.js';
 import { ConfigState } from '../reload/state.js';
 import { whoAmI } from '../members/whoami.js';
 import type { SamlServiceProvider } from '../saml/types.js';
-import { APP_CSS, AUTOPOST_JS } from './assets.js';
+import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
@@ -73,16 +73,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   };
 
   // --- static assets ---------------------------------------------------------------------------
-  router.get('asset-css', '/assets/app.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = APP_CSS;
-  });
-  router.get('asset-autopost', '/assets/autopost.js', (ctx) => {
-    ctx.type = 'application/javascript';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = AUTOPOST_JS;
-  });
+  router.get('asset-css', '/assets/app.css', staticAsset('text/css', APP_CSS));
+  router.get('asset-autopost', '/assets/autopost.js', staticAsset('application/javascript', AUTOPOST_JS));
 
   router.get('favicon', '/favicon.ico', (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=86400');

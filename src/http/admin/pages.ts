@@ -22,6 +22,7 @@ import type { AccessDeps } from './access.js';
 import { callerOf, csrfMatches, csrfToken } from './access.js';
 import { changeContext } from './api.js';
 import { ADMIN_CSS, ADMIN_JS } from './assets.js';
+import { staticAsset } from '../assets.js';
 import type { Flash, Shell } from './views.js';
 import { auditPageView, memberPage, membersPage, tokensPage } from './views.js';
 
@@ -89,16 +90,8 @@ function userParam(ctx: Koa.Context): number {
 export function mountAdminPages(router: Router, deps: AccessDeps): void {
   const { db } = deps;
 
-  router.get('asset-admin-css', '/assets/admin.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = ADMIN_CSS;
-  });
-  router.get('asset-admin-js', '/assets/organization.js', (ctx) => {
-    ctx.type = 'application/javascript';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = ADMIN_JS;
-  });
+  router.get('asset-admin-css', '/assets/admin.css', staticAsset('text/css', ADMIN_CSS));
+  router.get('asset-admin-js', '/assets/organization.js', staticAsset('application/javascript', ADMIN_JS));
 
   router.get('page-organization', '/organization', async (ctx) => {
     const shell = shellFor(ctx);
