@@ -406,7 +406,7 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log('\n== Markdown (README)');
+  console.log('\n== Markdown (docs/performance.md)');
   console.log('| run | logins/s | ÷ baseline (target) | /healthz p50 / p99 ms | members list p50 / p99 ms | RSS MB start → end |');
   console.log('|---|---|---|---|---|---|');
   for (const r of summaryRows) console.log(r);

@@ -1,6 +1,6 @@
 /**
  * Every default of the configuration file, in one place, with the reason for it. `load.ts` applies them;
- * the README's key table is written from this file.
+ * the key table of docs/configuration.md is written from this file.
  */
 import os from 'node:os';
 import type { AttributeNames, DevPersona } from './types.js';

@@ -3,7 +3,7 @@
  * access they should hold, with the reasons. No I/O, no clock. The login, the audit log and the explain
  * trace all consume the same reasons, so what rolegate did and what it says it did cannot drift apart.
  *
- * Semantics (also the README's table):
+ * Semantics (also the table in docs/mapping.md):
  *  1. The organization's `owner` email is Owner (source `config`); groups never change it.
  *  2. Groups unknown (no groups attribute, as Entra sends past its group limit): nothing changes; the member
  *     keeps what they hold (a new member is Not Activated) and a warning is recorded.

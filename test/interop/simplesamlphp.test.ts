@@ -34,7 +34,7 @@ if (!sspInstalled()) {
   throw new Error('SimpleSAMLphp is not installed: apt-get install -y simplesamlphp php-cli php-xml php-mbstring xmlsec1');
 }
 
-/** README's SimpleSAMLphp recipe: the per-SP options on top of rolegate's imported metadata. */
+/** The SimpleSAMLphp recipe of docs/identity-providers.md: the per-SP options on top of rolegate's imported metadata. */
 const SP_REMOTE: SpRemoteOptions = {
   'simplesaml.nameidattribute': 'mail',
   attributes: ['mail', 'givenName', 'sn', 'groups'],
@@ -95,7 +95,7 @@ ${orgYaml(1, 'Acme Labs', metadataFile, '      allow_idp_initiated: true\n')}${o
     },
   });
   // The IdP imports rolegate's SP metadata (SAMLParser, as its metadata converter does) plus the per-SP
-  // options of README's recipe. Org 3 publishes an encryption certificate; the IdP encrypts to it.
+  // options of that recipe. Org 3 publishes an encryption certificate; the IdP encrypts to it.
   // Orgs 4 and 5: the IdP requires signed AuthnRequests (validate.authnrequest). Org 4 signs and publishes
   // its signing certificate in its metadata; org 5 does not sign (the IdP is given the certificate by hand).
   const spCertBody = fs.readFileSync(path.join(ROOT, 'fixtures/keys/sp.crt'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
