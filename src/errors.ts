@@ -43,6 +43,17 @@ export const ERROR_STATUS = {
   ERR_LAST_ADMIN: 409,
   ERR_MEMBER_EXISTS: 409,
   ERR_MEMBER_INACTIVE: 409,
+  // SCIM 2.0 provisioning: each maps to RFC 7644 §3.12's scimType of the same name (src/scim/errors.ts)
+  ERR_SCIM_INVALID_SYNTAX: 400,
+  ERR_SCIM_INVALID_VALUE: 400,
+  ERR_SCIM_INVALID_FILTER: 400,
+  ERR_SCIM_INVALID_PATH: 400,
+  ERR_SCIM_NO_TARGET: 400,
+  ERR_SCIM_MUTABILITY: 400,
+  ERR_SCIM_UNIQUENESS: 409,
+  // a push refused by a guard (mass demotion, Owner, last administrator): nothing changed
+  ERR_SCIM_GUARD: 409,
+  ERR_NOT_IMPLEMENTED: 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

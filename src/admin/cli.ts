@@ -9,16 +9,20 @@ import { checkConfig } from '../configuration/index.js';
 import { openDatabase } from '../db/connect.js';
 import { findMember } from '../db/admin-members.js';
 import { listTokens } from '../db/admin-tokens.js';
+import { listScimTokens } from '../db/scim.js';
+import { createScimToken, revokeScimTokenById } from '../scim/tokens.js';
 import { formatConfigIssue, RolegateError } from '../errors.js';
 import { isOrgAdmin } from './caller.js';
 import { createToken, revokeTokenById } from './tokens.js';
 
 export const TOKEN_HELP = `  token create --org ID --email EMAIL [--name NAME] [--config FILE]
                                 Create an API token for an Owner/Administrator; prints the key once
+  token create --org ID --scim [--name NAME] [--config FILE]
+                                Create a SCIM token for the organization's IdP; prints only the key
   token list --org ID [--config FILE]
-                                List the organization's live tokens (never the keys)
-  token revoke --org ID --id N [--config FILE]
-                                Revoke a token
+                                List the organization's live API and SCIM tokens (never the keys)
+  token revoke --org ID --id N [--scim] [--config FILE]
+                                Revoke a token (--scim: a SCIM token)
 `;
 
 const USAGE = `Usage:\n${TOKEN_HELP}`;
@@ -28,7 +32,7 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { org: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, config: { type: 'string', short: 'c' } },
+      options: { org: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, scim: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
       allowPositionals: true,
       strict: true,
     });
@@ -46,7 +50,11 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
     io.err(`rolegate token ${sub}: --org ID is required (a positive integer)\n\n${USAGE}`);
     return 64;
   }
-  if (sub === 'create' && v.email === undefined) {
+  if (sub === 'create' && v.scim === true && v.email !== undefined) {
+    io.err(`rolegate token create: a SCIM token belongs to the organization, not to a member; drop --email\n\n${USAGE}`);
+    return 64;
+  }
+  if (sub === 'create' && v.email === undefined && v.scim !== true) {
     io.err(`rolegate token create: --email EMAIL is required\n\n${USAGE}`);
     return 64;
   }
@@ -72,19 +80,34 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
       for (const t of await listTokens(db, orgId)) {
         io.out(`${t.id}\t${t.keyPrefix}…\tuser ${t.userId}\t${t.name}\tcreated ${t.createdAt.toISOString()} by ${t.createdBy}\tlast used ${t.lastUsedAt?.toISOString() ?? 'never'}\n`);
       }
+      for (const t of await listScimTokens(db, orgId)) {
+        io.out(`${t.id}\t${t.keyPrefix}…\tscim\t${t.name}\tcreated ${t.createdAt.toISOString()} by ${t.createdBy}\tlast used ${t.lastUsedAt?.toISOString() ?? 'never'}\n`);
+      }
       return 0;
     }
     if (sub === 'revoke') {
+      const kind = v.scim === true ? 'SCIM token' : 'token';
       try {
-        await revokeTokenById(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', configRevision: config.revision, ip: null }, new Date());
+        const revoke = v.scim === true ? revokeScimTokenById : revokeTokenById;
+        await revoke(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', configRevision: config.revision, ip: null }, new Date());
       } catch (err) {
         if (err instanceof RolegateError && err.code === 'ERR_NOT_FOUND') {
-          io.err(`rolegate token revoke: no live token ${v.id} in organization ${orgId}\n`);
+          io.err(`rolegate token revoke: no live ${kind} ${v.id} in organization ${orgId}\n`);
           return 1;
         }
         throw err;
       }
-      io.out(`token ${v.id} revoked\n`);
+      io.out(`${kind} ${v.id} revoked\n`);
+      return 0;
+    }
+    if (v.scim === true) {
+      const org = config.organizations.find((o) => o.id === orgId);
+      const created = await createScimToken(db, { organizationId: orgId, name: v.name ?? 'SCIM token', createdBy: 'cli', configRevision: config.revision, ip: null }, new Date());
+      io.err(
+        `SCIM token ${created.token.id} created for organization ${orgId}; the key is shown once. Base URL: ${config.server.publicUrl}/scim/v2` +
+          (org?.scim?.enabled === true ? '\n' : `\nnote: organizations[].scim.enabled is not true for organization ${orgId}; the token answers 403 until it is\n`),
+      );
+      io.out(`${created.key}\n`);
       return 0;
     }
     const email = (v.email ?? '').trim().toLowerCase();

@@ -113,6 +113,14 @@ export const ORG_DEFAULTS = {
 
 export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;
 
+/**
+ * `organizations[].scim`: SCIM 2.0 provisioning is off by default. Turning it on opens
+ * `{public_url}/scim/v2` to bearers of that organization's SCIM tokens (`rolegate token create --scim`).
+ */
+export const SCIM_DEFAULTS = {
+  enabled: false,
+} as const;
+
 export const SSO_DEFAULTS = {
   /** Unsolicited responses have no InResponseTo to bind them to a browser: refused unless opted in. */
   allowIdpInitiated: false,

@@ -21,6 +21,7 @@ import {
   ROLE_MANAGEMENTS,
   SAML_DEFAULTS,
   SAML_LIMITS,
+  SCIM_DEFAULTS,
   SERVER_DEFAULTS,
   SERVER_LIMITS,
   SSO_DEFAULTS,
@@ -45,6 +46,7 @@ import type {
   RateLimits,
   RoleManagement,
   SamlSettings,
+  ScimConfig,
   ServerConfig,
   SpDecryptionKeys,
   SsoConfig,
@@ -76,7 +78,8 @@ const SERVER_KEYS = [
 const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
 const SAML_KEYS = ['clock_skew_seconds', 'max_response_bytes', 'request_ttl_seconds', 'workers', 'queue_limit'] as const;
-const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management'] as const;
+const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management', 'scim'] as const;
+const SCIM_KEYS = ['enabled'] as const;
 const GUARDS_KEYS = ['max_demotion_percent', 'max_demotions', 'max_group_age_days'] as const;
 const SSO_KEYS = [
   'development_idp',
@@ -541,6 +544,7 @@ function readOrganization(
 
   const guards = readGuards(ctx, o.get('guards'), inheritedGuards);
   const roleManagement = optional<RoleManagement>(o, 'role_management', ORG_DEFAULTS.roleManagement, (f) => r.choice(f, ROLE_MANAGEMENTS));
+  const scim = readScim(ctx, o.get('scim'));
 
   if (
     id === undefined ||
@@ -551,11 +555,22 @@ function readOrganization(
     projects === undefined ||
     guards === undefined ||
     roleManagement === undefined ||
+    scim === undefined ||
     !projects.every((p): p is ProjectConfig => p !== undefined)
   ) {
     return undefined;
   }
-  return { id, title, owner, sso, roles, projects, guards, roleManagement };
+  return { id, title, owner, sso, roles, projects, guards, roleManagement, scim };
+}
+
+/** `scim:` of an organization: SCIM 2.0 provisioning at `{public_url}/scim/v2`, off unless `enabled: true`. */
+function readScim(ctx: Ctx, field: Field | undefined): ScimConfig | undefined {
+  const { r } = ctx;
+  if (field === undefined || r.isNull(field)) return { enabled: SCIM_DEFAULTS.enabled };
+  const s = r.map(field, 'the SCIM settings (enabled)', SCIM_KEYS);
+  if (s === undefined) return undefined;
+  const enabled = optional(s, 'enabled', SCIM_DEFAULTS.enabled, (f) => r.boolean(f));
+  return enabled === undefined ? undefined : { enabled };
 }
 
 interface OrgContext {

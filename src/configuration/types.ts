@@ -165,6 +165,13 @@ export interface OrganizationConfig {
    * organization role. Absent = `idp` (optional for hand-built test configs).
    */
   readonly roleManagement?: RoleManagement;
+  /** `scim:` SCIM 2.0 provisioning of this organization. Absent (hand-built test configs) = disabled. */
+  readonly scim?: ScimConfig;
+}
+
+export interface ScimConfig {
+  /** `scim.enabled` (default false): `/scim/v2` answers this organization's SCIM tokens. */
+  readonly enabled: boolean;
 }
 
 export type RoleManagement = 'idp' | 'manual';

@@ -3,7 +3,7 @@
  * ones included, role writes by hand, invites and soft deletion. Portable SQL only (SQLite and PostgreSQL).
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { isOrgRole } from '../domain/roles.js';
+import { isOrgRole, isRoleSource } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './connect.js';
 
@@ -61,7 +61,7 @@ function parseJson(v: unknown): unknown {
 }
 
 function source(v: unknown): RoleSource {
-  if (v === 'saml' || v === 'manual' || v === 'config') return v;
+  if (isRoleSource(v)) return v;
   throw new TypeError(`unknown role_source ${String(v)}`);
 }
 

@@ -243,7 +243,69 @@ const configLocks: Migration = {
   },
 };
 
-const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks];
+/**
+ * SCIM 2.0 provisioning: the organization's SCIM bearer tokens (only sha256 of a key is stored, as for API
+ * tokens; a SCIM token belongs to the organization, not to a member), the SCIM attributes of the members SCIM
+ * provisioned or linked (`userName` exactly as the IdP sent it; the member's email is its lower-cased form), and
+ * the IdP's groups with their members. Group names are unique per organization without case, as Entra requires.
+ */
+const scim: Migration = {
+  name: '0006_scim',
+  async up(knex) {
+    await knex.schema.createTable('scim_tokens', (t) => {
+      t.increments('id').primary();
+      t.integer('organization_id').notNullable().references('organizations.id');
+      t.string('name', 100).notNullable();
+      t.string('key_hash', 64).notNullable().unique();
+      t.string('key_prefix', 16).notNullable();
+      t.string('created_by', 64).notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.timestamp('last_used_at', { useTz: true }).nullable();
+      t.timestamp('revoked_at', { useTz: true }).nullable();
+      t.index(['organization_id']);
+    });
+    await knex.schema.createTable('scim_users', (t) => {
+      t.integer('user_id').primary().references('users.id');
+      t.integer('organization_id').notNullable().references('organizations.id');
+      t.string('user_name', 320).notNullable();
+      t.string('external_id', 255).nullable();
+      t.string('display_name', 255).nullable();
+      // The work (else primary, else first) email, lower-cased: what `emails.value eq` filters compare with.
+      t.string('email_lower', 320).nullable();
+      // JSON: the emails list as sent (values are not transformed).
+      t.text('emails').nullable();
+      t.boolean('active').notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.timestamp('updated_at', { useTz: true }).notNullable();
+      t.index(['organization_id', 'external_id']);
+      t.index(['organization_id', 'email_lower']);
+    });
+    await knex.schema.createTable('scim_groups', (t) => {
+      t.increments('id').primary();
+      t.integer('organization_id').notNullable().references('organizations.id');
+      t.string('display_name', 255).notNullable();
+      t.string('display_name_lower', 255).notNullable();
+      t.string('external_id', 255).nullable();
+      t.timestamp('created_at', { useTz: true }).notNullable();
+      t.timestamp('updated_at', { useTz: true }).notNullable();
+      t.unique(['organization_id', 'display_name_lower']);
+      t.index(['organization_id', 'external_id']);
+    });
+    await knex.schema.createTable('scim_group_members', (t) => {
+      t.integer('group_id').notNullable().references('scim_groups.id');
+      t.integer('user_id').notNullable().references('users.id');
+      // When the IdP pushed this membership (explain: "SCIM group X, pushed at T").
+      t.timestamp('added_at', { useTz: true }).notNullable();
+      t.primary(['group_id', 'user_id']);
+      t.index(['user_id']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['scim_group_members', 'scim_groups', 'scim_users', 'scim_tokens']) await knex.schema.dropTableIfExists(table);
+  },
+};
+
+const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks, scim];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...MIGRATIONS],

@@ -39,8 +39,12 @@ export const PROJECT_MAPPING_ROLE_NAMES: Readonly<Record<ProjectMappingRole, str
 };
 
 /** Where a membership's role came from (Label Studio's RoleSourceEnum, the subset rolegate writes). */
-export const ROLE_SOURCES = ['saml', 'manual', 'config'] as const;
+export const ROLE_SOURCES = ['saml', 'manual', 'config', 'scim'] as const;
 export type RoleSource = (typeof ROLE_SOURCES)[number];
+
+export function isRoleSource(value: unknown): value is RoleSource {
+  return typeof value === 'string' && (ROLE_SOURCES as readonly string[]).includes(value);
+}
 
 const RANK: Readonly<Record<OrgRole, number>> = { OW: 5, AD: 4, MA: 3, RE: 2, AN: 1, NO: 0, DI: -1 };
 

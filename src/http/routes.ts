@@ -23,6 +23,7 @@ import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
 import { mountAccessGuard, mountAdmin } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
+import { mountScim } from './scim.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
 
@@ -274,6 +275,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   });
 
   mountAdmin(router, adminDeps);
+  mountScim(router, adminDeps);
   extra(router);
   return router;
 }

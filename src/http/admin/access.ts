@@ -81,6 +81,26 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-invite': 'admin-browser',
   'page-token-create': 'admin-browser',
   'page-token-revoke': 'admin-browser',
+  // SCIM 2.0 (src/http/scim.ts): each checks its own SCIM bearer token (an IdP, not a member) and answers
+  // with SCIM error bodies; a session or an API token opens nothing there.
+  'scim-service-provider-config': 'public',
+  'scim-resource-types': 'public',
+  'scim-resource-type': 'public',
+  'scim-schemas': 'public',
+  'scim-schema': 'public',
+  'scim-users': 'public',
+  'scim-users-create': 'public',
+  'scim-user': 'public',
+  'scim-user-replace': 'public',
+  'scim-user-patch': 'public',
+  'scim-user-delete': 'public',
+  'scim-groups': 'public',
+  'scim-groups-create': 'public',
+  'scim-group': 'public',
+  'scim-group-replace': 'public',
+  'scim-group-patch': 'public',
+  'scim-group-delete': 'public',
+  'scim-unsupported': 'public',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {
