@@ -39,7 +39,7 @@ export interface ScimDeps {
 
 const parseBody = bodyParser({
   enableTypes: ['json'],
-  extendTypes: { json: ['application/scim+json'] },
+  extendTypes: { json: ['application/json', 'application/scim+json'] },
   jsonLimit: SCIM_BODY_LIMIT,
   jsonStrict: true,
   encoding: 'utf-8',
