@@ -6,33 +6,19 @@
  */
 import { createHash } from 'node:crypto';
 import type { OrgRole } from '../domain/roles.js';
-import { isOrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
-import { toDate } from './connect.js';
+import type { Raw } from './rows.js';
+import { bool, insertedId as firstId, num, orgRole, strOrNull as optStr, toDate } from './rows.js';
 
-type Raw = Record<string, unknown>;
 const CHUNK = 500;
 
-function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
-  throw new TypeError('not a number');
-}
-function bool(v: unknown): boolean {
-  return v === true || v === 1 || v === '1' || v === 't' || v === 'true';
-}
-function optStr(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
   return out;
 }
 async function insertedId(q: Promise<unknown>): Promise<number> {
-  const rows = (await q) as ({ id: number } | number)[];
-  const first = rows[0];
-  return typeof first === 'object' ? num(first.id) : num(first);
+  return firstId((await q) as unknown[]);
 }
 
 // ---- tokens --------------------------------------------------------------------------------------------------
@@ -148,8 +134,7 @@ const USER_COLUMNS = [
 ] as const;
 
 function toScimUser(row: Raw): ScimUserRow {
-  const role = row['role'];
-  if (!isOrgRole(role)) throw new TypeError(`unknown role ${String(role)}`);
+  const role = orgRole(row['role']);
   const linked = typeof row['user_name'] === 'string';
   let emails: unknown = null;
   if (typeof row['emails'] === 'string') {

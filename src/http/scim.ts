@@ -17,6 +17,7 @@ import type { Config } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { MemberWriter } from '../members/write.js';
 import { recordScimRequest } from '../metrics/scim.js';
 import { scimErrorBody } from '../scim/errors.js';
 import type { Projection } from '../scim/render.js';
@@ -35,6 +36,8 @@ export interface ScimDeps {
   readonly config: () => Config;
   readonly db: Db;
   readonly log: Logger;
+  /** The one write path: every role change a SCIM request causes goes through it. */
+  readonly writer: MemberWriter;
 }
 
 const parseBody = bodyParser({
@@ -104,7 +107,7 @@ export function mountScim(router: Router, deps: ScimDeps): void {
         await parseBody(ctx, async () => {});
       }
       const base = `${config.server.publicUrl}/scim/v2`;
-      await handler(ctx, { db: deps.db, config, org, now, ip: ctx.ip, base, request: `${ctx.method} /${endpoint.replace('{id}', String(ctx.params['id'] ?? ''))}` });
+      await handler(ctx, { db: deps.db, writer: deps.writer, config, org, now, ip: ctx.ip, base, request: `${ctx.method} /${endpoint.replace('{id}', String(ctx.params['id'] ?? ''))}` });
     } catch (caught) {
       const err = scimFailure(caught);
       if (err.code === 'ERR_INTERNAL') {
@@ -195,9 +198,10 @@ export function mountScim(router: Router, deps: ScimDeps): void {
   }));
 
   // --- everything else under /scim/v2: a SCIM error, not an HTML page ----------------------------------------------
-  router.all('scim-unsupported', '/scim/v2/{*rest}', route('other', async (ctx) => {
+  const other = route('other', async (ctx) => {
     const first = ctx.path.slice('/scim/v2/'.length).split('/')[0] ?? '';
     if (first === 'Bulk' || first === 'Me' || first === '.search') throw new RolegateError('ERR_NOT_IMPLEMENTED', `${first} is not supported (see /scim/v2/ServiceProviderConfig)`);
     throw new RolegateError('ERR_NOT_FOUND', `no SCIM endpoint ${ctx.method} ${ctx.path}`);
-  }));
+  });
+  router.register('/scim/v2/{*rest}', ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], other, { name: 'scim-unsupported' });
 }

@@ -12,7 +12,7 @@
  * changes from SAML's.
  */
 import type { OrganizationConfig } from '../configuration/types.js';
-import type { AccessDecision, Held, HeldProject, OrgDecision, ProjectDecision } from '../mapping/index.js';
+import type { AccessDecision, Held, HeldProject, OrgDecision, OwnershipFacts, ProjectDecision } from '../mapping/index.js';
 import { decideAccess } from '../mapping/index.js';
 
 export interface ScimDecisionInput {
@@ -22,6 +22,7 @@ export interface ScimDecisionInput {
   readonly groups: readonly string[];
   readonly current: Held | null;
   readonly currentProjects: readonly HeldProject[];
+  readonly ownership: OwnershipFacts;
 }
 
 const asScim = <T extends OrgDecision | ProjectDecision>(d: T): T => (d.roleSource === 'saml' ? { ...d, roleSource: 'scim' } : d);
@@ -42,7 +43,7 @@ export function decideScimAccess(org: OrganizationConfig, input: ScimDecisionInp
   // Only a hand-set role is carried into the decision: a role that came from groups (SAML's or SCIM's) or
   // a Deactivated state is decided afresh from the SCIM groups, so `active: true` reactivates.
   const current = input.current !== null && input.current.roleSource === 'manual' ? input.current : null;
-  const d = decideAccess(org, { email: input.email, groups: input.groups, current, currentProjects: input.currentProjects });
+  const d = decideAccess(org, { email: input.email, groups: input.groups, current, currentProjects: input.currentProjects, ownership: input.ownership });
   const org_ =
     d.org.reason.kind === 'new_without_mapped_group'
       ? { ...d.org, roleSource: 'scim' as const, reason: { ...d.org.reason, text: 'no SCIM group of the member is mapped; Not Activated' } }

@@ -7,8 +7,8 @@
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
-import { isUniqueViolation } from '../db/connect.js';
-import { lockOrganization } from '../db/admin-members.js';
+import { isUniqueViolation } from '../db/rows.js';
+import type { MemberWriter } from '../members/write.js';
 import type { GroupCondition, ScimProfile, UserCondition } from '../db/scim.js';
 import {
   addGroupMembers,
@@ -43,6 +43,7 @@ import { MAX_RESULTS, listResponse } from './schemas.js';
 
 export interface ScimContext {
   readonly db: Db;
+  readonly writer: MemberWriter;
   readonly config: Config;
   readonly org: OrganizationConfig;
   readonly now: Date;
@@ -88,14 +89,14 @@ function idOf(raw: string): number | undefined {
 }
 
 function effectContext(c: ScimContext): ScimEffectContext {
-  return { config: c.config, org: c.org, now: c.now, ip: c.ip, request: c.request };
+  return { config: c.config, org: c.org, writer: c.writer, now: c.now, ip: c.ip, request: c.request };
 }
 
 /** One write: a transaction under the organization lock; a refusal is audited in a transaction of its own. */
 async function write<T>(c: ScimContext, fn: (trx: DbOrTrx) => Promise<T>): Promise<T> {
   try {
     return await c.db.transaction(async (trx) => {
-      await lockOrganization(trx, c.org.id);
+      await c.writer.lock(trx, c.org.id);
       return fn(trx);
     });
   } catch (err) {
@@ -159,7 +160,7 @@ export async function createUser(c: ScimContext, body: unknown): Promise<{ id: n
       throw scimError.uniqueness(`a member with userName ${profile.userName} already exists; find it with filter=userName eq "…"`);
     }
     const userId = await insertScimUser(trx, c.org.id, profile, c.now);
-    await reevaluate(trx, effectContext(c), [userId], new Map([[userId, profile.email]]));
+    await reevaluate(trx, effectContext(c), [userId]);
     return userId;
   });
   return { id, resource: await userResource(c, c.db, id) };
