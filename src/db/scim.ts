@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { OrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
-import { bool, insertedId as firstId, num, orgRole, strOrNull as optStr, toDate } from './rows.js';
+import { bool, databaseKind, insertedId as firstId, num, orgRole, strOrNull as optStr, toDate } from './rows.js';
 
 const CHUNK = 500;
 
@@ -307,6 +307,23 @@ export async function linkScimUsers(db: DbOrTrx, organizationId: number, userIds
 export async function forgetScimUser(db: DbOrTrx, userId: number): Promise<void> {
   await db('scim_group_members').where({ user_id: userId }).delete();
   await db('scim_users').where({ user_id: userId }).delete();
+}
+
+/**
+ * Lock these members' user rows (PostgreSQL) before deciding their roles from SCIM state. A login updates
+ * its user row before it reads the member's SCIM state, so a SCIM push and a login of the same person
+ * serialize on that row: whichever comes second decides from what the first committed.
+ */
+export async function lockUsers(db: DbOrTrx, userIds: readonly number[]): Promise<void> {
+  if (databaseKind(db) !== 'postgres') return;
+  for (const chunk of chunks([...new Set(userIds)].sort((a, b) => a - b))) await db('users').whereIn('id', chunk).orderBy('id').forUpdate().select('id');
+}
+
+/** A member's SCIM state (undefined when SCIM does not manage them): `active` and their groups. */
+export async function scimMemberState(db: DbOrTrx, userId: number): Promise<{ active: boolean; groups: ScimGroupMembership[] } | undefined> {
+  const row = (await db('scim_users').where({ user_id: userId }).first('active')) as Raw | undefined;
+  if (row === undefined) return undefined;
+  return { active: bool(row['active']), groups: (await groupsOfUsers(db, [userId])).get(userId) ?? [] };
 }
 
 /** Which of these members SCIM manages, with their `active`. */

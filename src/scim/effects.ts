@@ -13,14 +13,14 @@ import type { DbOrTrx } from '../db/connect.js';
 import { membershipsByIds } from '../db/memberships.js';
 import { ownershipOf } from '../db/ownership.js';
 import { listProjectMemberships } from '../db/project-memberships.js';
-import { countActiveMembers, forgetScimUser, groupsOfUsers, scimStates } from '../db/scim.js';
+import { countActiveMembers, forgetScimUser, groupsOfUsers, lockUsers, scimStates } from '../db/scim.js';
 import { findUser } from '../db/users.js';
 import { compareOrgRoles, isActiveOrgRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import { ownershipFacts } from '../mapping/index.js';
 import { refusalText } from '../members/invariants.js';
 import type { Intent, MemberWriter, Refusal, WriteContext, WriteResult } from '../members/write.js';
-import { decideScimAccess } from './decide.js';
+import { decideScimAccess } from '../mapping/index.js';
 
 export interface ScimEffectContext {
   readonly config: Config;
@@ -82,6 +82,7 @@ export async function reevaluate(trx: DbOrTrx, ctx: ScimEffectContext, userIds: 
   const { org } = ctx;
   const ids = [...new Set(userIds)].sort((a, b) => a - b);
   if (ids.length === 0) return null;
+  await lockUsers(trx, ids);
   const states = await scimStates(trx, ids);
   const groups = await groupsOfUsers(trx, ids);
   const members = await membershipsByIds(trx, org.id, ids);

@@ -103,6 +103,7 @@ export function scimErrorOf(res: TestResponse): { status: number; scimType: stri
   return { status: res.status, scimType: body.scimType ?? null, code: res.headers.get('x-rolegate-error') };
 }
 
-export async function roleOf(app: TestApp, userId: string | number): Promise<{ role: string; role_source: string } | undefined> {
+export async function roleOf(app: TestApp, userId: string | number | undefined): Promise<{ role: string; role_source: string } | undefined> {
+  if (userId === undefined) throw new Error('no user id');
   return (await app.db('memberships').where({ user_id: Number(userId) }).first('role', 'role_source')) as { role: string; role_source: string } | undefined;
 }

@@ -1,5 +1,7 @@
 /**
- * The access a member SCIM manages should hold: pure, from the member's SCIM groups and SCIM `active`.
+ * The access a member SCIM manages should hold: pure, from the member's SCIM groups and SCIM `active`. For
+ * such a member this replaces the SAML groups everywhere a decision is made (SCIM provisioning, a login, an
+ * apply or reload): SCIM is authoritative for their groups and for whether they are active.
  *
  *  - `active: false` → Deactivated, and no project access. (The guards still apply: an Owner is never
  *    demoted, the last Administrator-or-Owner never deactivated.)
@@ -12,8 +14,8 @@
  * changes from SAML's.
  */
 import type { OrganizationConfig } from '../configuration/types.js';
-import type { AccessDecision, Held, HeldProject, OrgDecision, OwnershipFacts, ProjectDecision } from '../mapping/index.js';
-import { decideAccess } from '../mapping/index.js';
+import type { AccessDecision, Held, HeldProject, OrgDecision, OwnershipFacts, ProjectDecision } from './decide.js';
+import { decideAccess } from './decide.js';
 
 export interface ScimDecisionInput {
   readonly email: string;
