@@ -12,10 +12,11 @@ import { listProjectMemberships } from '../db/project-memberships.js';
 import { consumeAssertion, consumeAuthnRequest } from '../db/saml-state.js';
 import { destroyUserSessions } from '../db/sessions.js';
 import { upsertUser } from '../db/users.js';
+import { scimMemberState } from '../db/scim.js';
 import type { OrgRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision } from '../mapping/index.js';
-import { decideAccess, ownershipFacts } from '../mapping/index.js';
+import { decideAccess, decideScimAccess, ownershipFacts } from '../mapping/index.js';
 import type { VerifiedLogin } from '../saml/types.js';
 import type { Intent, MemberWriter, WriteContext } from './write.js';
 
@@ -80,13 +81,21 @@ export async function applyLogin(
     const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now);
     const membership = await findMembership(trx, org.id, user.id);
     const heldProjects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: [user.id] });
-    const decision = decideAccess(org, {
+    const input = {
       email: login.email,
-      groups: login.groups,
       current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
       currentProjects: heldProjects.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
       ownership: ownershipFacts(org, await ownershipOf(trx, org.id), user.id),
-    });
+    };
+    // A member SCIM provisioned or linked: SCIM is authoritative for their groups and for `active`. The login
+    // authenticates them, but the SAML groups neither override the SCIM groups nor reactivate a member the
+    // IdP deactivated over SCIM. (upsertUser above updated the user row, which a SCIM push of this member
+    // locks too: the two serialize, and this read sees what a push committed.)
+    const scim = await scimMemberState(trx, user.id);
+    const decision =
+      scim === undefined
+        ? decideAccess(org, { ...input, groups: login.groups })
+        : decideScimAccess(org, { ...input, active: scim.active, groups: scim.groups.map((g) => g.displayName) });
 
     const previous = membership?.role ?? null;
     const next = decision.org;
