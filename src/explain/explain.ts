@@ -19,7 +19,8 @@ import { ORG_ROLE_NAMES, PROJECT_MAPPING_ROLE_NAMES } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision, Reason, RuleMatch } from '../mapping/index.js';
 import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
-import { NO_TRANSFER, decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
+import { NO_TRANSFER, decideAccess, decideScimAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
+import { scimMemberState } from '../db/scim.js';
 
 export interface RuleTrace {
   readonly group: string;
@@ -80,6 +81,11 @@ export interface ExplainTrace {
   };
   /** What a login now (with the groups above) would change; empty = nothing. */
   readonly changes: readonly RoleChange[];
+  /**
+   * Set when SCIM manages the member: SCIM is then authoritative for their groups and `active`, and the
+   * decision above used these groups (each with the time the IdP pushed the membership), not SAML's.
+   */
+  readonly scim: { readonly active: boolean; readonly groups: readonly { readonly name: string; readonly pushedAt: string }[] } | null;
 }
 
 function orgOf(config: Config, orgId: number): OrganizationConfig {
@@ -117,6 +123,7 @@ function buildTrace(
   groups: ExplainTrace['groups'],
   stored: ExplainTrace['stored'],
   decision: AccessDecision,
+  scim: ExplainTrace['scim'] = null,
 ): ExplainTrace {
   const orgRules = ruleTraces(
     org,
@@ -161,6 +168,7 @@ function buildTrace(
     organizationRules: orgRules,
     decision: { org: decision.org, projects },
     changes,
+    scim,
   };
 }
 
@@ -178,18 +186,24 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
   const lastAsserted = g?.groups ?? null;
   const guards = org.guards ?? config.guards ?? GUARDS_DEFAULTS;
   const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, guards.maxGroupAgeDays, now);
-  const decision = decideAccess(org, {
+  const input = {
     email: row.email,
-    groups: eff.groups,
     current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
     currentProjects: held.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
     ownership: ownershipFacts(org, await ownershipOf(db, org.id), row.id),
-  });
+  };
+  // A member SCIM manages is decided from their SCIM groups and `active`, as a login or a push would.
+  const scim = await scimMemberState(db, row.id);
+  const scimGroups = scim?.groups.map((x) => x.displayName) ?? null;
+  const decision =
+    scim === undefined || scimGroups === null
+      ? decideAccess(org, { ...input, groups: eff.groups })
+      : decideScimAccess(org, { ...input, active: scim.active, groups: scimGroups });
   return buildTrace(
     config,
     org,
     { userId: row.id, email: row.email, hypothetical: false },
-    { used: eff.groups, lastAsserted, assertedAt: g?.assertedAt?.toISOString() ?? null, assertionId: g?.assertionId ?? null, stale: eff.stale },
+    { used: scimGroups ?? eff.groups, lastAsserted, assertedAt: g?.assertedAt?.toISOString() ?? null, assertionId: g?.assertionId ?? null, stale: eff.stale },
     membership === undefined
       ? null
       : {
@@ -200,6 +214,7 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
           projects: held.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource, reason: p.reason })),
         },
     decision,
+    scim === undefined ? null : { active: scim.active, groups: scim.groups.map((x) => ({ name: x.displayName, pushedAt: x.addedAt.toISOString() })) },
   );
 }
 
@@ -221,9 +236,11 @@ export function explainGroups(config: Config, organizationId: number, groups: re
 
 const roleName = (r: OrgRole | null): string => (r === null ? '(none)' : ORG_ROLE_NAMES[r]);
 
-function ruleLine(r: RuleTrace): string {
+function ruleLine(r: RuleTrace, t: ExplainTrace): string {
   const mark = r.decisive ? '✔ decisive' : r.matched ? '✔ matched ' : '✘ no match';
-  return `    ${mark}  ${r.group} → ${r.role}  (line ${r.source.line}, ${r.source.path})${r.matched && r.asserted !== r.group ? ` [asserted as "${r.asserted}"]` : ''}`;
+  const pushed = r.matched ? t.scim?.groups.find((g) => g.name === r.asserted) : undefined;
+  const via = pushed === undefined ? '' : ` [SCIM group ${pushed.name}, pushed at ${pushed.pushedAt}]`;
+  return `    ${mark}  ${r.group} → ${r.role}  (line ${r.source.line}, ${r.source.path})${r.matched && r.asserted !== r.group ? ` [asserted as "${r.asserted}"]` : ''}${via}`;
 }
 
 export function renderExplain(t: ExplainTrace): string {
@@ -237,6 +254,11 @@ export function renderExplain(t: ExplainTrace): string {
     out.push(`Groups last asserted ${g.assertedAt ?? '(time unknown)'}${g.assertionId === null ? '' : ` (assertion ${g.assertionId})`}: ${g.lastAsserted.length === 0 ? '(none)' : g.lastAsserted.join(', ')}`);
     if (g.stale) out.push('  stale: older than guards.max_group_age_days, so plan/apply treat them as unknown');
   }
+  if (t.scim !== null) {
+    out.push(`SCIM manages this member (authoritative for groups and active; SAML groups are not used): active ${String(t.scim.active)}`);
+    if (t.scim.groups.length === 0) out.push('  no SCIM group');
+    for (const sg of t.scim.groups) out.push(`  SCIM group ${sg.name}, pushed at ${sg.pushedAt}`);
+  }
   if (t.stored !== null) {
     out.push(`Stored: ${roleName(t.stored.role)} (source ${t.stored.roleSource}, since ${t.stored.updatedAt})`);
     for (const p of t.stored.projects) out.push(`  project ${p.projectId}: ${roleName(p.role)} (source ${p.roleSource})`);
@@ -244,13 +266,13 @@ export function renderExplain(t: ExplainTrace): string {
   out.push('');
   out.push('Organization rules:');
   if (t.organizationRules.length === 0) out.push('    (none configured)');
-  for (const r of t.organizationRules) out.push(ruleLine(r));
+  for (const r of t.organizationRules) out.push(ruleLine(r, t));
   out.push(`  → ${roleName(t.decision.org.role)} (source ${t.decision.org.roleSource}): ${t.decision.org.reason.text}`);
   for (const p of t.decision.projects) {
     out.push('');
     out.push(`Project ${p.projectId} (${p.title}):`);
     if (p.rules.length === 0) out.push('    (no rules)');
-    for (const r of p.rules) out.push(ruleLine(r));
+    for (const r of p.rules) out.push(ruleLine(r, t));
     out.push(`  → ${p.role === null ? 'no membership' : roleName(p.role)}: ${p.reason.text}`);
   }
   out.push('');

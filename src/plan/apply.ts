@@ -21,7 +21,7 @@ import type { RefusalRule } from '../members/invariants.js';
 import type { Intent, MemberWriter, WriteContext } from '../members/write.js';
 import type { OrgChangeKind, Plan, ProjectChangeKind } from './compute.js';
 import { effectiveGroups } from '../mapping/index.js';
-import { decideForMember, guardsOf, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
+import { decideForMember, guardsOf, isDemotion, orderForApply, withScimStates, zeroChangeCounts } from './compute.js';
 
 export interface ApplyOptions {
   /** The write path every role change goes through. */
@@ -137,7 +137,7 @@ async function applyBatch(
     // Lock before reading, so that the decisions are made from what the write path will count.
     await writer.lock(trx, org.id);
     const ownership = await ownershipOf(trx, org.id);
-    const members = await loadMembersWithGroups(trx, org.id, ids);
+    const members = await withScimStates(trx, org.id, await loadMembersWithGroups(trx, org.id, ids), false);
     const byId = new Map(members.map((m) => [m.userId, m]));
     const intents: Intent[] = [];
     for (const id of ids) {

@@ -20,7 +20,9 @@ import { latestRevision } from '../db/revisions.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { isActiveOrgRole, isAdminRole } from '../domain/roles.js';
 import type { AccessDecision, Reason } from '../mapping/index.js';
-import { decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
+import { decideAccess, decideScimAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
+import type { ScimDecisionState } from '../db/scim.js';
+import { scimDecisionStates } from '../db/scim.js';
 import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
 import type { OrgTransition, RefusalRule } from '../members/invariants.js';
 import { AdminCount, transitionOf } from '../members/invariants.js';
@@ -28,7 +30,18 @@ import { AdminCount, transitionOf } from '../members/invariants.js';
 export type OrgChangeKind = Exclude<OrgTransition, 'created'>;
 export type ProjectChangeKind = 'added' | 'removed' | 'changed';
 export type RefusalKind = RefusalRule;
-type PlanMember = MemberWithGroups;
+/** A member as plan/apply decide it; `scim` is set for a member SCIM manages (its groups then decide). */
+type PlanMember = MemberWithGroups & { readonly scim?: ScimDecisionState | undefined };
+
+/** Members with the SCIM state of those SCIM manages attached. */
+export async function withScimStates<M extends MemberWithGroups>(db: DbOrTrx, organizationId: number, members: readonly M[], all: boolean): Promise<(M & { scim?: ScimDecisionState })[]> {
+  const states = await scimDecisionStates(db, organizationId, all ? undefined : members.map((m) => m.userId));
+  if (states.size === 0) return [...members];
+  return members.map((m) => {
+    const scim = states.get(m.userId);
+    return scim === undefined ? m : { ...m, scim };
+  });
+}
 
 /** One counter per kind of change, all zero: the shared start of a plan's and an apply's summary. */
 export function zeroChangeCounts(): Record<OrgChangeKind | `project_${ProjectChangeKind}`, number> {
@@ -165,6 +178,17 @@ function narrowed(org: OrganizationConfig, member: PlanMember, groups: readonly 
 
 /** The decision for one stored member under `org`: the same call a login makes. */
 export function decideForMember(org: OrganizationConfig, member: PlanMember, groups: readonly string[] | null, ownership: OwnershipRecord): AccessDecision {
+  if (member.scim !== undefined) {
+    // SCIM is authoritative for the groups and `active` of the members it manages.
+    return decideScimAccess(narrowed(org, member, member.scim.groups), {
+      email: member.email,
+      active: member.scim.active,
+      groups: member.scim.groups,
+      current: { role: member.role, roleSource: member.roleSource },
+      currentProjects: member.projects,
+      ownership: ownershipFacts(org, ownership, member.userId),
+    });
+  }
   return decideAccess(narrowed(org, member, groups), {
     email: member.email,
     groups,
@@ -197,7 +221,9 @@ export function planOrganization(config: Config, org: OrganizationConfig, member
     if (isActiveOrgRole(member.role)) activeMembers++;
     if (isAdminRole(member.role)) admins++;
     const eff = effectiveGroups(member, guards.maxGroupAgeDays, now);
-    if (eff.stale && member.assertedAt !== null) {
+    if (member.scim !== undefined) {
+      // SCIM keeps this member's groups current: neither stale nor unknown.
+    } else if (eff.stale && member.assertedAt !== null) {
       stale.push({
         userId: member.userId,
         email: member.email,
@@ -278,7 +304,7 @@ export function orderForApply<T extends Pick<MemberChange, 'kind' | 'userId'>>(c
 export async function computePlan(db: Db | DbOrTrx, config: Config, now: Date = new Date()): Promise<Plan> {
   const organizations: OrgPlan[] = [];
   for (const org of config.organizations) {
-    const members = await loadMembersWithGroups(db, org.id);
+    const members = await withScimStates(db, org.id, await loadMembersWithGroups(db, org.id), true);
     organizations.push(planOrganization(config, org, members, await ownershipOf(db, org.id), now));
   }
   const current = await latestRevision(db);
