@@ -14,18 +14,14 @@ import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Config } from '../configuration/types.js';
-import type { Db } from '../db/connect.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MemberWriter } from '../members/write.js';
 import { recordScimRequest } from '../metrics/scim.js';
 import { scimErrorBody } from '../scim/errors.js';
 import type { Projection } from '../scim/render.js';
 import { parseProjection } from '../scim/render.js';
 import { MAX_RESULTS, resourceTypes, schemas, serviceProviderConfig, listResponse } from '../scim/schemas.js';
-import type { Page, ScimContext } from '../scim/service.js';
-import * as scim from '../scim/service.js';
-import { authenticateScimKey } from '../scim/tokens.js';
+import type { Page, ScimRequest, ScimService } from '../scim/service.js';
 import { toRolegateError } from './errors.js';
 
 /** Largest request body: a full push of 50,000 members (`{"value":"123456"}` each) fits with room to spare. */
@@ -34,10 +30,8 @@ const SCIM_TYPE = 'application/scim+json; charset=utf-8';
 
 export interface ScimDeps {
   readonly config: () => Config;
-  readonly db: Db;
+  readonly services: { readonly scim: ScimService };
   readonly log: Logger;
-  /** The one write path: every role change a SCIM request causes goes through it. */
-  readonly writer: MemberWriter;
 }
 
 const parseBody = bodyParser({
@@ -89,13 +83,14 @@ function send(ctx: Koa.Context, status: number, body?: unknown): void {
 }
 
 export function mountScim(router: Router, deps: ScimDeps): void {
-  type Handler = (ctx: Koa.Context, c: ScimContext) => Promise<void>;
+  type Handler = (ctx: Koa.Context, c: ScimRequest) => Promise<void>;
+  const scim = deps.services.scim;
 
   const route = (endpoint: string, handler: Handler): Koa.Middleware => async (ctx) => {
     try {
       const auth = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(ctx.get('Authorization'));
       const now = new Date();
-      const token = auth?.[1] === undefined ? undefined : await authenticateScimKey(deps.db, auth[1], now);
+      const token = auth?.[1] === undefined ? undefined : await scim.authenticate(auth[1], now);
       const config = deps.config();
       const org = token === undefined ? undefined : config.organizations.find((o) => o.id === token.organizationId);
       if (org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <key>" with a live SCIM token of the organization');
@@ -107,7 +102,7 @@ export function mountScim(router: Router, deps: ScimDeps): void {
         await parseBody(ctx, async () => {});
       }
       const base = `${config.server.publicUrl}/scim/v2`;
-      await handler(ctx, { db: deps.db, writer: deps.writer, config, org, now, ip: ctx.ip, base, request: `${ctx.method} /${endpoint.replace('{id}', String(ctx.params['id'] ?? ''))}` });
+      await handler(ctx, { config, org, now, ip: ctx.ip, base, request: `${ctx.method} /${endpoint.replace('{id}', String(ctx.params['id'] ?? ''))}` });
     } catch (caught) {
       const err = scimFailure(caught);
       if (err.code === 'ERR_INTERNAL') {

@@ -40,10 +40,10 @@ import { renderGroup, renderUser, userDocOf, wants } from './render.js';
 import type { GroupDoc, UserDoc } from './resources.js';
 import { applyGroupPatch, applyUserPatch, groupFromBody, parsePatchBody, userFromBody, workEmail } from './resources.js';
 import { MAX_RESULTS, listResponse } from './schemas.js';
+import { authenticateScimKey } from './tokens.js';
 
-export interface ScimContext {
-  readonly db: Db;
-  readonly writer: MemberWriter;
+/** One SCIM request as the HTTP layer describes it (the organization is the one of the token). */
+export interface ScimRequest {
   readonly config: Config;
   readonly org: OrganizationConfig;
   readonly now: Date;
@@ -52,6 +52,11 @@ export interface ScimContext {
   readonly base: string;
   /** e.g. `PATCH /Groups/7`, recorded in audit reasons. */
   readonly request: string;
+}
+
+interface ScimContext extends ScimRequest {
+  readonly db: Db;
+  readonly writer: MemberWriter;
 }
 
 export interface Page {
@@ -128,7 +133,7 @@ function userConditions(filter: string | undefined): UserCondition[] {
   });
 }
 
-export async function listUsers(c: ScimContext, q: { filter?: string; page: Page; projection: Projection }): Promise<unknown> {
+async function listUsers(c: ScimContext, q: { filter?: string; page: Page; projection: Projection }): Promise<unknown> {
   const where = userConditions(q.filter);
   const { total, rows } = await listScimUsers(c.db, c.org.id, where, offset(q.page));
   const groups = wants(q.projection, 'groups') ? await groupsOfUsers(c.db, rows.map((r) => r.userId)) : new Map();
@@ -146,13 +151,13 @@ async function userResource(c: ScimContext, db: DbOrTrx, userId: number, project
   return renderUser(c.base, row, groups, projection);
 }
 
-export async function getUser(c: ScimContext, rawId: string, projection: Projection): Promise<Record<string, unknown>> {
+async function getUser(c: ScimContext, rawId: string, projection: Projection): Promise<Record<string, unknown>> {
   const id = idOf(rawId);
   if (id === undefined) throw scimError.notFound(`User ${rawId} not found`);
   return userResource(c, c.db, id, projection);
 }
 
-export async function createUser(c: ScimContext, body: unknown): Promise<{ id: number; resource: Record<string, unknown> }> {
+async function createUser(c: ScimContext, body: unknown): Promise<{ id: number; resource: Record<string, unknown> }> {
   const profile = profileOf(userFromBody(body, null));
   const id = await write(c, async (trx) => {
     if ((await userIdByEmail(trx, c.org.id, profile.email)) !== undefined) {
@@ -183,16 +188,16 @@ async function updateUser(c: ScimContext, rawId: string, next: (current: UserDoc
   return userResource(c, c.db, id);
 }
 
-export function replaceUser(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
+function replaceUser(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
   return updateUser(c, rawId, (_current, id) => userFromBody(body, id));
 }
 
-export function patchUser(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
+function patchUser(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
   const ops = parsePatchBody(body);
   return updateUser(c, rawId, (current, id) => applyUserPatch(current, ops, id));
 }
 
-export async function deleteUser(c: ScimContext, rawId: string): Promise<void> {
+async function deleteUser(c: ScimContext, rawId: string): Promise<void> {
   const id = idOf(rawId);
   if (id === undefined) throw scimError.notFound(`User ${rawId} not found`);
   await write(c, async (trx) => {
@@ -208,7 +213,7 @@ function groupConditions(filter: string | undefined): GroupCondition[] {
   return groupFilter(filter).map((f): GroupCondition => (f.attr === 'id' ? { attr: 'id', value: idOf(f.value) ?? -1 } : f));
 }
 
-export async function listGroups(c: ScimContext, q: { filter?: string; page: Page; projection: Projection }): Promise<unknown> {
+async function listGroups(c: ScimContext, q: { filter?: string; page: Page; projection: Projection }): Promise<unknown> {
   const { total, rows } = await listScimGroups(c.db, c.org.id, groupConditions(q.filter), offset(q.page));
   const members = wants(q.projection, 'members') ? await groupMembers(c.db, rows.map((r) => r.id)) : null;
   return listResponse(
@@ -225,7 +230,7 @@ async function groupResource(c: ScimContext, db: DbOrTrx, id: number, projection
   return renderGroup(c.base, row, members, projection);
 }
 
-export async function getGroup(c: ScimContext, rawId: string, projection: Projection): Promise<Record<string, unknown>> {
+async function getGroup(c: ScimContext, rawId: string, projection: Projection): Promise<Record<string, unknown>> {
   const id = idOf(rawId);
   if (id === undefined) throw scimError.notFound(`Group ${rawId} not found`);
   return groupResource(c, c.db, id, projection);
@@ -252,7 +257,7 @@ async function ensureNameFree(trx: DbOrTrx, c: ScimContext, displayName: string,
   if (holder !== undefined && holder !== self) throw scimError.uniqueness(`a Group named ${displayName} already exists`);
 }
 
-export async function createGroup(c: ScimContext, body: unknown): Promise<{ id: number; resource: Record<string, unknown> }> {
+async function createGroup(c: ScimContext, body: unknown): Promise<{ id: number; resource: Record<string, unknown> }> {
   const doc = groupFromBody(body, null);
   const id = await write(c, async (trx) => {
     await ensureNameFree(trx, c, doc.displayName, null);
@@ -296,17 +301,17 @@ async function updateGroup(c: ScimContext, rawId: string, next: (current: GroupD
   return id;
 }
 
-export async function replaceGroup(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
+async function replaceGroup(c: ScimContext, rawId: string, body: unknown): Promise<Record<string, unknown>> {
   const id = await updateGroup(c, rawId, (_current, gid) => groupFromBody(body, gid));
   return groupResource(c, c.db, id);
 }
 
-export async function patchGroup(c: ScimContext, rawId: string, body: unknown): Promise<void> {
+async function patchGroup(c: ScimContext, rawId: string, body: unknown): Promise<void> {
   const ops = parsePatchBody(body);
   await updateGroup(c, rawId, (current, gid) => applyGroupPatch(current, ops, gid));
 }
 
-export async function deleteGroup(c: ScimContext, rawId: string): Promise<void> {
+async function deleteGroup(c: ScimContext, rawId: string): Promise<void> {
   const id = idOf(rawId);
   if (id === undefined) throw scimError.notFound(`Group ${rawId} not found`);
   await write(c, async (trx) => {
@@ -316,3 +321,25 @@ export async function deleteGroup(c: ScimContext, rawId: string): Promise<void> 
     await reevaluate(trx, effectContext(c), members);
   });
 }
+
+/** The SCIM operations bound to a database and the write path (app.ts binds them for the HTTP layer). */
+export function createScimService(db: Db, writer: MemberWriter) {
+  const c = (r: ScimRequest): ScimContext => ({ ...r, db, writer });
+  return {
+    authenticate: (key: string, now: Date) => authenticateScimKey(db, key, now),
+    listUsers: (r: ScimRequest, q: { filter?: string; page: Page; projection: Projection }) => listUsers(c(r), q),
+    getUser: (r: ScimRequest, id: string, projection: Projection) => getUser(c(r), id, projection),
+    createUser: (r: ScimRequest, body: unknown) => createUser(c(r), body),
+    replaceUser: (r: ScimRequest, id: string, body: unknown) => replaceUser(c(r), id, body),
+    patchUser: (r: ScimRequest, id: string, body: unknown) => patchUser(c(r), id, body),
+    deleteUser: (r: ScimRequest, id: string) => deleteUser(c(r), id),
+    listGroups: (r: ScimRequest, q: { filter?: string; page: Page; projection: Projection }) => listGroups(c(r), q),
+    getGroup: (r: ScimRequest, id: string, projection: Projection) => getGroup(c(r), id, projection),
+    createGroup: (r: ScimRequest, body: unknown) => createGroup(c(r), body),
+    replaceGroup: (r: ScimRequest, id: string, body: unknown) => replaceGroup(c(r), id, body),
+    patchGroup: (r: ScimRequest, id: string, body: unknown) => patchGroup(c(r), id, body),
+    deleteGroup: (r: ScimRequest, id: string) => deleteGroup(c(r), id),
+  };
+}
+
+export type ScimService = ReturnType<typeof createScimService>;
