@@ -17,7 +17,7 @@ export const DELETED_USER = 'Deleted User';
 export interface AuditEventJson {
   readonly id: number;
   readonly time: string;
-  readonly actor: { readonly type: 'member' | 'saml' | 'config' | 'cli' | 'other'; readonly user_id: number | null; readonly display: string };
+  readonly actor: { readonly type: 'member' | 'saml' | 'scim' | 'config' | 'cli' | 'other'; readonly user_id: number | null; readonly display: string };
   readonly subject: { readonly user_id: number | null; readonly display: string } | null;
   readonly action: string;
   readonly outcome: string;
@@ -48,7 +48,9 @@ function toJson(row: AuditRow, members: ReadonlyMap<number, MembershipRow>): Aud
       ? { type: 'member', user_id: actorId, display: memberDisplay(members.get(actorId)) }
       : row.actor === 'saml'
         ? { type: 'saml', user_id: null, display: 'SAML login' }
-        : row.actor.startsWith('config')
+        : row.actor === 'scim'
+          ? { type: 'scim', user_id: null, display: 'SCIM provisioning' }
+          : row.actor.startsWith('config')
           ? { type: 'config', user_id: null, display: 'config reload' }
           : row.actor === 'cli'
             ? { type: 'cli', user_id: null, display: 'CLI' }

@@ -7,6 +7,8 @@
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { groupsByUser } from '../db/member-groups.js';
+import type { ScimDecisionState } from '../db/scim.js';
+import { scimDecisionStates } from '../db/scim.js';
 import type { MemberOrdering, MembershipRow } from '../db/memberships.js';
 import { findMembership, listMembers } from '../db/memberships.js';
 import { listProjectMemberships } from '../db/project-memberships.js';
@@ -31,6 +33,8 @@ export interface MemberView {
   readonly groups: readonly string[] | null;
   readonly groupsAssertedAt: Date | null;
   readonly managed: IdpManaged | null;
+  /** Set when SCIM manages the member: its groups (not the SAML ones) decide, and `active`. */
+  readonly scim: ScimDecisionState | null;
 }
 
 export interface MemberPage {
@@ -48,15 +52,20 @@ export interface ListOptions {
 }
 
 async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MembershipRow[]): Promise<MemberView[]> {
-  const groups = await groupsByUser(db, members.map((m) => m.userId));
+  const ids = members.map((m) => m.userId);
+  const groups = await groupsByUser(db, ids);
+  const scim = await scimDecisionStates(db, org.id, ids);
   return members.map((member) => {
     const g = groups.get(member.userId);
     const known = g?.groups ?? null;
+    const s = scim.get(member.userId) ?? null;
     return {
       member,
       groups: known,
       groupsAssertedAt: g?.assertedAt ?? null,
-      managed: member.isDeleted ? null : orgRoleManagedBy(org, { email: member.email, role: member.role, roleSource: member.roleSource, groups: known }),
+      // For a member SCIM manages, the role is the IdP's when one of its SCIM groups maps it.
+      managed: member.isDeleted ? null : orgRoleManagedBy(org, { email: member.email, role: member.role, roleSource: member.roleSource, groups: s?.groups ?? known }),
+      scim: s,
     };
   });
 }
@@ -148,7 +157,8 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
     }
     if (target.role === 'OW' && me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', "only the Owner can change the Owner's role");
     if (target.role !== 'OW') {
-      const groups = (await groupsByUser(trx, [userId])).get(userId)?.groups ?? null;
+      const scim = (await scimDecisionStates(trx, ctx.org.id, [userId])).get(userId);
+      const groups = scim?.groups ?? (await groupsByUser(trx, [userId])).get(userId)?.groups ?? null;
       const managed = orgRoleManagedBy(ctx.org, { email: target.email, role: target.role, roleSource: target.roleSource, groups });
       if (managed !== null) throw new RolegateError('ERR_ROLE_MANAGED_BY_IDP', managedDetail(managed, "this member's organization role"));
     }

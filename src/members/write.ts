@@ -377,7 +377,7 @@ export class MemberWriter {
 
     const changes: RoleChange[] = [...orgChanges.map((c) => c.change), ...projectChanges.map((c) => c.change)];
     if (changes.length > 0) for (const hook of this.#hooks) await hook(trx, changes, ctx);
-    if (changes.length > 0) afterCommit(trx, () => recordRoleChanges(changes.map(metricKind)));
+    if (changes.length > 0) afterCommit(trx, () => recordRoleChanges(changes.map((c) => ({ kind: metricKind(c), source: c.source }))));
     return { changes, refusals, roles, sessionsEnded, tokensRevoked };
   }
 }

@@ -8,7 +8,8 @@
  *   saml_validation_seconds{mode}           time to validate one Response (inline | worker), queue wait excluded
  *   saml_queue_depth / saml_in_flight / saml_queue_limit / saml_workers
  *   saml_rejected_busy_total                Responses refused with 503 because the queue was full
- *   role_changes_total{kind}                member_created | role_change | project_role_change (committed)
+ *   role_changes_total{kind, source}        member_created | role_change | project_role_change (committed), by the
+ *                                           writer: login | apply | reload | admin | cli | scim
  *   db_pool_connections{state}              used | free | pending (waiting for a connection)
  *   process_* / nodejs_*                    prom-client's default process metrics (RSS, event-loop lag, …)
  */
@@ -41,7 +42,7 @@ export const rejectedBusyTotal = new client.Counter({
 export const roleChangesTotal = new client.Counter({
   name: 'rolegate_role_changes_total',
   help: 'Committed membership changes by kind (member_created, role_change, project_role_change)',
-  labelNames: ['kind'] as const,
+  labelNames: ['kind', 'source'] as const,
   registers: [registry],
 });
 
@@ -131,9 +132,9 @@ export function recordLogin(code: string | null): void {
 }
 
 /** Count committed role changes from a login's (or an admin operation's) audit actions. */
-export function recordRoleChanges(actions: Iterable<string>): void {
-  for (const kind of actions) {
-    if (kind === 'member_created' || kind === 'role_change' || kind === 'project_role_change') roleChangesTotal.inc({ kind });
+export function recordRoleChanges(changes: Iterable<{ readonly kind: string; readonly source: string }>): void {
+  for (const { kind, source } of changes) {
+    if (kind === 'member_created' || kind === 'role_change' || kind === 'project_role_change') roleChangesTotal.inc({ kind, source });
   }
 }
 

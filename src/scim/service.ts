@@ -23,6 +23,7 @@ import {
   insertScimUser,
   linkScimUsers,
   listScimGroups,
+  listScimTokens,
   listScimUsers,
   liveMemberIds,
   removeGroupMembers,
@@ -40,7 +41,7 @@ import { renderGroup, renderUser, userDocOf, wants } from './render.js';
 import type { GroupDoc, UserDoc } from './resources.js';
 import { applyGroupPatch, applyUserPatch, groupFromBody, parsePatchBody, userFromBody, workEmail } from './resources.js';
 import { MAX_RESULTS, listResponse } from './schemas.js';
-import { authenticateScimKey } from './tokens.js';
+import { authenticateScimKey, createScimToken, revokeScimTokenById } from './tokens.js';
 
 /** One SCIM request as the HTTP layer describes it (the organization is the one of the token). */
 export interface ScimRequest {
@@ -327,6 +328,9 @@ export function createScimService(db: Db, writer: MemberWriter) {
   const c = (r: ScimRequest): ScimContext => ({ ...r, db, writer });
   return {
     authenticate: (key: string, now: Date) => authenticateScimKey(db, key, now),
+    createToken: (t: Parameters<typeof createScimToken>[1], now: Date) => createScimToken(db, t, now),
+    revokeToken: (t: Parameters<typeof revokeScimTokenById>[1], now: Date) => revokeScimTokenById(db, t, now),
+    listTokens: (organizationId: number) => listScimTokens(db, organizationId),
     listUsers: (r: ScimRequest, q: { filter?: string; page: Page; projection: Projection }) => listUsers(c(r), q),
     getUser: (r: ScimRequest, id: string, projection: Projection) => getUser(c(r), id, projection),
     createUser: (r: ScimRequest, body: unknown) => createUser(c(r), body),

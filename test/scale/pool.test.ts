@@ -70,7 +70,7 @@ describe('with saml.workers: 2, validation runs in worker threads', () => {
     expect(metricValue(text, /^rolegate_logins_total\{outcome="rejected",code="ERR_SAML_SIGNATURE"\} /)).toBe(1);
     expect(metricValue(text, /^rolegate_logins_total\{outcome="rejected",code="ERR_SAML_REPLAY"\} /)).toBe(1);
     expect(metricValue(text, /^rolegate_saml_validation_seconds_count\{mode="worker"\} /)).toBeGreaterThanOrEqual(4);
-    expect(metricValue(text, /^rolegate_role_changes_total\{kind="member_created"\} /)).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, /^rolegate_role_changes_total\{kind="member_created",source="login"\} /)).toBeGreaterThanOrEqual(2);
     expect(metricValue(text, /^rolegate_saml_workers /)).toBe(2);
     expect(metricValue(text, /^rolegate_saml_queue_limit /)).toBe(64);
     expect(text).toMatch(/^rolegate_saml_queue_depth 0$/m);

@@ -80,6 +80,8 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-invite': 'admin-browser',
   'page-token-create': 'admin-browser',
   'page-token-revoke': 'admin-browser',
+  'page-scim-token-create': 'admin-browser',
+  'page-scim-token-revoke': 'admin-browser',
   // SCIM 2.0 (src/http/scim.ts): each checks its own SCIM bearer token (an IdP, not a member) and answers
   // with SCIM error bodies; a session or an API token opens nothing there.
   'scim-service-provider-config': 'public',

@@ -101,7 +101,7 @@ export const OPENAPI = {
         properties: {
           id: { type: 'integer' },
           time: { type: 'string', format: 'date-time' },
-          actor: { type: 'object', properties: { type: { type: 'string', enum: ['member', 'saml', 'config', 'cli', 'other'] }, user_id: { type: 'integer', nullable: true }, display: { type: 'string' } } },
+          actor: { type: 'object', properties: { type: { type: 'string', enum: ['member', 'saml', 'scim', 'config', 'cli', 'other'] }, user_id: { type: 'integer', nullable: true }, display: { type: 'string' } } },
           subject: { type: 'object', nullable: true, properties: { user_id: { type: 'integer', nullable: true }, display: { type: 'string' } } },
           action: { type: 'string' },
           outcome: { type: 'string' },

@@ -135,7 +135,8 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const tokens = await services.listTokens(shell.org.id);
     const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
-    html(ctx, tokensPage(shell, tokens, owners));
+    const scim = { enabled: shell.org.scim?.enabled === true, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
+    html(ctx, tokensPage(shell, tokens, owners, scim));
   });
 
   router.post(
@@ -181,6 +182,30 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const name = typeof form['name'] === 'string' ? form['name'] : '';
       const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
+    }),
+  );
+
+  // SCIM tokens: the IdP's bearer keys for /scim/v2 (an organization's, not a member's).
+  router.post(
+    'page-scim-token-create',
+    '/organization/scim-tokens',
+    action(deps, () => '/organization/tokens', async (ctx, form) => {
+      const { caller, org } = callerOf(ctx);
+      const name = typeof form['name'] === 'string' ? form['name'] : '';
+      const created = await services.scim.createToken({ organizationId: org.id, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      return { kind: 'ok', text: `SCIM token "${created.token.name}" created. Paste the key into the IdP's provisioning settings now: it is not shown again.`, copy: { label: 'SCIM token key', value: created.key } };
+    }),
+  );
+
+  router.post(
+    'page-scim-token-revoke',
+    '/organization/scim-tokens/:id/revoke',
+    action(deps, () => '/organization/tokens', async (ctx) => {
+      const { caller, org } = callerOf(ctx);
+      const raw = ctx.params['id'];
+      if (typeof raw !== 'string' || !/^[1-9]\d{0,14}$/.test(raw)) throw new RolegateError('ERR_NOT_FOUND', 'no such SCIM token');
+      await services.scim.revokeToken({ organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      return { kind: 'ok', text: 'SCIM token revoked.' };
     }),
   );
 

@@ -102,6 +102,7 @@ function roleForm(v: MemberView, s: Shell, returnTo: string): Html {
     (r) => html`<option value="${r}"${r === v.member.role ? html` selected` : ''}>${ORG_ROLE_NAMES[r]}</option>`,
   )}</select>${disabled === null ? html` <button type="submit" class="small js-hide">Save</button>` : ''}
 ${v.managed === null ? '' : html`<span class="managed" title="${v.managed.rule}, line ${v.managed.line}">managed by IdP: ${v.managed.group}</span>`}
+${v.scim === null ? '' : html`<span class="managed scim" title="SCIM is authoritative for this member's groups and active state">SCIM</span>`}
 ${disabled === null || v.managed !== null ? '' : html`<span class="why">${disabled}</span>`}
 </form>`;
 }
@@ -211,6 +212,7 @@ ${
 <p>${r.text === '' ? html`<span class="muted">No recorded reason.</span>` : r.text}</p>
 ${r.rule === '' ? '' : html`<p class="muted">Rule: ${r.rule}</p>`}
 ${d.managed === null ? '' : html`<p><span class="managed">managed by IdP: ${d.managed.group}</span> <span class="muted">${d.managed.rule}, line ${d.managed.line} grants ${d.managed.role}</span></p>`}
+${d.scim === null ? '' : html`<p><span class="managed scim">SCIM</span> <span class="muted">managed by SCIM (active ${String(d.scim.active)}); SCIM groups: ${d.scim.groups.length === 0 ? 'none' : d.scim.groups.join(', ')}</span></p>`}
 <dl class="kv"><dt>Groups last asserted</dt><dd>${d.groups === null ? html`<span class="muted">unknown</span>` : d.groups.length === 0 ? html`<span class="muted">none</span>` : html`<span class="groups">${d.groups.join(', ')}</span>`}</dd>
 <dt>Asserted at</dt><dd>${when(d.groupsAssertedAt)}</dd></dl>
 <h2>Project roles</h2>
@@ -269,7 +271,31 @@ ${auditTable(events)}
   );
 }
 
-export function tokensPage(s: Shell, tokens: readonly TokenRow[], owners: ReadonlyMap<number, string>): string {
+/** The SCIM part of the tokens page: whether SCIM is on, its base URL and the organization's SCIM tokens. */
+export interface ScimTokensView {
+  readonly enabled: boolean;
+  readonly base: string;
+  readonly tokens: readonly { id: number; name: string; keyPrefix: string; createdAt: Date; lastUsedAt: Date | null }[];
+}
+
+function scimSection(s: Shell, scim: ScimTokensView): Html {
+  return html`<section class="card" id="scim"><h1>SCIM provisioning</h1>
+<p class="muted">${scim.enabled ? html`The IdP sends <code>Authorization: Bearer &lt;SCIM token&gt;</code> to <code>${scim.base}</code>. Members it provisions or links follow its groups and its active flag.` : html`Off for this organization: set <code>scim: { enabled: true }</code> in its configuration. A SCIM token answers 403 until then.`}</p>
+<form method="post" action="/organization/scim-tokens" class="row" aria-label="Create SCIM token">
+<input type="hidden" name="csrf" value="${s.csrf}">
+<div class="grow"><label for="scim-token-name">Name</label><input id="scim-token-name" type="text" name="name" maxlength="100" placeholder="e.g. Okta"></div>
+<div><button type="submit">Create SCIM token</button></div>
+</form>
+<div class="table-wrap"><table class="stack"><thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody>
+${scim.tokens.map(
+  (t) => html`<tr><td data-label="Name">${t.name}</td><td data-label="Key"><code>${t.keyPrefix}…</code></td><td data-label="Created">${when(t.createdAt)}</td><td data-label="Last used">${when(t.lastUsedAt)}</td>
+<td data-label=""><form method="post" action="/organization/scim-tokens/${t.id}/revoke"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="danger small">Revoke</button></form></td></tr>`,
+)}
+${scim.tokens.length === 0 ? html`<tr><td colspan="5" class="muted">No SCIM tokens.</td></tr>` : ''}
+</tbody></table></div></section>`;
+}
+
+export function tokensPage(s: Shell, tokens: readonly TokenRow[], owners: ReadonlyMap<number, string>, scim?: ScimTokensView): string {
   return shell(
     'API tokens',
     'tokens',
@@ -287,6 +313,7 @@ ${tokens.map(
 <td data-label=""><form method="post" action="/organization/tokens/${t.id}/revoke"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="danger small">Revoke</button></form></td></tr>`,
 )}
 ${tokens.length === 0 ? html`<tr><td colspan="6" class="muted">No tokens.</td></tr>` : ''}
-</tbody></table></div></section>`,
+</tbody></table></div></section>
+${scim === undefined ? '' : scimSection(s, scim)}`,
   );
 }
