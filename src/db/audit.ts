@@ -26,6 +26,15 @@ export interface AuditEvent {
 
 export async function appendAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
   if (events.length === 0) return;
+  // In chunks: one statement per event list would pass SQLite's limits on bound parameters (32,766) and on
+  // compound SELECT terms (500) past a few hundred events, as a SCIM push of thousands of members makes.
+  for (let i = 0; i < events.length; i += AUDIT_CHUNK) await insertAudit(db, events.slice(i, i + AUDIT_CHUNK), now);
+}
+
+/** Events per INSERT: SQLite's knex dialect turns a multi-row insert into a compound SELECT (at most 500 terms). */
+const AUDIT_CHUNK = 400;
+
+async function insertAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
   await db('audit_events').insert(
     events.map((e) => ({
       at: now,

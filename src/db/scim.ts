@@ -277,29 +277,29 @@ export async function saveScimAttributes(db: DbOrTrx, organizationId: number, us
 /** Link members SCIM had not seen (a group push naming them): their email becomes their userName. */
 export async function linkScimUsers(db: DbOrTrx, organizationId: number, userIds: readonly number[], now: Date): Promise<void> {
   for (const chunk of chunks([...new Set(userIds)])) {
-    const rows = (await db('users')
-      .leftJoin('scim_users', 'scim_users.user_id', 'users.id')
-      .join('memberships', 'memberships.user_id', 'users.id')
-      .where('users.organization_id', organizationId)
-      .whereIn('users.id', chunk)
-      .whereNull('scim_users.user_id')
-      .select('users.id', 'users.email', 'memberships.role')) as Raw[];
-    if (rows.length === 0) continue;
-    await db('scim_users').insert(
-      rows.map((r) => ({
-        user_id: num(r['id']),
+    // Simple indexed lookups: a join of users, scim_users and memberships here made SQLite scan the
+    // organization's users once per chunk.
+    const linked = new Set(((await db('scim_users').whereIn('user_id', chunk).select('user_id')) as Raw[]).map((r) => num(r['user_id'])));
+    const missing = chunk.filter((id) => !linked.has(id));
+    if (missing.length === 0) continue;
+    const users = (await db('users').where({ organization_id: organizationId }).whereIn('id', missing).select('id', 'email')) as Raw[];
+    const roles = new Map(((await db('memberships').where({ organization_id: organizationId }).whereIn('user_id', missing).select('user_id', 'role')) as Raw[]).map((r) => [num(r['user_id']), r['role']]));
+    const rows = users
+      .filter((u) => typeof u['email'] === 'string')
+      .map((u) => ({
+        user_id: num(u['id']),
         organization_id: organizationId,
-        user_name: String(r['email']),
+        user_name: String(u['email']),
         external_id: null,
         display_name: null,
-        email_lower: String(r['email']),
+        email_lower: String(u['email']),
         emails: null,
         // A member already Deactivated stays so until the IdP says active: true.
-        active: r['role'] !== 'DI',
+        active: roles.get(num(u['id'])) !== 'DI',
         created_at: now,
         updated_at: now,
-      })),
-    );
+      }));
+    for (let i = 0; i < rows.length; i += 200) await db('scim_users').insert(rows.slice(i, i + 200));
   }
 }
 

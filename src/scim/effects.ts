@@ -12,6 +12,7 @@ import type { AuditEvent } from '../db/audit.js';
 import type { DbOrTrx } from '../db/connect.js';
 import { membershipsByIds } from '../db/memberships.js';
 import { ownershipOf } from '../db/ownership.js';
+import type { ProjectMembershipRow } from '../db/project-memberships.js';
 import { listProjectMemberships } from '../db/project-memberships.js';
 import { countActiveMembers, forgetScimUser, groupsOfUsers, lockUsers, scimStates } from '../db/scim.js';
 import { findUser } from '../db/users.js';
@@ -86,7 +87,12 @@ export async function reevaluate(trx: DbOrTrx, ctx: ScimEffectContext, userIds: 
   const states = await scimStates(trx, ids);
   const groups = await groupsOfUsers(trx, ids);
   const members = await membershipsByIds(trx, org.id, ids);
-  const projects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: ids });
+  const projects = new Map<number, ProjectMembershipRow[]>();
+  for (const p of await listProjectMemberships(trx, org.projects.map((x) => x.id), { userIds: ids })) {
+    const list = projects.get(p.userId);
+    if (list === undefined) projects.set(p.userId, [p]);
+    else list.push(p);
+  }
   const ownership = await ownershipOf(trx, org.id);
 
   const intents: Intent[] = [];
@@ -99,7 +105,7 @@ export async function reevaluate(trx: DbOrTrx, ctx: ScimEffectContext, userIds: 
     const email = m?.email ?? (await findUser(trx, org.id, id))?.email;
     if (email === undefined || email === null) continue;
     const g = groups.get(id) ?? [];
-    const held = projects.filter((p) => p.userId === id);
+    const held = projects.get(id) ?? [];
     const decision = decideScimAccess(org, {
       email,
       active: state.active,
