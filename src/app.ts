@@ -14,7 +14,6 @@ import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Logger } from './log.js';
-import { RATE_LIMIT_DEFAULTS, SAML_DEFAULTS } from './configuration/defaults.js';
 import { registerSources } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
 import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
@@ -124,8 +123,8 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
     // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue (issue 6).
     const verifier = createSamlVerifier(providerInputs, inlineProviders, {
-      workers: cfg.saml.workers ?? 0,
-      queueLimit: cfg.saml.queueLimit ?? SAML_DEFAULTS.queueLimit,
+      workers: cfg.saml.workers,
+      queueLimit: cfg.saml.queueLimit,
     });
     return { providers: new Map([...inlineProviders].map(([id, sp]) => [id, withVerifier(sp, verifier)] as const)), verifier };
   };
@@ -185,7 +184,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   });
   app.use(errorMiddleware(log));
   app.use(securityHeaders());
-  app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
+  app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config));
   const router = buildRouter({ config, services, log, providers, state, writer: deps.writer }, (r) => {

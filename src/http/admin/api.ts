@@ -61,7 +61,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
       created_at: created?.toISOString() ?? null,
       // Invited members start Not Activated until an admin assigns a role.
       default_role: 'NO',
-      role_management: org.roleManagement ?? 'idp',
+      role_management: org.roleManagement,
       projects: org.projects.map((p) => ({ id: p.id, title: p.title })),
     };
   });
