@@ -31,12 +31,12 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_BAD_REQUEST: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
-  // too many requests on /saml/* from one address or for one organization (issue 5)
+  // too many requests on /saml/* from one address or for one organization
   ERR_RATE_LIMITED: 429,
   ERR_DEV_IDP_DISABLED: 404,
   ERR_UNAVAILABLE: 503,
   ERR_INTERNAL: 500,
-  // admin surface (issue 4)
+  // admin surface
   ERR_CSRF: 403,
   ERR_INVALID_ROLE: 400,
   ERR_ROLE_MANAGED_BY_IDP: 409,

@@ -345,7 +345,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     r.integer(f, min, max, `an integer number of seconds from ${min} to ${max}`),
   );
 
-  // GET /metrics is off unless a token is set (issue 6): deny by default, and a short token is guessable.
+  // GET /metrics is off unless a token is set: deny by default, and a short token is guessable.
   const metricsField = s?.get('metrics_token');
   let metricsToken: string | undefined;
   let metricsOk = true;
@@ -380,7 +380,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, metricsToken: metricsToken ?? null };
 }
 
-/** `server.rate_limits` (issue 5): requests per minute on /saml/*, per client address and per organization. */
+/** `server.rate_limits`: requests per minute on /saml/*, per client address and per organization. */
 function readRateLimits(ctx: Ctx, field: Field | undefined): RateLimits | undefined {
   const { r } = ctx;
   if (field === undefined || r.isNull(field)) return RATE_LIMIT_DEFAULTS;

@@ -1,5 +1,5 @@
 /**
- * `sso.sp_private_key_file` + `sso.sp_cert_file` (encrypted assertions, issue 5 §3): both or neither, a
+ * `sso.sp_private_key_file` + `sso.sp_cert_file` (encrypted assertions): both or neither, a
  * readable RSA private key and a certificate that belong together; every problem with file:line:col and path.
  */
 import fs from 'node:fs';
