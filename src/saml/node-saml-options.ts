@@ -43,7 +43,7 @@ export function nodeSamlOptions(
     callbackUrl: org.sso.acsUrl,
     // Our SP entity id: the AuthnRequest Issuer and the metadata entityID.
     issuer: org.sso.spEntityId,
-    // Audience must be our entity id; never `false` (which turns the check off: ).
+    // Audience must be our entity id; never `false` (which turns the check off).
     audience: org.sso.spEntityId,
     // Only the configured keys verify signatures. node-saml passes only these to xml-crypto as publicCert;
     // xml-crypto 6 ignores KeyInfo unless getCertFromKeyInfo is given, which we never do (CVE-2024-32962,
