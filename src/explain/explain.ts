@@ -18,7 +18,6 @@ import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { ORG_ROLE_NAMES, PROJECT_MAPPING_ROLE_NAMES } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision, Reason, RuleMatch } from '../mapping/index.js';
-import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
 import { NO_TRANSFER, decideAccess, decideScimAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
 import { scimMemberState } from '../db/scim.js';
 
@@ -184,8 +183,7 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
   const held = await listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [row.id] });
   const g = await findMemberGroups(db, row.id);
   const lastAsserted = g?.groups ?? null;
-  const guards = org.guards ?? config.guards ?? GUARDS_DEFAULTS;
-  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, guards.maxGroupAgeDays, now);
+  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, org.guards.maxGroupAgeDays, now);
   const input = {
     email: row.email,
     current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },

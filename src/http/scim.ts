@@ -94,7 +94,7 @@ export function mountScim(router: Router, deps: ScimDeps): void {
       const config = deps.config();
       const org = token === undefined ? undefined : config.organizations.find((o) => o.id === token.organizationId);
       if (org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <key>" with a live SCIM token of the organization');
-      if (org.scim?.enabled !== true) throw new RolegateError('ERR_FORBIDDEN', `SCIM is not enabled for organization ${org.id} (organizations[].scim.enabled)`);
+      if (org.scim.enabled !== true) throw new RolegateError('ERR_FORBIDDEN', `SCIM is not enabled for organization ${org.id} (organizations[].scim.enabled)`);
       if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') {
         if (!ctx.request.is('application/json', 'application/scim+json')) {
           throw new RolegateError('ERR_SCIM_INVALID_SYNTAX', 'send the body as application/scim+json or application/json');

@@ -7,7 +7,6 @@
  * refusal (GuardRefusal carries the audit rows) in a transaction of its own.
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
-import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
 import type { AuditEvent } from '../db/audit.js';
 import type { DbOrTrx } from '../db/connect.js';
 import { membershipsByIds } from '../db/memberships.js';
@@ -151,7 +150,7 @@ export async function reevaluate(trx: DbOrTrx, ctx: ScimEffectContext, userIds: 
   // guards.max_demotions, or more than guards.max_demotion_percent of the active members, is far more often a
   // mistake (a renamed or emptied group) than an intent. One person's deactivation is never "mass".
   if (demoted.length > 1) {
-    const guards = org.guards ?? ctx.config.guards ?? GUARDS_DEFAULTS;
+    const guards = org.guards;
     const active = await countActiveMembers(trx, org.id);
     const overCount = demoted.length > guards.maxDemotions;
     const overPercent = active > 0 && demoted.length * 100 > guards.maxDemotionPercent * active;

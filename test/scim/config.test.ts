@@ -19,11 +19,11 @@ describe('organizations[].scim', () => {
   it('refuses a non-boolean enabled and an unknown key, at their position', () => {
     const yes = withScim('    scim:\n      enabled: yes\n');
     const [issue] = issuesOf(check(yes).result);
-    expect(issue).toMatchObject({ path: 'organizations[0].scim.enabled', ...locate(yes, 'enabled: yes', 'yes') });
+    expect(issue).toMatchObject({ code: 'ERR_CONFIG_TYPE', path: 'organizations[0].scim.enabled', ...locate(yes, 'enabled: yes', 'yes') });
     const typo = withScim('    scim:\n      enable: true\n');
     const [unknown] = issuesOf(check(typo).result);
-    expect(unknown).toMatchObject({ path: 'organizations[0].scim.enable', line: locate(typo, 'enable: true').line });
+    expect(unknown).toMatchObject({ code: 'ERR_CONFIG_UNKNOWN_KEY', path: 'organizations[0].scim.enable', line: locate(typo, 'enable: true').line });
     const list = withScim('    scim: [true]\n');
-    expect(issuesOf(check(list).result)[0]).toMatchObject({ path: 'organizations[0].scim' });
+    expect(issuesOf(check(list).result)[0]).toMatchObject({ code: 'ERR_CONFIG_TYPE', path: 'organizations[0].scim' });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The Organization page (issue 4): server-rendered views over the same admin operations as the API. Every
+ * The Organization page: server-rendered views over the same admin operations as the API. Every
  * action is a plain same-origin form POST carrying the session's CSRF token, answered with a redirect and a
  * one-time message (post/redirect/get), so the page works without script and the CSP stays strict.
  */
@@ -135,7 +135,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const tokens = await services.listTokens(shell.org.id);
     const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
-    const scim = { enabled: shell.org.scim?.enabled === true, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
+    const scim = { enabled: shell.org.scim.enabled === true, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
     html(ctx, tokensPage(shell, tokens, owners, scim));
   });
 
