@@ -94,7 +94,11 @@ async function healthz(url: string): Promise<number> {
   return performance.now() - started;
 }
 
-/** /healthz from two clients in a loop, until `until` settles (or `count` requests when given). */
+/**
+ * /healthz every 20 ms from two clients (as a monitor and a few users would), until `until` settles (or
+ * `count` requests when given). Paced rather than flat out, so the probe measures the service without
+ * starving the push it runs beside.
+ */
 async function healthLoop(url: string, until: Promise<unknown> | null, count = 0): Promise<number[]> {
   let done = false;
   void until?.then(
@@ -105,7 +109,10 @@ async function healthLoop(url: string, until: Promise<unknown> | null, count = 0
   let left = count;
   await Promise.all(
     [0, 1].map(async () => {
-      while (until !== null ? !done : left-- > 0) samples.push(await healthz(url));
+      while (until !== null ? !done : left-- > 0) {
+        samples.push(await healthz(url));
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }),
   );
   return samples;
