@@ -79,6 +79,18 @@ export async function revokeToken(db: DbOrTrx, organizationId: number, id: numbe
 }
 
 /** Every token of a member ends with their access (deactivation, deletion). */
+/** Revoke every live token of these users for good; how many each had. In chunks (SQLite bounds parameters). */
+export async function revokeTokensOf(db: DbOrTrx, userIds: readonly number[], now: Date): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const chunk = userIds.slice(i, i + 500);
+    const rows = (await db('api_tokens').whereIn('user_id', chunk).whereNull('revoked_at').select('user_id').count({ n: '*' }).groupBy('user_id')) as { user_id: number | string; n: number | string }[];
+    for (const r of rows) out.set(Number(r.user_id), Number(r.n));
+    if (rows.length > 0) await db('api_tokens').whereIn('user_id', chunk).whereNull('revoked_at').update({ revoked_at: now });
+  }
+  return out;
+}
+
 export async function revokeUserTokens(db: DbOrTrx, userId: number, now: Date): Promise<number> {
   return db('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
 }

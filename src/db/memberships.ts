@@ -236,6 +236,30 @@ export async function lockOrganization(trx: DbOrTrx, organizationId: number): Pr
   if (databaseKind(trx) === 'postgres') await trx('organizations').where({ id: organizationId }).forUpdate().first('id');
 }
 
+/** Write path: insert or update many memberships, 200 rows per statement (SQLite bounds compound inserts). */
+export async function upsertMemberships(
+  db: DbOrTrx,
+  rows: readonly { organizationId: number; userId: number; role: OrgRole; roleSource: RoleSource; reason: unknown }[],
+  now: Date,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    await db('memberships')
+      .insert(
+        rows.slice(i, i + 200).map((m) => ({
+          organization_id: m.organizationId,
+          user_id: m.userId,
+          role: m.role,
+          role_source: m.roleSource,
+          reason: JSON.stringify(m.reason),
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .onConflict(['organization_id', 'user_id'])
+      .merge(['role', 'role_source', 'reason', 'updated_at']);
+  }
+}
+
 /** Write path: insert or update one membership. */
 export async function upsertMembership(
   db: DbOrTrx,

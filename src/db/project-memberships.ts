@@ -53,6 +53,33 @@ export async function upsertProjectMembership(
     .merge(['role', 'role_source', 'reason', 'updated_at']);
 }
 
+/** Write path: insert or update many project memberships, 200 rows per statement. */
+export async function upsertProjectMemberships(
+  db: DbOrTrx,
+  rows: readonly { projectId: number; userId: number; role: ActiveOrgRole; roleSource: RoleSource; reason: unknown }[],
+  now: Date,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    await db('project_memberships')
+      .insert(rows.slice(i, i + 200).map((m) => ({ project_id: m.projectId, user_id: m.userId, role: m.role, role_source: m.roleSource, reason: JSON.stringify(m.reason), updated_at: now })))
+      .onConflict(['project_id', 'user_id'])
+      .merge(['role', 'role_source', 'reason', 'updated_at']);
+  }
+}
+
+/** Write path: end these project memberships, grouped by project, in chunks. */
+export async function deleteProjectMemberships(db: DbOrTrx, pairs: readonly { projectId: number; userId: number }[]): Promise<void> {
+  const byProject = new Map<number, number[]>();
+  for (const p of pairs) {
+    const list = byProject.get(p.projectId);
+    if (list === undefined) byProject.set(p.projectId, [p.userId]);
+    else list.push(p.userId);
+  }
+  for (const [projectId, users] of byProject) {
+    for (let i = 0; i < users.length; i += 500) await db('project_memberships').where({ project_id: projectId }).whereIn('user_id', users.slice(i, i + 500)).delete();
+  }
+}
+
 /** Write path: end one project membership. */
 export async function deleteProjectMembership(db: DbOrTrx, projectId: number, userId: number): Promise<void> {
   await db('project_memberships').where({ project_id: projectId, user_id: userId }).delete();

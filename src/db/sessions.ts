@@ -58,6 +58,21 @@ export async function destroySamlSessions(db: DbOrTrx, organizationId: number, n
   return db('sessions').whereIn('id', ids).delete();
 }
 
+/**
+ * End every session of these users at once (a push deactivating many); how many each had. Counted before
+ * the delete, in the same transaction, in chunks (SQLite bounds parameters).
+ */
+export async function destroySessionsOf(db: DbOrTrx, userIds: readonly number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const chunk = userIds.slice(i, i + 500);
+    const rows = (await db('sessions').whereIn('user_id', chunk).select('user_id').count({ n: '*' }).groupBy('user_id')) as { user_id: number | string; n: number | string }[];
+    for (const r of rows) out.set(Number(r.user_id), Number(r.n));
+    if (rows.length > 0) await db('sessions').whereIn('user_id', chunk).delete();
+  }
+  return out;
+}
+
 /** End every session of a user at once (deactivation, deletion). */
 export async function destroyUserSessions(db: DbOrTrx, userId: number): Promise<number> {
   return db('sessions').where({ user_id: userId }).delete();

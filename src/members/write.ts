@@ -18,7 +18,7 @@
  * refuse per member and carry on (`refusals: 'skip'`); a hand change is all-or-nothing (`run`), rolled
  * back on refusal with the refusal audited once in a transaction of its own.
  */
-import { revokeUserTokens } from '../db/api-tokens.js';
+import { revokeTokensOf } from '../db/api-tokens.js';
 import type { AuditEvent } from '../db/audit.js';
 import { appendAudit, scrubAuditSubject } from '../db/audit.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
@@ -26,11 +26,11 @@ import { afterCommit } from '../db/connect.js';
 import { recordRoleChanges } from '../metrics/index.js';
 import { deleteMemberGroups } from '../db/member-groups.js';
 import type { MembershipRow } from '../db/memberships.js';
-import { countActiveAdmins, lockOrganization, membershipsByIds, upsertMembership } from '../db/memberships.js';
+import { countActiveAdmins, lockOrganization, membershipsByIds, upsertMembership, upsertMemberships } from '../db/memberships.js';
 import type { ProjectMembershipRow } from '../db/project-memberships.js';
-import { deleteProjectMembership, deleteUserProjectMemberships, listProjectMemberships, upsertProjectMembership } from '../db/project-memberships.js';
+import { deleteProjectMemberships, deleteUserProjectMemberships, listProjectMemberships, upsertProjectMemberships } from '../db/project-memberships.js';
 import { recordTransfer } from '../db/ownership.js';
-import { destroyUserSessions } from '../db/sessions.js';
+import { destroySessionsOf } from '../db/sessions.js';
 import { findUser, scrubUser } from '../db/users.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { isActiveOrgRole } from '../domain/roles.js';
@@ -325,7 +325,9 @@ export class MemberWriter {
       });
     }
 
-    // Rows.
+    // Rows. Role changes are written many rows per statement: a SCIM push or an apply batch may change
+    // thousands of members in one transaction.
+    const upserts: Parameters<typeof upsertMemberships>[1][number][] = [];
     for (const { change, stored } of orgChanges) {
       if (change.kind === 'member_deleted') {
         await scrubUser(trx, org, change.userId);
@@ -334,29 +336,43 @@ export class MemberWriter {
         await deleteMemberGroups(trx, change.userId);
         await scrubAuditSubject(trx, org, change.userId, change.email);
       } else {
-        await upsertMembership(trx, { organizationId: org, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored }, ctx.now);
+        upserts.push({ organizationId: org, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored });
       }
     }
+    await upsertMemberships(trx, upserts, ctx.now);
     for (const t of transfers) {
       await recordTransfer(trx, { organizationId: org, fromUserId: t.fromUserId, fromEmail: members.get(t.fromUserId)?.email ?? null, toUserId: t.toUserId, actor: ctx.actor }, ctx.now);
     }
+    const projectUpserts: Parameters<typeof upsertProjectMemberships>[1][number][] = [];
+    const projectEnds: { projectId: number; userId: number }[] = [];
     for (const { change, stored } of projectChanges) {
-      if (change.after === null) await deleteProjectMembership(trx, change.projectId, change.userId);
-      else await upsertProjectMembership(trx, { projectId: change.projectId, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored }, ctx.now);
+      if (change.after === null) projectEnds.push({ projectId: change.projectId, userId: change.userId });
+      else projectUpserts.push({ projectId: change.projectId, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored });
     }
+    await deleteProjectMemberships(trx, projectEnds);
+    await upsertProjectMemberships(trx, projectUpserts, ctx.now);
 
     // Side effects, derived from the list.
     let sessionsEnded = 0;
     let tokensRevoked = 0;
     const ended = new Map<number, { sessions_ended: number; tokens_revoked: number }>();
-    for (const { change } of orgChanges) {
-      const after = change.kind === 'member_deleted' ? null : change.after.role;
-      if (!endsAccess(change.before?.role ?? null, after) || ended.has(change.userId)) continue;
-      const sessions = await destroyUserSessions(trx, change.userId);
-      const tokens = await revokeUserTokens(trx, change.userId, ctx.now);
-      sessionsEnded += sessions;
-      tokensRevoked += tokens;
-      ended.set(change.userId, { sessions_ended: sessions, tokens_revoked: tokens });
+    const ending = [
+      ...new Set(
+        orgChanges
+          .filter(({ change }) => endsAccess(change.before?.role ?? null, change.kind === 'member_deleted' ? null : change.after.role))
+          .map(({ change }) => change.userId),
+      ),
+    ];
+    if (ending.length > 0) {
+      const sessions = await destroySessionsOf(trx, ending);
+      const tokens = await revokeTokensOf(trx, ending, ctx.now);
+      for (const userId of ending) {
+        const s = sessions.get(userId) ?? 0;
+        const t = tokens.get(userId) ?? 0;
+        sessionsEnded += s;
+        tokensRevoked += t;
+        ended.set(userId, { sessions_ended: s, tokens_revoked: t });
+      }
     }
 
     const events: AuditEvent[] = [];
