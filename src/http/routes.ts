@@ -21,7 +21,7 @@ import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
-import { mountAccessGuard, mountAdmin } from './admin/index.js';
+import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
@@ -275,5 +275,6 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
 
   mountAdmin(router, adminDeps);
   extra(router);
+  protectAllRoutes(router, adminDeps);
   return router;
 }
