@@ -20,7 +20,7 @@ import type { SamlServiceProvider } from '../saml/types.js';
 import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
-import { metricsHandler } from './metrics.js';
+import { metricsHandler, requireMetricsToken } from './metrics.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
@@ -82,12 +82,23 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   });
 
   // --- health ------------------------------------------------------------------------------------
-  router.get('healthz', '/healthz', async (ctx) => {
+  // Public: ok or not, nothing else (a refused reload's messages name files, keys and lines). The details are
+  // in the log, in /metrics (rolegate_config_reloads_total) and at /healthz/details behind the metrics token.
+  const databaseAnswers = async (): Promise<void> => {
     try {
       await db.raw('select 1');
     } catch (err) {
       throw new RolegateError('ERR_UNAVAILABLE', 'database does not answer', { cause: err });
     }
+  };
+  router.get('healthz', '/healthz', async (ctx) => {
+    await databaseAnswers();
+    ctx.body = { status: 'ok' };
+  });
+  const operatorOnly = requireMetricsToken(config);
+  router.get('healthz-details', '/healthz/details', async (ctx) => {
+    operatorOnly(ctx);
+    await databaseAnswers();
     ctx.body = { status: 'ok', config_revision: state.current().revision, config: state.health() };
   });
 

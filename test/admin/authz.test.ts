@@ -26,6 +26,7 @@ const PUBLIC_ROUTES = [
   'dev-idp-sso-post',
   'favicon',
   'healthz',
+  'healthz-details',
   'home',
   'logout',
   'metrics',

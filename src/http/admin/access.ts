@@ -39,6 +39,8 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'asset-autopost': 'public',
   favicon: 'public',
   healthz: 'public',
+  // checks the metrics bearer token itself (off when none is configured), as /metrics
+  'healthz-details': 'public',
   // issue 6: checks its own bearer token (off when none is configured)
   metrics: 'public',
   home: 'public',
