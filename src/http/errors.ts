@@ -48,7 +48,7 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
       // The router's allowedMethods answers these with an empty body; give them a code like every other error,
       // keeping the Allow header it set.
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
-        const allow = ctx.response.get('Allow');
+        const allow = String(ctx.response.get('Allow') ?? '');
         throw Object.assign(
           ctx.status === 405
             ? new RolegateError('ERR_METHOD_NOT_ALLOWED', `method ${ctx.method} not allowed here${allow === '' ? '' : `; allowed: ${allow}`}`)

@@ -137,6 +137,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   // --- SAML --------------------------------------------------------------------------------------
   router.get('saml-metadata', '/saml/:org/metadata', (ctx) => {
     const { sp } = orgParam(ctx);
+    // Public and the same for everyone: IdPs and people may cache it (it changes only with a reload).
+    ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = sp.metadataXml();
   });
