@@ -23,7 +23,7 @@ import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
-import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
+import { clientIp, isSameOrigin, isSameOriginNavigation, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
 
 /** Binds an AuthnRequest to the browser that started it (see issue: InResponseTo of another browser). */
@@ -252,6 +252,9 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   // key to sign with), or without a SAML session, only the local session ends.
   router.get('saml-logout', '/saml/:org/logout', async (ctx) => {
     const { org, sp } = orgParam(ctx);
+    // A GET that ends sessions (here and, with Single Logout, at the IdP): refused when another site sent the
+    // browser here. /slo stays open to cross-site navigations: its messages are signed by the IdP.
+    if (!isSameOriginNavigation(ctx, publicOrigin)) throw new RolegateError('ERR_CSRF', 'sign-out must start from this site: use its Sign out button');
     const s = readSession(ctx);
     if (s === undefined || s.organizationId !== org.id || s.nameId === undefined || !sp.singleLogout) {
       endSession(ctx);
