@@ -76,17 +76,18 @@ export class TokenBuckets {
 /**
  * The per-organization budget, shared fairly between addresses. A plain shared bucket lets a handful of
  * addresses, each within its own per-address limit, empty it and lock everyone else of the organization out.
- * Here, once the organization's bucket is empty, an address is still admitted while its own use over the last
- * minute is below its fair share (the organization's figure ÷ the addresses active for it): the flooders are
- * over their share and refused, a person signing in is far below it. Emptying the budget for everyone would
- * take about as many addresses as the per-minute figure divided by a sign-in's two or three requests.
- * Admissions past the empty bucket are bounded by the fair shares, so at most about twice the figure a minute.
+ * Here, once the organization's bucket is empty, an address is still admitted while its own recent use is
+ * below its fair share (the organization's figure ÷ the addresses active for it): the flooders are over their
+ * share and refused, a person signing in (two or three requests) is far below it. Locking everyone out would
+ * take about as many flooding addresses as the figure divided by a sign-in's requests. Recent use is a
+ * moving average over about a minute (each request counts 1, decaying by e every 60 s), so an address admitted
+ * past the empty bucket gets about its share a minute, and all of them together about the figure again:
+ * an organization's flood still costs at most about twice its figure.
  */
 export class FairShareBuckets {
   private readonly shared: TokenBuckets;
-  /** Per organization: each address's use, decaying at the organization's refill rate (≈ its last minute). */
+  /** Per organization: each address's recent use (`tokens`) at time `at`. */
   private readonly usage = new Map<string, { readonly addresses: Map<string, Bucket>; sweptAt: number }>();
-  private readonly perMs: number;
   private entries = 0;
 
   constructor(
@@ -94,7 +95,6 @@ export class FairShareBuckets {
     private readonly now: () => number = () => Date.now(),
   ) {
     this.shared = new TokenBuckets(capacity, now);
-    this.perMs = capacity / 60_000;
   }
 
   /** Take one of `org`'s tokens for `address`: 0 when granted, else the seconds to wait (at least 1). */
@@ -114,7 +114,7 @@ export class FairShareBuckets {
       table.addresses.set(address, use);
       this.entries += 1;
     } else {
-      use.tokens = Math.max(0, use.tokens - Math.max(0, now - use.at) * this.perMs);
+      use.tokens = decayed(use, now);
       use.at = now;
     }
     const wait = this.shared.take(org);
@@ -127,16 +127,16 @@ export class FairShareBuckets {
       use.tokens += 1;
       return 0;
     }
-    // Until this address's use has decayed below its share, or the organization's bucket has a token again.
-    const ownWait = Math.ceil((use.tokens + 1 - share) / this.perMs / 1000);
+    // Until this address's use has decayed under its share, or the organization's bucket has a token again.
+    const ownWait = share > 1 ? Math.ceil((USE_WINDOW_MS * Math.log(use.tokens / (share - 1))) / 1000) : wait;
     return Math.max(1, Math.min(wait, ownWait));
   }
 
-  /** Forget the addresses whose use has decayed to nothing. */
+  /** Forget the addresses whose recent use has decayed under half a request (they are no longer active). */
   private sweep(table: { readonly addresses: Map<string, Bucket>; sweptAt: number }, now: number): void {
     table.sweptAt = now;
     for (const [address, b] of table.addresses) {
-      if (b.tokens - Math.max(0, now - b.at) * this.perMs <= 0) {
+      if (decayed(b, now) < 0.5) {
         table.addresses.delete(address);
         this.entries -= 1;
       }
@@ -148,7 +148,7 @@ export class FairShareBuckets {
       this.sweep(table, now);
       if (table.addresses.size === 0) this.usage.delete(org);
     }
-    // Still full (a spoofed-address flood behind a trusted proxy): forget the oldest organization's table.
+    // Still full (a flood from very many addresses, such as an IPv6 range): forget the oldest organization's table.
     if (this.entries >= MAX_BUCKETS) {
       const first = this.usage.entries().next();
       if (first.done !== true) {
@@ -157,6 +157,14 @@ export class FairShareBuckets {
       }
     }
   }
+}
+
+/** The time constant of an address's recent use: a minute, as the per-minute figures. */
+const USE_WINDOW_MS = 60_000;
+
+/** `b.tokens` decayed from `b.at` to `now` (a clock that went backwards decays nothing). */
+function decayed(b: Bucket, now: number): number {
+  return b.tokens * Math.exp(-Math.max(0, now - b.at) / USE_WINDOW_MS);
 }
 
 /** `/saml/<org>/…` → the organization segment (any string: unknown ids are limited too, then 404). */

@@ -108,6 +108,25 @@ describe('FairShareBuckets', () => {
     now += 60_000;
     expect(b.take('1', 'flood')).toBe(0);
   });
+
+  it('a flood from twenty addresses for three minutes: about twice the figure a minute gets through, a person always', () => {
+    let now = 5_000_000;
+    const b = new FairShareBuckets(60, () => now);
+    let admittedLastMinute = 0;
+    let personRefused = 0;
+    for (let t = 0; t < 180_000; t += 500) {
+      now = 5_000_000 + t;
+      for (let i = 0; i < 20; i++) {
+        const granted = b.take('1', `flood-${i}`) === 0;
+        if (granted && t >= 120_000) admittedLastMinute += 1;
+      }
+      if (t % 30_000 === 0 && b.take('1', 'person') !== 0) personRefused += 1;
+    }
+    // 20 addresses × 120 requests a minute = 2400 asked for; the figure is 60.
+    expect(admittedLastMinute).toBeGreaterThanOrEqual(60);
+    expect(admittedLastMinute).toBeLessThanOrEqual(2 * 60 + 20);
+    expect(personRefused).toBe(0);
+  });
 });
 
 describe('Strict-Transport-Security', () => {
