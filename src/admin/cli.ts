@@ -89,8 +89,8 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
     if (sub === 'revoke') {
       const kind = v.scim === true ? 'SCIM token' : 'token';
       try {
-        const revoke = v.scim === true ? revokeScimTokenById : revokeTokenById;
-        await revoke(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', configRevision: config.revision, ip: null }, new Date());
+        if (v.scim === true) await revokeScimTokenById(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', configRevision: config.revision, ip: null }, new Date());
+        else await revokeTokenById(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', by: null, configRevision: config.revision, ip: null }, new Date());
       } catch (err) {
         if (err instanceof RolegateError && err.code === 'ERR_NOT_FOUND') {
           io.err(`rolegate token revoke: no live ${kind} ${v.id} in organization ${orgId}\n`);
