@@ -1,7 +1,9 @@
 /**
  * What a SCIM change does to roles: the members it touched are decided again from their SCIM groups and
- * `active` (decide.ts), inside the request's transaction, and the resulting role changes are made with the
- * guards, audit rows (actor `scim`, role source `scim`), and sessions and tokens ended on Deactivated.
+ * `active` (mapping/scim.ts), inside the request's transaction, and the resulting intents go to the one write
+ * path (members/write.ts, source `scim`), which keeps the invariants, writes the rows, audits every change
+ * (actor `scim`, role source `scim`) and ends sessions and tokens when access ends. The mass-demotion guard
+ * is checked here, before anything is written.
  *
  * A push refused by a guard changes nothing: the transaction is rolled back and the caller records the
  * refusal (GuardRefusal carries the audit rows) in a transaction of its own.
