@@ -1,0 +1,75 @@
+/**
+ * SCIM on the Organization page, in Debian's Chromium: an Administrator creates a SCIM token on the API tokens
+ * page, the IdP uses the key shown once to provision a member, the members list marks that member SCIM, and
+ * the token is revoked from the same page.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+
+let app: TestApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp({ yaml: (dir, url) => shippedConfigYaml(dir, url).replace('    roles:', '    scim:\n      enabled: true\n    roles:') });
+  browser = await launchChromium();
+  context = await browser.newContext();
+  page = await context.newPage();
+  await page.goto(app.url + '/saml/1/login');
+  await page.getByRole('button', { name: 'Sign in as Ada' }).click();
+  await page.waitForURL(app.url + '/');
+});
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await app?.close();
+});
+
+async function scim(key: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${app.url}/scim/v2${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+describe('SCIM on the Organization page in a real browser', () => {
+  let key = '';
+
+  it('creates a SCIM token and shows its key once', async () => {
+    await page.goto(app.url + '/organization/tokens');
+    expect(await page.locator('#scim h1').textContent()).toBe('SCIM provisioning');
+    expect(await page.locator('#scim').textContent()).toContain(`${app.url}/scim/v2`);
+    await page.fill('#scim-token-name', 'Okta');
+    await page.getByRole('button', { name: 'Create SCIM token' }).click();
+    await page.waitForURL(app.url + '/organization/tokens');
+    key = await page.inputValue('#copy-value');
+    expect(key).toMatch(/^rgscim_[A-Za-z0-9_-]{43}$/);
+    expect(await page.locator('#scim tbody tr', { hasText: 'Okta' }).count()).toBe(1);
+    await page.reload();
+    expect(await page.content()).not.toContain(key);
+  });
+
+  it('the IdP provisions a member with it, and the members list marks that member SCIM', async () => {
+    const res = await scim(key, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'pushed@acme.example', active: true });
+    expect(res.status).toBe(201);
+    await page.goto(app.url + '/organization');
+    const pushed = page.locator('table.members tbody tr', { hasText: 'pushed@acme.example' });
+    expect(await pushed.locator('.managed.scim').textContent()).toBe('SCIM');
+    const ada = page.locator('table.members tbody tr', { hasText: 'admin@acme.example' });
+    expect(await ada.locator('.managed.scim').count()).toBe(0);
+  });
+
+  it('revokes the SCIM token from the page; the key stops working', async () => {
+    await page.goto(app.url + '/organization/tokens');
+    await page.locator('#scim tbody tr', { hasText: 'Okta' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.waitForURL(app.url + '/organization/tokens');
+    expect(await page.locator('#scim tbody tr', { hasText: 'Okta' }).count()).toBe(0);
+    expect((await scim(key, 'GET', '/Users')).status).toBe(401);
+  });
+});
