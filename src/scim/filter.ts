@@ -221,7 +221,8 @@ export function userFilter(text_: string): UserFilter[] {
       if (p.attr === 'id') return { attr: 'id', value: text(cmp) };
       if (p.attr === 'emails') return { attr: 'email', value: text(cmp) };
     }
-    if (p.attr === 'emails' && (p.sub === 'value' || p.sub === null) && emailSelectorOk(p.filter)) return { attr: 'email', value: text(cmp) };
+    // `emails.value` or `emails[type eq "work"].value` (a bracketed selector needs its `.value`, RFC 7644 §3.4.2.2).
+    if (p.attr === 'emails' && p.sub === 'value' && emailSelectorOk(p.filter)) return { attr: 'email', value: text(cmp) };
     throw scimError.filter(`filtering on ${p.text} is not supported (userName, externalId, id, emails.value, emails[type eq "work"].value)`);
   });
 }
