@@ -21,6 +21,7 @@ import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
+import { mountForwardAuth } from './forwardauth.js';
 import { mountAccessGuard, mountAdmin } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
@@ -273,6 +274,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
+  mountForwardAuth(router, { config, db, log, state });
   mountAdmin(router, adminDeps);
   extra(router);
   return router;
