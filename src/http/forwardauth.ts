@@ -10,7 +10,8 @@
  *   GET /.well-known/jwks.json   the public keys of X-Rolegate-Assertion.
  *
  * The checks of one decision, in order: the TCP peer is a trusted proxy → the original request is read from
- * its headers → a configured upstream and a rule cover it → the session's member, read now → the rule's role.
+ * its headers → it carries no identity header of its own → a configured upstream and a rule cover it → the
+ * session's member, read now → the rule's role.
  * Every answer is `Cache-Control: no-store`: a cached "allow" would outlive a demotion.
  * Without `forward_auth:` in the configuration every route here answers 404.
  */
@@ -49,6 +50,9 @@ function peerCheck(fa: ForwardAuthConfig): PeerCheck {
   return check;
 }
 
+/** Identity header names, with `-` or `_`, in any case. */
+const FORGED = /^x[-_]rolegate[-_]/i;
+
 function withHeaders(err: RolegateError, headers: Record<string, string>): RolegateError {
   // errorMiddleware copies `headers` of an error onto the answer (koa's error contract).
   return Object.assign(err, { headers });
@@ -85,6 +89,13 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
       throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', parsed.reason);
     }
     const request = parsed.request;
+    // 2b. A client that sends identity headers of its own (either spelling: `X_Rolegate_Role` reaches CGI-style
+    // upstreams as the same variable) is forging them: refused, whatever the proxy would have done with them.
+    const forged = Object.keys(ctx.headers).find((name) => FORGED.test(name));
+    if (forged !== undefined) {
+      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: 'client-supplied identity header', header: forged, origin: request.origin, mode });
+      throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', `the request carries an identity header of its own (${forged})`);
+    }
     // 3. The member behind the session, as stored now.
     const s = readSession(ctx);
     const org = s === undefined ? undefined : state.org(s.organizationId);
