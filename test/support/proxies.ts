@@ -170,7 +170,6 @@ export async function startCaddy(port: number, site: string): Promise<RunningPro
     `{
 	admin off
 	auto_https off
-	persist_config off
 	storage file_system ${dir}/data
 	http_port ${port}
 }
