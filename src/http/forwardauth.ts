@@ -29,6 +29,7 @@ import { type PeerCheck, trustedPeers } from '../forwardauth/proxies.js';
 import { type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
 import type { Logger } from '../log.js';
 import type { ConfigState } from '../reload/state.js';
+import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
 import { readSession } from './session.js';
 
@@ -56,6 +57,23 @@ const FORGED = /^x[-_]rolegate[-_]/i;
 function withHeaders(err: RolegateError, headers: Record<string, string>): RolegateError {
   // errorMiddleware copies `headers` of an error onto the answer (koa's error contract).
   return Object.assign(err, { headers });
+}
+
+/**
+ * Send the browser to `target`. To another origin, by a page that moves on by itself (Refresh) rather than a
+ * redirect: right after sign-in this answer is the last hop of the IdP page's form submission, and browsers
+ * check each redirect of a form submission against that page's CSP form-action (ours is 'self', an IdP's may
+ * be anything), so a redirect to the application would be blocked.
+ */
+function goTo(ctx: Koa.Context, target: string): void {
+  if (target.startsWith('/')) {
+    ctx.redirect(target);
+    return;
+  }
+  ctx.set('Refresh', `0; url=${target}`);
+  ctx.type = 'html';
+  ctx.body = page('Signed in', html`<section class="card"><h1>Signed in</h1>
+<p>Continuing to <a id="continue" href="${target}">${new URL(target).origin}</a>…</p></section>`);
 }
 
 export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
@@ -145,7 +163,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
       const org = state.org(s.organizationId);
       // Signed in already (any state: a Deactivated member is sent on and gets the upstream's 403, not a loop).
       if (org !== undefined && (await readCurrentMember(db, org, s.userId)) !== undefined) {
-        ctx.redirect(target);
+        goTo(ctx, target);
         return;
       }
     }

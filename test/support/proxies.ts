@@ -254,7 +254,7 @@ export async function startSimulatedTraefik(port: number, dynamicYaml: string): 
       const up = await fetch(service + (req.url ?? '/'), {
         method: req.method ?? 'GET',
         headers: { ...upstreamHeaders, 'X-Forwarded-Host': req.headers.host ?? '', 'X-Forwarded-Proto': 'http' },
-        ...(body.length > 0 ? { body } : {}),
+        ...(body.length > 0 ? { body: new Uint8Array(body) } : {}),
         redirect: 'manual',
       });
       const out: Record<string, string> = {};
