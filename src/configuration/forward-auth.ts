@@ -27,7 +27,7 @@ export const FORWARD_AUTH_LIMITS = {
   rsaMinBits: 2048,
 } as const;
 
-const KEYS = ['trusted_proxies', 'assertion_ttl_seconds', 'signing_key_files', 'upstreams'] as const;
+const KEYS = ['trusted_proxies', 'assertion_ttl_seconds', 'signing_key_files', 'upstreams', 'cookie_domain'] as const;
 const UPSTREAM_KEYS = ['origin', 'organization', 'rules'] as const;
 const RULE_KEYS = ['path', 'min_role', 'project', 'min_project_role'] as const;
 
@@ -66,6 +66,7 @@ export function readForwardAuth(
   cwd: string,
   field: Field | undefined,
   organizations: readonly OrganizationConfig[] | undefined,
+  publicUrl: string | undefined,
 ): ForwardAuthConfig | null | undefined {
   if (field === undefined || r.isNull(field)) return null;
   const f = r.map(field, 'the forward-auth settings (trusted_proxies, upstreams, …)', KEYS);
@@ -81,8 +82,35 @@ export function readForwardAuth(
   const signingKeys = keysField === undefined ? [] : readSigningKeys(r, cwd, keysField);
   const upstreamsField = r.required(f, 'upstreams', 'a list of upstream origins with their rules');
   const upstreams = upstreamsField && readUpstreams(r, upstreamsField, organizations);
-  if (trustedProxies === undefined || assertionTtlSeconds === undefined || signingKeys === undefined || upstreams === undefined) return undefined;
-  return { trustedProxies, assertionTtlSeconds, signingKeys, upstreams };
+  const domainField = f.get('cookie_domain');
+  const cookieDomain = domainField === undefined || r.isNull(domainField) ? null : readCookieDomain(r, domainField, publicUrl, upstreams);
+  if (trustedProxies === undefined || assertionTtlSeconds === undefined || signingKeys === undefined || upstreams === undefined || cookieDomain === undefined) {
+    return undefined;
+  }
+  return { trustedProxies, assertionTtlSeconds, signingKeys, upstreams, cookieDomain };
+}
+
+function within(host: string, domain: string): boolean {
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+/** A DNS name that rolegate's host and every upstream's host are inside (a cookie reaches only those). */
+function readCookieDomain(r: Reader, field: Field, publicUrl: string | undefined, upstreams: readonly UpstreamConfig[] | undefined): string | undefined {
+  const value = r.string(field, 'a domain name such as example.com');
+  if (value === undefined) return undefined;
+  const domain = value.trim().toLowerCase().replace(/^\./, '');
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) {
+    r.reportField(field, `expected a domain name with at least two labels (example.com), got "${value}"; cookies have no domain on IP addresses`);
+    return undefined;
+  }
+  const outside: string[] = [];
+  if (publicUrl !== undefined && !within(new URL(publicUrl).hostname, domain)) outside.push(`server.public_url (${new URL(publicUrl).hostname})`);
+  for (const u of upstreams ?? []) if (!within(new URL(u.origin).hostname, domain)) outside.push(u.origin);
+  if (outside.length > 0) {
+    r.reportField(field, `cookie_domain "${domain}" does not cover ${outside.join(', ')}: the session cookie would never reach ${outside.length === 1 ? 'it' : 'them'}`);
+    return undefined;
+  }
+  return domain;
 }
 
 /** `10.0.0.0/8`, `192.168.1.7`, `::1`, `fd00::/8`. Host names are refused: the check is on the TCP peer's address. */

@@ -261,7 +261,7 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const saml = readSaml(ctx, root.get('saml'));
   const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
   const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
-  const forwardAuth = readForwardAuth(r, ctx.cwd, root.get('forward_auth'), organizations);
+  const forwardAuth = readForwardAuth(r, ctx.cwd, root.get('forward_auth'), organizations, server?.publicUrl);
   if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined || forwardAuth === undefined) return undefined;
   return {
     file: absFile,

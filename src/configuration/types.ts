@@ -218,4 +218,10 @@ export interface ForwardAuthConfig {
    */
   readonly signingKeys: readonly string[];
   readonly upstreams: readonly UpstreamConfig[];
+  /**
+   * `cookie_domain`: the Domain of rolegate's session cookie, so that browsers send it to the applications'
+   * hosts too (their proxies pass it on to the check). null = host-only cookie (rolegate and the
+   * applications then share a host name, e.g. on different ports).
+   */
+  readonly cookieDomain: string | null;
 }

@@ -95,6 +95,16 @@ describe('forward_auth configuration', () => {
     expect(issues[0]?.message).toMatch(/does not hold an unencrypted PEM private key/);
   });
 
+  it('sets the session cookie domain only when it covers rolegate and every upstream', () => {
+    const good = check(BASE.replace('http://localhost:8080', 'https://auth.acme.example') + SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
+    expect(good.result.ok && good.result.config.forwardAuth?.cookieDomain).toBe('acme.example');
+    const { issues } = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
+    expect(issues.map((i) => i.path)).toEqual(['forward_auth.cookie_domain']);
+    expect(issues[0]?.message).toMatch(/does not cover server.public_url \(localhost\)/);
+    const ip = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: 127.0.0.1\n  upstreams:\n'));
+    expect(ip.issues[0]?.message).toMatch(/no domain on IP addresses/);
+  });
+
   it('refuses a duplicate origin', () => {
     const second = `    - origin: https://app.acme.example:443
       organization: 1

@@ -13,6 +13,7 @@ const FA: ForwardAuthConfig = {
   trustedProxies: [],
   assertionTtlSeconds: 30,
   signingKeys: [],
+  cookieDomain: null,
   upstreams: [
     {
       origin: 'https://app.example',
