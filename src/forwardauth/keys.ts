@@ -10,15 +10,16 @@
  * 0600), created on first start. A `signing-key.previous.pem` beside it is published too: to rotate, rename
  * the current file to that name and restart; a new current key is generated and the old one stays verifiable.
  */
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type JSONWebKeySet, calculateJwkThumbprint, exportJWK } from 'jose';
+import { type CryptoKey, type JSONWebKeySet, calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
 import { jwsAlgorithmOf } from '../configuration/forward-auth.js';
 import type { ForwardAuthConfig } from '../configuration/types.js';
 
 export interface SigningKey {
-  readonly privateKey: KeyObject;
+  /** Imported once: converting a KeyObject on every signature costs more than the signature itself. */
+  readonly privateKey: CryptoKey;
   readonly alg: 'ES256' | 'ES384' | 'RS256' | 'EdDSA';
   /** RFC 7638 thumbprint of the public key: stable across restarts and instances. */
   readonly kid: string;
@@ -60,13 +61,14 @@ export async function loadSigningKeys(pems: readonly string[]): Promise<SigningK
   const keys: SigningKey[] = [];
   const jwks: JSONWebKeySet = { keys: [] };
   for (const pem of pems) {
-    const privateKey = createPrivateKey(pem);
-    const alg = jwsAlgorithmOf(privateKey);
+    const keyObject = createPrivateKey(pem);
+    const alg = jwsAlgorithmOf(keyObject);
     if (!alg.ok) throw new Error(`forward-auth signing key ${alg.message}`);
-    const jwk = await exportJWK(createPublicKey(privateKey));
+    const jwk = await exportJWK(createPublicKey(keyObject));
     const kid = await calculateJwkThumbprint(jwk);
     if (keys.some((k) => k.kid === kid)) continue;
-    keys.push({ privateKey, alg: alg.alg, kid });
+    const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'pem' }).toString();
+    keys.push({ privateKey: await importPKCS8(pkcs8, alg.alg), alg: alg.alg, kid });
     jwks.keys.push({ ...jwk, kid, alg: alg.alg, use: 'sig' });
   }
   const current = keys[0];

@@ -20,7 +20,7 @@ import type Koa from 'koa';
 import type { Config, ForwardAuthConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
 import { RolegateError } from '../errors.js';
-import { signAssertion } from '../forwardauth/assertion.js';
+import { AssertionCache } from '../forwardauth/assertion.js';
 import { IDENTITY_HEADERS, identityHeaders } from '../forwardauth/identity.js';
 import { type SigningKeys, loadSigningKeys, signingKeyPems } from '../forwardauth/keys.js';
 import { readCurrentMember } from '../forwardauth/member.js';
@@ -84,6 +84,8 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
   const keys: Promise<SigningKeys> | undefined = started === null ? undefined : loadSigningKeys(signingKeyPems(started, deps.config.server.dataDir));
   keys?.catch((err: unknown) => log('error', 'forward-auth signing keys do not load', { cause: err instanceof Error ? err.message : String(err) }));
 
+  const assertions = new AssertionCache();
+
   /** The policy in force: it follows configuration reloads; the signing keys are those of the start. */
   const settings = (): { fa: ForwardAuthConfig; keys: Promise<SigningKeys> } => {
     const fa = state.current().forwardAuth;
@@ -136,7 +138,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
     const identity = member?.identity;
     if (identity === undefined) throw new RolegateError('ERR_INTERNAL', 'an allowed member without an identity');
     const full = { ...identity, role: decision.role };
-    const assertion = await signAssertion(await keysReady, full, {
+    const assertion = await assertions.get(await keysReady, full, {
       issuer: publicUrl,
       audience: decision.upstream.host,
       ttlSeconds: fa.assertionTtlSeconds,

@@ -12,9 +12,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ROOT } from './app.js';
 
-export const TEMPLATES = path.join(ROOT, 'docs/forward-auth');
+/** docs/forward-auth/ of the project (found upwards, so the compiled benchmark finds it too). */
+function templatesDir(): string {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'docs/forward-auth');
+    if (fs.existsSync(path.join(candidate, 'nginx.conf'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('docs/forward-auth not found');
+  }
+}
+export const TEMPLATES = templatesDir();
 
 /** A template of docs/forward-auth/ with its {{PLACEHOLDERS}} filled in; every placeholder must be given. */
 export function renderTemplate(file: string, vars: Record<string, string>): string {
