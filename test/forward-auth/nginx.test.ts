@@ -170,6 +170,14 @@ describe('nginx auth_request in front of an application', () => {
     expect(seen?.['x-rolegate-org-role']).toBe('AN');
   });
 
+  it('a POST is checked like a GET (nginx asks with a GET subrequest, without the body)', async () => {
+    const res = await as('AD').request('POST', `${origin}/admin/save`, { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(10_000) });
+    expect(res.status).toBe(200);
+    expect(upstream.requests.at(-1)?.method).toBe('POST');
+    const denied = await as('AN').request('POST', `${origin}/admin/save`, { headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(denied.status).toBe(403);
+  });
+
   it('a forged Host does not pick another policy: the origin is written in the snippet', async () => {
     const { res, seen } = await via('AN', '/', { Host: 'evil.example' });
     expect(res.status).toBe(200);
@@ -192,9 +200,15 @@ describe('nginx auth_request in front of an application', () => {
         headers: { accept: 'application/json', origin: app.url, 'content-type': 'application/json' },
         body: JSON.stringify({ user_id: id, role }),
       });
+    const assertion = async (): Promise<string> => String(upstream.requests.at(-1)?.headers['x-rolegate-assertion']);
+    const jwks = createRemoteJWKSet(new URL(`${app.url}/.well-known/jwks.json`));
+    expect((await jwtVerify(await assertion(), jwks)).payload.role).toBe('AD');
     expect((await patch('AN')).status).toBe(200);
     expect(await get('/admin')).toBe(403);
     expect(await get('/')).toBe(200);
+    // A fresh assertion with the new role at once (a reused one would only ever carry identical claims).
+    expect((await jwtVerify(await assertion(), jwks)).payload.role).toBe('AN');
+    expect(upstream.requests.at(-1)?.headers['x-rolegate-org-role']).toBe('AN');
     // Removed from the organization: the session names nobody, so the browser is asked to sign in.
     const removed = await owner.request('DELETE', `/api/organizations/1/memberships/${id}`, { headers: { accept: 'application/json', origin: app.url } });
     expect(removed.status).toBe(204);

@@ -11,7 +11,7 @@ import { ROOT, freePort, serverYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
 import { type EchoUpstream, type RunningProxy, renderTemplate, requireBinary, startEchoUpstream, startNginx } from '../support/proxies.js';
-import { forwardAuthYaml } from './support.js';
+import { forwardAuthYaml } from '../forward-auth/support.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let app: TestApp;
