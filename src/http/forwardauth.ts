@@ -29,6 +29,7 @@ import { type PeerCheck, trustedPeers } from '../forwardauth/proxies.js';
 import { type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
 import type { Logger } from '../log.js';
 import type { ConfigState } from '../reload/state.js';
+import { toRolegateError } from './errors.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
 import { readSession } from './session.js';
@@ -49,6 +50,28 @@ function peerCheck(fa: ForwardAuthConfig): PeerCheck {
     peerChecks.set(fa, check);
   }
   return check;
+}
+
+const NGINX_PATH = '/auth/nginx';
+
+/**
+ * Mounted before the session middleware (whose database read can fail first): nginx turns any status but
+ * 2xx/401/403 from the check into a 500 of its own, so a failure while deciding is answered 403 (fail
+ * closed, with a code saying why) and logged, so that an outage reads as one in rolegate's log. A 404 (no
+ * `forward_auth:` at all) stays a 404: that misconfiguration may well show as nginx's 500.
+ */
+export function nginxStatusGuard(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== NGINX_PATH) return next();
+    try {
+      await next();
+    } catch (caught) {
+      const err = toRolegateError(caught);
+      if (err.status === 401 || err.status === 403 || err.code === 'ERR_NOT_FOUND') throw err;
+      log(err.code === 'ERR_INTERNAL' ? 'error' : 'warn', 'forward-auth', { outcome: 'failed', code: err.code, detail: err.message, mode: 'nginx' });
+      throw new RolegateError('ERR_FORBIDDEN', `forward-auth could not decide (${err.code})`);
+    }
+  };
 }
 
 /** Identity header names, with `-` or `_`, in any case. */
@@ -150,7 +173,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
     ctx.body = '';
   };
 
-  router.get('forward-auth-nginx', '/auth/nginx', check('nginx'));
+  router.get('forward-auth-nginx', NGINX_PATH, check('nginx'));
   router.get('forward-auth-forward', '/auth/forward', check('forward'));
 
   router.get('forward-auth-signin', '/auth/signin', async (ctx) => {

@@ -284,6 +284,32 @@ describe('rolegate answers nginx only with 2xx, 401 or 403, never cacheable', ()
     });
   }
 
+  it('without forward_auth configured: every forward-auth route is 404', async () => {
+    const plain = await startApp();
+    try {
+      for (const route of ['/auth/nginx', '/auth/forward', '/auth/signin', '/.well-known/jwks.json']) {
+        const res = await rawRequest(`${plain.url}${route}`, { 'X-Original-URL': `${origin}/`, 'X-Original-Method': 'GET' });
+        expect([route, res.status, codeOf(res)]).toEqual([route, 404, 'ERR_NOT_FOUND']);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('a failure while deciding is a 403 to nginx (never a 5xx it would turn into its own 500)', async () => {
+    const broken = await startApp({ yaml: (dir, url) => standardYaml({ dir, publicUrl: url }) + forwardAuthYaml([origin]) });
+    const b = broken.browser();
+    expect((await signIn(broken, b, PEOPLE.AN)).status).toBe(302);
+    await broken.db.destroy();
+    try {
+      const res = await rawRequest(`${broken.url}/auth/nginx`, { 'X-Original-URL': `${origin}/`, 'X-Original-Method': 'GET', cookie: cookieHeader(b) });
+      expect([res.status, codeOf(res), res.headers['x-rolegate-user'], res.headers['cache-control']]).toEqual([403, 'ERR_FORBIDDEN', undefined, 'no-store']);
+      expect(JSON.parse(res.body).detail).toMatch(/could not decide \(ERR_/);
+    } finally {
+      await broken.close().catch(() => undefined);
+    }
+  });
+
   it('serves the public keys at /.well-known/jwks.json, without private parts', async () => {
     const res = await app.browser().get('/.well-known/jwks.json');
     const jwks = res.json<{ keys: Record<string, unknown>[] }>();
