@@ -2,6 +2,7 @@
  * Forward-auth through a REAL nginx (Debian's, with auth_request) in front of an upstream that echoes the
  * headers it receives. nginx runs the server block of docs/forward-auth/nginx.conf, rendered for this test.
  */
+import net from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, standardYaml, startApp } from '../support/app.js';
@@ -176,6 +177,22 @@ describe('nginx auth_request in front of an application', () => {
     expect(upstream.requests.at(-1)?.method).toBe('POST');
     const denied = await as('AN').request('POST', `${origin}/admin/save`, { headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(denied.status).toBe(403);
+  });
+
+  it('an absolute-form request target cannot dodge the rules', async () => {
+    const before = upstream.requests.length;
+    const port = new URL(origin).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write(`GET http://evil.example/admin HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookieHeader(as('AN'))}\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 403 /);
+    expect(upstream.requests.slice(before).map((r) => r.url)).toEqual([]);
   });
 
   it('a forged Host does not pick another policy: the origin is written in the snippet', async () => {
