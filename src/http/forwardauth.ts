@@ -103,7 +103,8 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
   const { db, log, state } = deps;
   const started = deps.config.forwardAuth;
   const publicUrl = deps.config.server.publicUrl;
-  // Keys are read (or generated) now, so that a broken key file stops the start rather than the first request.
+  // Key files were checked by the loader; the generated key is read (or created) now, so a data directory that
+  // cannot hold it stops the start rather than the first request.
   const keys: Promise<SigningKeys> | undefined = started === null ? undefined : loadSigningKeys(signingKeyPems(started, deps.config.server.dataDir));
   keys?.catch((err: unknown) => log('error', 'forward-auth signing keys do not load', { cause: err instanceof Error ? err.message : String(err) }));
 
