@@ -4,7 +4,7 @@
  */
 import type { ForwardAuthConfig, ForwardAuthRule, UpstreamConfig } from '../configuration/types.js';
 import type { ActiveOrgRole, OrgRole } from '../domain/roles.js';
-import { compareOrgRoles, isActiveOrgRole, projectRoleRank } from '../domain/roles.js';
+import { compareOrgRoles, isActiveOrgRole } from '../domain/roles.js';
 import type { ErrorCode } from '../errors.js';
 import type { OriginalRequest } from './request.js';
 
@@ -71,7 +71,8 @@ export function rulesFor(upstream: UpstreamConfig, path: string): ForwardAuthRul
 function satisfies(rule: ForwardAuthRule, member: MemberState, role: ActiveOrgRole): boolean {
   if (rule.kind === 'organization') return compareOrgRoles(role, rule.minRole) >= 0;
   const projectRole = member.projects.get(rule.projectId);
-  return projectRole !== undefined && projectRoleRank(projectRole) >= projectRoleRank(rule.minProjectRole);
+  // A project role is an organization role code (Label Studio's ProjectRole.role): one precedence for both.
+  return projectRole !== undefined && compareOrgRoles(projectRole, rule.minProjectRole) >= 0;
 }
 
 /** `member` undefined: no session, or its member no longer exists. */
