@@ -125,7 +125,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   });
   app.use(errorMiddleware(log));
   app.use(nginxStatusGuard(log));
-  app.use(securityHeaders());
+  app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
   app.use(sessionMiddleware(app, db, config));
   const router = buildRouter({ config, db, log, providers, state }, (r) => {
