@@ -9,6 +9,7 @@ import { syncOrganizations } from './db/organizations.js';
 import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { errorMiddleware } from './http/errors.js';
+import { nginxStatusGuard } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
@@ -36,6 +37,7 @@ import type { Services } from './http/services.js';
 import { createScimService } from './scim/service.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
+import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -96,6 +98,7 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     createToken: (...a) => createToken(db, ...a),
     revokeTokenById: (...a) => revokeTokenById(db, ...a),
     authenticateKey: (...a) => authenticateKey(db, ...a),
+    readCurrentMember: (...a) => readCurrentMember(db, ...a),
     listTokens: (org, filter) => listTokens(db, org, filter),
     scim: createScimService(db, writer),
   };
@@ -185,6 +188,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
   });
   app.use(errorMiddleware(log));
+  app.use(nginxStatusGuard(log));
   app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
