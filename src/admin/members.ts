@@ -53,7 +53,7 @@ export interface ListOptions {
   readonly deleted: boolean;
 }
 
-async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MemberRow[]): Promise<MemberView[]> {
+export async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MemberRow[]): Promise<MemberView[]> {
   const groups = await groupsByUser(db, members.map((m) => m.userId));
   return members.map((member) => {
     const g = groups.get(member.userId);

@@ -65,7 +65,7 @@ function source(v: unknown): RoleSource {
   throw new TypeError(`unknown role_source ${String(v)}`);
 }
 
-const COLUMNS = [
+export const COLUMNS = [
   'memberships.id as membership_id',
   'memberships.organization_id',
   'memberships.user_id',
@@ -82,7 +82,7 @@ const COLUMNS = [
   'users.is_deleted',
 ] as const;
 
-function toMember(row: Raw): MemberRow {
+export function toMember(row: Raw): MemberRow {
   const role = row['role'];
   if (!isOrgRole(role)) throw new TypeError(`unknown role ${String(role)}`);
   return {
@@ -103,7 +103,7 @@ function toMember(row: Raw): MemberRow {
   };
 }
 
-function base(db: DbOrTrx, organizationId: number) {
+export function base(db: DbOrTrx, organizationId: number) {
   return db('memberships')
     .join('users', 'users.id', 'memberships.user_id')
     .where('memberships.organization_id', organizationId)
@@ -111,11 +111,11 @@ function base(db: DbOrTrx, organizationId: number) {
 }
 
 /** `%`, `_` and the escape character itself match literally in a search. */
-function likePattern(text: string): string {
+export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const ROLE_RANK_SQL = "case memberships.role when 'OW' then 5 when 'AD' then 4 when 'MA' then 3 when 'RE' then 2 when 'AN' then 1 when 'NO' then 0 else -1 end";
+export const ROLE_RANK_SQL = "case memberships.role when 'OW' then 5 when 'AD' then 4 when 'MA' then 3 when 'RE' then 2 when 'AN' then 1 when 'NO' then 0 else -1 end";
 
 export async function listMembers(db: DbOrTrx, q: MemberQuery): Promise<{ count: number; rows: MemberRow[] }> {
   const filtered = () => {

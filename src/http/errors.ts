@@ -1,7 +1,10 @@
 /**
- * The one place that turns an error into what a client sees: JSON `{error, detail}` for API clients and
- * HTML for browsers. Internals (ERR_INTERNAL, anything unexpected) are logged and never shown.
+ * The one place that turns an error into what a client sees: JSON for API clients, in Label Studio's error
+ * shape (`id`, `status_code`, `detail`, `exc_info`, `validation_errors` when fields are named) plus rolegate's
+ * stable `code` (also as `error`, the name older rolegate clients read), and HTML for browsers. Internals
+ * (ERR_INTERNAL, anything unexpected) are logged and never shown.
  */
+import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_STATUS, RolegateError } from '../errors.js';
@@ -28,6 +31,8 @@ export function toRolegateError(err: unknown): RolegateError {
   if (err instanceof RolegateError) return err;
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
   if (status === 413) return new RolegateError('ERR_PAYLOAD_TOO_LARGE', 'request body too large');
+  if (status === 405) return new RolegateError('ERR_METHOD_NOT_ALLOWED', 'method not allowed');
+  if (status === 501) return new RolegateError('ERR_NOT_IMPLEMENTED', 'method not implemented');
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new RolegateError(status === 404 ? 'ERR_NOT_FOUND' : 'ERR_BAD_REQUEST', 'malformed request');
   }
@@ -44,6 +49,12 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such page');
+      // The router's allowedMethods() answers these without a body; API clients get JSON like any error.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null && wantsJson(ctx)) {
+        throw ctx.status === 405
+          ? new RolegateError('ERR_METHOD_NOT_ALLOWED', `method ${ctx.method} not allowed here; allowed: ${ctx.response.get('Allow') || 'none'}`)
+          : new RolegateError('ERR_NOT_IMPLEMENTED', `method ${ctx.method} is not implemented`);
+      }
     } catch (caught) {
       const err = toRolegateError(caught);
       if (err.code === 'ERR_INTERNAL') {
@@ -59,7 +70,15 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
         for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') ctx.set(name, value);
       }
       if (wantsJson(ctx)) {
-        ctx.body = { error: err.code, detail };
+        ctx.body = {
+          id: randomUUID(),
+          status_code: ctx.status,
+          detail,
+          exc_info: null,
+          ...(err.fields === undefined || !err.expose ? {} : { validation_errors: err.fields }),
+          code: err.code,
+          error: err.code,
+        };
       } else {
         ctx.type = 'html';
         ctx.body = page(

@@ -21,7 +21,7 @@ import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
-import { mountAccessGuard, mountAdmin } from './admin/index.js';
+import { mountAccessGuard, mountAdmin, whoamiHandler } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
@@ -112,16 +112,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   });
 
   // --- API ---------------------------------------------------------------------------------------
-  router.get('whoami', '/api/current-user/whoami', async (ctx) => {
-    const s = readSession(ctx);
-    const org = s === undefined ? undefined : orgs.get(s.organizationId);
-    const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
-    if (me === undefined) {
-      if (s !== undefined) endSession(ctx);
-      throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
-    }
-    ctx.body = me;
-  });
+  // Session or token (Token/Bearer), with Label Studio's fields alongside rolegate's.
+  router.get('whoami', '/api/current-user/whoami', whoamiHandler(adminDeps));
 
   // --- SAML --------------------------------------------------------------------------------------
   router.get('saml-metadata', '/saml/:org/metadata', (ctx) => {

@@ -18,6 +18,7 @@ import { PEOPLE, call, errorOf, signedIn, userIdOf } from './support.js';
 
 /** Opening a route to everyone is a decision: this list changes only on purpose. */
 const PUBLIC_ROUTES = [
+  'api-token-refresh',
   'asset-admin-css',
   'asset-admin-js',
   'asset-autopost',
@@ -127,7 +128,13 @@ describe('the access table', () => {
     expect(Object.entries(ACCESS).filter(([, rule]) => rule === 'public').map(([name]) => name).sort()).toEqual(PUBLIC_ROUTES);
   });
 
-  it('admin routes: Owner and Administrator pass; Manager, Reviewer, Annotator, Not Activated get 403; signed out 401', async () => {
+  it('opens exactly the reviewed list of routes to Managers, and only for reading', () => {
+    const readable = Object.entries(ACCESS).filter(([, rule]) => rule === 'admin-read').map(([name]) => name).sort();
+    expect(readable).toEqual(['api-membership', 'api-memberships', 'api-user', 'api-users']);
+    for (const r of routes.filter((x) => readable.includes(x.name ?? ''))) expect([r.name, r.methods]).toEqual([r.name, ['GET']]);
+  });
+
+  it('admin routes: Owner and Administrator pass; Manager only reads admin-read routes; Reviewer, Annotator, Not Activated get 403; signed out 401', async () => {
     const failures: string[] = [];
     let checked = 0;
     for (const route of routes) {
@@ -140,7 +147,9 @@ describe('the access table', () => {
           const code = res.headers.get('content-type')?.includes('json') ? errorOf(res) : (/<code>(ERR_[A-Z_]+)<\/code>/.exec(res.text)?.[1] ?? null);
           let expected: string;
           if (caller === 'signed out') expected = '401 ERR_UNAUTHENTICATED';
-          else if (caller === 'OW' || caller === 'AD' || (caller === 'token' && rule === 'admin')) expected = 'allowed';
+          else if (caller === 'OW' || caller === 'AD' || (caller === 'token' && rule !== 'admin-browser')) expected = 'allowed';
+          // Managers read the member list and users (as in Label Studio), and nothing else.
+          else if (caller === 'MA' && rule === 'admin-read' && method === 'GET') expected = 'allowed';
           else expected = '403 ERR_FORBIDDEN';
           const got = res.status === 401 || res.status === 403 ? `${res.status} ${code}` : 'allowed';
           if (got !== expected) failures.push(`${method} ${route.path} (${route.name}) as ${caller}: expected ${expected}, got ${res.status} ${code}`);

@@ -217,7 +217,7 @@ describe('invites', () => {
     expect(body.invite_url).toBe(`${app.url}/saml/1/login`);
     expect((await auditRows(app.db)).at(-1)).toMatchObject({ action: 'member_invited', after: 'NO', subject_user_id: body.user.id });
     const dup = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: 'new.person@acme.example' } });
-    expect([dup.status, errorOf(dup)]).toEqual([409, 'ERR_MEMBER_EXISTS']);
+    expect([dup.status, errorOf(dup)]).toEqual([400, 'ERR_MEMBER_EXISTS']);
     for (const email of ['not-an-email', '', 42]) {
       const bad = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email } });
       expect([bad.status, errorOf(bad)]).toEqual([400, 'ERR_BAD_REQUEST']);
@@ -268,14 +268,14 @@ describe('project roles', () => {
     const reId = await userIdOf(app, PEOPLE.RE.email);
     const before = await snapshot(app.db);
     const managed = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: reId, role: 'AN' } });
-    expect([managed.status, errorOf(managed)]).toEqual([409, 'ERR_ROLE_MANAGED_BY_IDP']);
+    expect([managed.status, errorOf(managed)]).toEqual([403, 'ERR_ROLE_MANAGED_BY_IDP']);
     expect(managed.json<{ detail: string }>().detail).toContain('LS-Project42-Reviewers');
     const held = (await app.db('project_memberships').where({ user_id: reId, project_id: 42 }).first('id')) as { id: number };
     const del = await call(app, admin, 'DELETE', `/api/projects/roles/${held.id}`);
-    expect([del.status, errorOf(del)]).toEqual([409, 'ERR_ROLE_MANAGED_BY_IDP']);
+    expect([del.status, errorOf(del)]).toEqual([403, 'ERR_ROLE_MANAGED_BY_IDP']);
     await signedIn(app, PEOPLE.NO);
     const pending = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: await userIdOf(app, PEOPLE.NO.email), role: 'AN' } });
-    expect([pending.status, errorOf(pending)]).toEqual([409, 'ERR_MEMBER_INACTIVE']);
+    expect([pending.status, errorOf(pending)]).toEqual([400, 'ERR_MEMBER_INACTIVE']);
     const badRole = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: reId, role: 'AD' } });
     expect([badRole.status, errorOf(badRole)]).toEqual([400, 'ERR_INVALID_ROLE']);
     const noProject = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 99, user: reId, role: 'AN' } });
@@ -329,10 +329,15 @@ describe('audit log', () => {
     expect(p1.next).toContain('page=2');
     expect(p2.previous).toContain('page=1');
     expect(p2.results[0]?.id).toBeLessThan(p1.results[2]?.id ?? 0);
-    for (const q of ['?since=yesterday', '?user_id=abc', '?format=xml', '?page=0']) {
+    for (const q of ['?since=yesterday', '?user_id=abc', '?format=xml']) {
       const res = await call(app, admin, 'GET', `/api/organizations/0/audit${q}`);
       expect([q, res.status, errorOf(res)]).toEqual([q, 400, 'ERR_BAD_REQUEST']);
     }
+    // Pages as Django REST framework: an invalid page is 404 "Invalid page.", an unknown parameter 400.
+    const bad = await call(app, admin, 'GET', '/api/organizations/0/audit?page=0');
+    expect([bad.status, errorOf(bad)]).toEqual([404, 'ERR_NOT_FOUND']);
+    const unknown = await call(app, admin, 'GET', '/api/organizations/0/audit?actor=1');
+    expect([unknown.status, errorOf(unknown)]).toEqual([400, 'ERR_UNKNOWN_PARAMETER']);
   });
 
   it('format=csv streams every matching event as CSV, formula-safe', async () => {

@@ -151,7 +151,7 @@ describe('login creates, activates, falls back and demotes', () => {
   it('the configured owner is Owner whatever the groups say', async () => {
     const browser = app.browser();
     await signIn(app, browser, { email: 'owner@acme.example', groups: ['LS-Annotators'] });
-    expect((await whoami(browser)).organization).toMatchObject({ role: 'OW', role_source: 'config' });
+    expect((await whoami(browser)).organization).toMatchObject({ role: 'OW', role_source: 'manual' });
   });
 
   it('the membership row records why: rules, groups, assertion id, config revision, previous role', async () => {
@@ -221,7 +221,7 @@ describe('the SAML exchange', () => {
   it('whoami without a session is 401 ERR_UNAUTHENTICATED', async () => {
     const res = await app.browser().whoami();
     expect(res.status).toBe(401);
-    expect(res.json()).toEqual({ error: 'ERR_UNAUTHENTICATED', detail: 'not signed in' });
+    expect(res.json()).toMatchObject({ code: 'ERR_UNAUTHENTICATED', error: 'ERR_UNAUTHENTICATED', status_code: 401, detail: 'not signed in' });
   });
 
   it('serves SP metadata with the entity id, ACS URL and NameID format', async () => {
