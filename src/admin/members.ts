@@ -25,6 +25,7 @@ import {
 import { revokeUserTokens } from '../db/admin-tokens.js';
 import { destroyUserSessions } from '../db/sessions.js';
 import type { OrgRole } from '../domain/roles.js';
+import type { HandSetSource } from '../domain/roles.js';
 import { ORG_ROLE_NAMES, isActiveOrgRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { Caller } from './caller.js';
@@ -101,6 +102,8 @@ export async function memberDetail(db: Db, org: OrganizationConfig, userId: numb
 }
 
 export interface ChangeContext {
+  /** Where the change is made: `manual` on the Organization page, `api` through the admin API (Label Studio's role sources). */
+  readonly source: HandSetSource;
   readonly config: Config;
   readonly org: OrganizationConfig;
   readonly caller: Caller;
@@ -157,10 +160,10 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
         throw new RolegateError('ERR_MEMBER_INACTIVE', `${ORG_ROLE_NAMES[target.role]} members cannot become Owner; give them a role first`);
       }
       // A transfer: one Owner before, one after. The former Owner stays an Administrator.
-      await writeRole(trx, { organizationId: ctx.org.id, userId, role: 'OW', roleSource: 'manual', reason: manualReason(ctx, 'ownership_transfer', `ownership transferred by user:${me.userId}`, target.role, { from_user_id: me.userId }) }, ctx.now);
-      await writeRole(trx, { organizationId: ctx.org.id, userId: me.userId, role: 'AD', roleSource: 'manual', reason: manualReason(ctx, 'ownership_transfer', `ownership transferred to user:${userId}`, 'OW', { to_user_id: userId }) }, ctx.now);
-      events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: 'OW', reason: { kind: 'ownership_transfer', text: 'ownership transferred to this member', role_source: 'manual' } }));
-      events.push(audit(ctx, { subjectUserId: me.userId, subjectEmail: me.email, action: 'role_change', before: 'OW', after: 'AD', reason: { kind: 'ownership_transfer', text: `ownership transferred to user:${userId}; the former Owner stays Administrator`, role_source: 'manual' } }));
+      await writeRole(trx, { organizationId: ctx.org.id, userId, role: 'OW', roleSource: ctx.source, reason: manualReason(ctx, 'ownership_transfer', `ownership transferred by user:${me.userId}`, target.role, { from_user_id: me.userId }) }, ctx.now);
+      await writeRole(trx, { organizationId: ctx.org.id, userId: me.userId, role: 'AD', roleSource: ctx.source, reason: manualReason(ctx, 'ownership_transfer', `ownership transferred to user:${userId}`, 'OW', { to_user_id: userId }) }, ctx.now);
+      events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: 'OW', reason: { kind: 'ownership_transfer', text: 'ownership transferred to this member', role_source: ctx.source } }));
+      events.push(audit(ctx, { subjectUserId: me.userId, subjectEmail: me.email, action: 'role_change', before: 'OW', after: 'AD', reason: { kind: 'ownership_transfer', text: `ownership transferred to user:${userId}; the former Owner stays Administrator`, role_source: ctx.source } }));
       await appendAudit(trx, events, ctx.now);
       return;
     }
@@ -178,7 +181,7 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
 
     await writeRole(
       trx,
-      { organizationId: ctx.org.id, userId, role, roleSource: 'manual', reason: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} through the admin API`, target.role) },
+      { organizationId: ctx.org.id, userId, role, roleSource: ctx.source, reason: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} ${ctx.source === 'api' ? 'through the admin API' : 'on the Organization page'}`, target.role) },
       ctx.now,
     );
     let ended: Record<string, number> = {};
@@ -188,7 +191,7 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
       const tokens = await revokeUserTokens(trx, userId, ctx.now);
       ended = { sessions_ended: sessions, tokens_revoked: tokens };
     }
-    events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: role, reason: { kind: 'set_by_admin', text: 'set by hand through the admin API', role_source: 'manual', ...ended } }));
+    events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: role, reason: { kind: 'set_by_admin', text: ctx.source === 'api' ? 'set by hand through the admin API' : 'set by hand on the Organization page', role_source: ctx.source, ...ended } }));
     await appendAudit(trx, events, ctx.now);
   });
   return memberView(db, ctx.org, userId);
@@ -230,7 +233,7 @@ export async function inviteMember(db: Db, ctx: ChangeContext, rawEmail: string)
       await lockOrganization(trx, ctx.org.id);
       await liveCaller(trx, ctx);
       if (await emailTaken(trx, ctx.org.id, email)) throw new RolegateError('ERR_MEMBER_EXISTS', 'a member with this email already exists');
-      userId = await insertInvitedMember(trx, ctx.org.id, email, manualReason(ctx, 'invited', `invited by user:${ctx.caller.userId}; Not Activated until an admin assigns a role`, null, { invited_at: ctx.now.toISOString() }), ctx.now);
+      userId = await insertInvitedMember(trx, ctx.org.id, email, manualReason(ctx, 'invited', `invited by user:${ctx.caller.userId}; Not Activated until an admin assigns a role`, null, { invited_at: ctx.now.toISOString() }), ctx.now, ctx.source);
       await appendAudit(trx, [audit(ctx, { subjectUserId: userId, subjectEmail: email, action: 'member_invited', before: null, after: 'NO', reason: { kind: 'invited', text: 'invited; the first SSO login with this email attaches to this member' } })], ctx.now);
     });
   } catch (err) {

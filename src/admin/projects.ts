@@ -46,7 +46,7 @@ export async function assignProjectRole(db: Db, ctx: ChangeContext, projectId: n
     created = held === undefined;
     await saveProjectMembership(
       trx,
-      { projectId, userId, role, roleSource: 'manual', reason: { decision: { kind: 'set_by_admin', text: `set by ${actorOf(ctx.caller)} through the admin API`, matches: [] }, by: actorOf(ctx.caller), previous_role: held?.role ?? null, config_revision: ctx.config.revision } },
+      { projectId, userId, role, roleSource: ctx.source, reason: { decision: { kind: 'set_by_admin', text: `set by ${actorOf(ctx.caller)} through the admin API`, matches: [] }, by: actorOf(ctx.caller), previous_role: held?.role ?? null, config_revision: ctx.config.revision } },
       ctx.now,
     );
     await appendAudit(

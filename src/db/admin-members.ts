@@ -3,7 +3,7 @@
  * ones included, role writes by hand, invites and soft deletion. Portable SQL only (SQLite and PostgreSQL).
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { isOrgRole } from '../domain/roles.js';
+import { isOrgRole, isRoleSource } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './connect.js';
 
@@ -61,7 +61,7 @@ function parseJson(v: unknown): unknown {
 }
 
 function source(v: unknown): RoleSource {
-  if (v === 'saml' || v === 'manual' || v === 'config') return v;
+  if (isRoleSource(v)) return v;
   throw new TypeError(`unknown role_source ${String(v)}`);
 }
 
@@ -256,6 +256,7 @@ export async function insertInvitedMember(
   email: string,
   reason: unknown,
   now: Date,
+  roleSource: RoleSource = 'manual',
 ): Promise<number> {
   const inserted = (await trx('users')
     .insert({ organization_id: organizationId, email, first_name: '', last_name: '', date_joined: now, last_login_at: null, is_deleted: false })
@@ -266,7 +267,7 @@ export async function insertInvitedMember(
     organization_id: organizationId,
     user_id: userId,
     role: 'NO',
-    role_source: 'manual',
+    role_source: roleSource,
     reason: JSON.stringify(reason),
     created_at: now,
     updated_at: now,

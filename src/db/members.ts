@@ -1,6 +1,6 @@
 /** Users, memberships, project memberships and last-seen groups. */
 import type { OrgRole, ActiveOrgRole, RoleSource } from '../domain/roles.js';
-import { isOrgRole } from '../domain/roles.js';
+import { isOrgRole, isRoleSource } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './connect.js';
 
@@ -59,7 +59,7 @@ function role(row: Raw): OrgRole {
 }
 function source(row: Raw): RoleSource {
   const v = row['role_source'];
-  if (v === 'saml' || v === 'manual' || v === 'config') return v;
+  if (isRoleSource(v)) return v;
   throw new TypeError(`unknown role_source ${String(v)}`);
 }
 function json(row: Raw, key: string): unknown {

@@ -4,7 +4,7 @@
  * needs. Only portable knex here (SQLite and PostgreSQL).
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { isOrgRole } from '../domain/roles.js';
+import { isOrgRole, isRoleSource } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './connect.js';
 
@@ -33,7 +33,7 @@ function roleOf(v: unknown): OrgRole {
   return v;
 }
 function sourceOf(v: unknown): RoleSource {
-  if (v === 'saml' || v === 'manual' || v === 'config') return v;
+  if (isRoleSource(v)) return v;
   throw new TypeError(`unknown role_source ${String(v)}`);
 }
 function groupsOf(v: unknown): string[] | null {

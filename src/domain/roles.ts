@@ -38,9 +38,23 @@ export const PROJECT_MAPPING_ROLE_NAMES: Readonly<Record<ProjectMappingRole, str
   INHERIT: 'Inherit',
 };
 
-/** Where a membership's role came from (Label Studio's RoleSourceEnum, the subset rolegate writes). */
-export const ROLE_SOURCES = ['saml', 'manual', 'config'] as const;
+/**
+ * Where a membership's role came from: Label Studio's RoleSourceEnum, the values rolegate writes (`saml` a
+ * login's mapping, `manual` set by hand on the Organization page, `api` set by hand through the admin API),
+ * plus `config` (the Owner named in the YAML), which the API shows as `manual`.
+ */
+export const ROLE_SOURCES = ['saml', 'manual', 'config', 'api'] as const;
 export type RoleSource = (typeof ROLE_SOURCES)[number];
+/** The sources of a role set by hand (the page or the API): the mapping keeps such a role where it would otherwise change it. */
+export type HandSetSource = 'manual' | 'api';
+
+export function isRoleSource(value: unknown): value is RoleSource {
+  return typeof value === 'string' && (ROLE_SOURCES as readonly string[]).includes(value);
+}
+
+export function isSetByHand(source: RoleSource): source is HandSetSource {
+  return source === 'manual' || source === 'api';
+}
 
 const RANK: Readonly<Record<OrgRole, number>> = { OW: 5, AD: 4, MA: 3, RE: 2, AN: 1, NO: 0, DI: -1 };
 

@@ -17,7 +17,7 @@
  *     role was set by hand. With groups unknown, project memberships are kept.
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { compareOrgRoles, highestOrgRole, inheritedProjectRole, isActiveOrgRole } from '../domain/roles.js';
+import { compareOrgRoles, highestOrgRole, inheritedProjectRole, isActiveOrgRole, isSetByHand } from '../domain/roles.js';
 import { groupKey } from '../configuration/groups.js';
 import type { OrganizationConfig, OrgRoleRule, ProjectRoleRule, RuleSource } from '../configuration/types.js';
 
@@ -166,13 +166,14 @@ function decideOrg(
   hits: readonly { rule: OrgRoleRule; asserted: string }[],
 ): OrgDecision {
   const current = input.current;
-  // Set by hand through the admin API (issue 4): an Owner made by an ownership transfer keeps it whatever the
-  // groups say, and with `role_management: manual` every role set by hand sticks.
-  if (current !== null && current.roleSource === 'manual' && (current.role === 'OW' || org.roleManagement === 'manual')) {
-    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'the role was set by hand in rolegate (ownership transfer or role_management: manual); the mapping does not change it') };
+  // Set by hand (the Organization page, source manual, or the admin API, source api): an Owner made by an
+  // ownership transfer keeps it whatever the groups say, and with `role_management: manual` every role set by
+  // hand sticks.
+  if (current !== null && isSetByHand(current.roleSource) && (current.role === 'OW' || org.roleManagement === 'manual')) {
+    return { role: current.role, roleSource: current.roleSource, reason: reason('manual_kept', 'the role was set by hand in rolegate (ownership transfer or role_management: manual); the mapping does not change it') };
   }
   // After a transfer the former owner's role was set by hand: the `owner:` line no longer applies to them.
-  if (input.email === org.owner && !(current !== null && current.roleSource === 'manual' && current.role !== 'NO')) {
+  if (input.email === org.owner && !(current !== null && isSetByHand(current.roleSource) && current.role !== 'NO')) {
     return { role: 'OW', roleSource: 'config', reason: reason('owner', `${input.email} is the organization's owner (set by organizations[].owner, never by a group)`) };
   }
   if (!groupsKnown) {
@@ -199,8 +200,8 @@ function decideOrg(
   if (current === null) {
     return { role: 'NO', roleSource: 'saml', reason: reason('new_without_mapped_group', 'no asserted group is mapped; a new member starts Not Activated') };
   }
-  if (current.roleSource === 'manual') {
-    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'no asserted group is mapped; the role set by hand is kept') };
+  if (isSetByHand(current.roleSource)) {
+    return { role: current.role, roleSource: current.roleSource, reason: reason('manual_kept', 'no asserted group is mapped; the role set by hand is kept') };
   }
   if (current.role === 'NO') {
     return { role: 'NO', roleSource: 'saml', reason: reason('still_pending', 'no asserted group is mapped; the member stays Not Activated') };
@@ -246,8 +247,8 @@ function decideProject(
     const marked = matches.map((m, i) => (i === decisiveAt ? { ...m, decisive: true } : m));
     return { projectId, role: winner, roleSource: 'saml', reason: reason('mapped', `highest mapped project role among: ${describeMatches(marked)}`, marked) };
   }
-  if (held !== undefined && held.roleSource === 'manual') {
-    return { projectId, role: held.role, roleSource: 'manual', reason: reason('project_manual_kept', 'no asserted group maps to this project; the role set by hand is kept') };
+  if (held !== undefined && isSetByHand(held.roleSource)) {
+    return { projectId, role: held.role, roleSource: held.roleSource, reason: reason('project_manual_kept', 'no asserted group maps to this project; the role set by hand is kept') };
   }
   return { projectId, role: null, roleSource: 'saml', reason: reason('project_no_mapped_group', 'no asserted group maps to this project') };
 }

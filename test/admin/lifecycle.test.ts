@@ -142,7 +142,7 @@ describe('deactivating and deleting', () => {
     expect((await b.whoami()).status).toBe(200);
     const res = await call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'DI' } });
     expect(res.status).toBe(200);
-    expect(res.json()).toMatchObject({ role: 'DI', role_source: 'manual' });
+    expect(res.json()).toMatchObject({ role: 'DI', role_source: 'api' });
     expect((await b.whoami()).status).toBe(401);
     expect((await app.db('sessions').where({ user_id: id })).length).toBe(0);
     // A Deactivated member is refused at the ACS…
@@ -213,7 +213,7 @@ describe('invites', () => {
     const res = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: ' New.Person@Acme.example ' } });
     expect(res.status, res.text).toBe(201);
     const body = res.json<{ role: string; role_source: string; invite_url: string; user: { id: number; email: string; last_activity: null } }>();
-    expect(body).toMatchObject({ role: 'NO', role_source: 'manual', user: { email: 'new.person@acme.example', last_activity: null } });
+    expect(body).toMatchObject({ role: 'NO', role_source: 'api', user: { email: 'new.person@acme.example', last_activity: null } });
     expect(body.invite_url).toBe(`${app.url}/saml/1/login`);
     expect((await auditRows(app.db)).at(-1)).toMatchObject({ action: 'member_invited', after: 'NO', subject_user_id: body.user.id });
     const dup = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: 'new.person@acme.example' } });
@@ -252,7 +252,7 @@ describe('project roles', () => {
     const id = await userIdOf(app, 'new.person@acme.example');
     const add = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: id, role: 'AN' } });
     expect(add.status, add.text).toBe(201);
-    expect(add.json()).toMatchObject({ project: 42, user: id, role: 'AN', role_source: 'manual' });
+    expect(add.json()).toMatchObject({ project: 42, user: id, role: 'AN', role_source: 'api' });
     const change = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user_id: id, role: 'RE' } });
     expect(change.status).toBe(200);
     expect(change.json()).toMatchObject({ role: 'RE' });

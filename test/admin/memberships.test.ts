@@ -187,12 +187,12 @@ describe('listing memberships', () => {
 });
 
 describe('assigning organization roles', () => {
-  it('PATCH gives a pending member a role by hand (role_source manual) and writes an audit row', async () => {
+  it('PATCH gives a pending member a role by hand (role_source api, Label Studio’s value for the API) and writes an audit row', async () => {
     const id = await userIdOf(app, 'zoe.zimmer@acme.example');
     const adminId = await userIdOf(app, PEOPLE.AD.email);
     const res = await call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'AN' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'AN', role_source: 'manual', managed_by_idp: null, user: { id, email: 'zoe.zimmer@acme.example' } });
+    expect(res.json<Membership>()).toMatchObject({ role: 'AN', role_source: 'api', managed_by_idp: null, user: { id, email: 'zoe.zimmer@acme.example' } });
     const audit = (await auditRows(app.db)).at(-1);
     expect(audit).toMatchObject({ actor: `user:${adminId}`, subject_user_id: id, action: 'role_change', before: 'NO', after: 'AN', outcome: 'ok' });
   });
@@ -201,12 +201,12 @@ describe('assigning organization roles', () => {
     const id = await userIdOf(app, 'zoe.zimmer@acme.example');
     const res = await call(app, admin, 'POST', '/api/organizations/1/memberships', { body: { user_id: String(id), role: 'RE' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'RE', role_source: 'manual' });
+    expect(res.json<Membership>()).toMatchObject({ role: 'RE', role_source: 'api' });
   });
 
   it('a role set by hand survives a login that brings no mapped group', async () => {
     await signedIn(app, { email: 'zoe.zimmer@acme.example', groups: ['Staff'], firstName: 'Zoe', lastName: 'Zimmer' });
-    expect((await list('?search=zimmer')).results[0]).toMatchObject({ role: 'RE', role_source: 'manual' });
+    expect((await list('?search=zimmer')).results[0]).toMatchObject({ role: 'RE', role_source: 'api' });
   });
 
   it('refuses a role the IdP manages with 403 naming the group and the rule, changing nothing', async () => {
@@ -291,11 +291,11 @@ describe('assigning organization roles', () => {
     const adminId = await userIdOf(app, PEOPLE.AD.email);
     const res = await call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'OW', transfer_ownership: true } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'OW', role_source: 'manual', managed_by_idp: null });
+    expect(res.json<Membership>()).toMatchObject({ role: 'OW', role_source: 'api', managed_by_idp: null });
     const people = await list('?role=OW,AD&ordering=user__id');
     expect(people.results.map((m) => [m.user.email, m.role, m.role_source])).toEqual([
-      [PEOPLE.OW.email, 'AD', 'manual'],
-      [PEOPLE.AD.email, 'OW', 'manual'],
+      [PEOPLE.OW.email, 'AD', 'api'],
+      [PEOPLE.AD.email, 'OW', 'api'],
     ]);
     const audit = (await auditRows(app.db)).slice(-2);
     expect(audit.map((a) => [a['subject_user_id'], a['before'], a['after']])).toEqual([
@@ -330,10 +330,10 @@ describe('role_management: manual', () => {
     expect(listed.json<Page<Membership>>().results[0]?.managed_by_idp).toBeNull();
     const res = await call(manual, a, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'MA' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'MA', role_source: 'manual' });
+    expect(res.json<Membership>()).toMatchObject({ role: 'MA', role_source: 'api' });
     await signedIn(manual, PEOPLE.AN);
     const after = (await manual.db('memberships').where({ user_id: id }).first('role', 'role_source')) as { role: string; role_source: string };
-    expect(after).toEqual({ role: 'MA', role_source: 'manual' });
+    expect(after).toEqual({ role: 'MA', role_source: 'api' });
     expect((await call(manual, a, 'GET', '/api/organizations/0')).json()).toMatchObject({ role_management: 'manual' });
   });
 

@@ -14,7 +14,7 @@ import { createToken, revokeTokenById } from '../../admin/tokens.js';
 import { listTokens } from '../../db/admin-tokens.js';
 import { projectsOfMember } from '../../db/member-query.js';
 import { organizationCreatedAt } from '../../db/organizations.js';
-import type { ProjectRole } from '../../domain/roles.js';
+import type { HandSetSource, ProjectRole } from '../../domain/roles.js';
 import { PROJECT_ROLES } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
 import { explainMember, renderExplain } from '../../explain/explain.js';
@@ -43,9 +43,10 @@ import {
 } from './params.js';
 import { memberDetailJson, membershipJson, projectRoleJson, tokenJson } from './shapes.js';
 
-export function changeContext(ctx: Koa.Context, deps: AccessDeps): ChangeContext {
+/** `source`: `api` for the admin API (the default), `manual` for the Organization page's forms. */
+export function changeContext(ctx: Koa.Context, deps: AccessDeps, source: HandSetSource = 'api'): ChangeContext {
   const { caller, org } = callerOf(ctx);
-  return { config: deps.config(), org, caller, now: new Date(), ip: ctx.ip };
+  return { source, config: deps.config(), org, caller, now: new Date(), ip: ctx.ip };
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {
