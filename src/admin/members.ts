@@ -203,6 +203,8 @@ export async function deleteMember(db: Db, ctx: ChangeContext, userId: number): 
     await lockOrganization(trx, ctx.org.id);
     await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
+    // Label Studio's rule (405 "User cannot soft delete self"): an admin never removes their own access.
+    if (userId === ctx.caller.userId) throw new RolegateError('ERR_CANNOT_DELETE_SELF', 'User cannot soft delete self');
     if (target.role === 'OW') throw new RolegateError('ERR_LAST_ADMIN', 'the Owner cannot be deleted; transfer ownership first');
     if (target.role === 'AD') await ensureAnotherAdmin(trx, ctx.org.id, 'cannot delete this Administrator');
     await softDeleteMember(trx, ctx.org.id, userId, target.email, manualReason(ctx, 'deleted', `deleted by user:${ctx.caller.userId}`, target.role), ctx.now);

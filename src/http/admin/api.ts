@@ -172,12 +172,8 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
   });
 
   router.delete('api-membership-delete', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
-    const { caller, org } = callerOf(ctx);
-    orgParam(ctx, org);
-    const userId = pathInt(ctx, 'user_id');
-    // Label Studio answers 405 "User cannot soft delete self" (checked after the member exists, as there).
-    if (userId === caller.userId) throw new RolegateError('ERR_CANNOT_DELETE_SELF', 'User cannot soft delete self');
-    await deleteMember(db, changeContext(ctx, deps), userId);
+    orgParam(ctx, callerOf(ctx).org);
+    await deleteMember(db, changeContext(ctx, deps), pathInt(ctx, 'user_id'));
     ctx.status = 204;
   });
 
