@@ -11,10 +11,10 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { DbOrTrx } from '../db/connect.js';
-import type { MemberRow } from '../db/admin-members.js';
-import { findMember } from '../db/admin-members.js';
-import type { TokenRow } from '../db/admin-tokens.js';
-import { findToken, touchToken } from '../db/admin-tokens.js';
+import type { TokenRow } from '../db/api-tokens.js';
+import { findToken, touchToken } from '../db/api-tokens.js';
+import type { MembershipRow } from '../db/memberships.js';
+import { findMembership } from '../db/memberships.js';
 import { authenticateKey } from './tokens.js';
 
 /** Five minutes: simplejwt's default ACCESS_TOKEN_LIFETIME, which Label Studio keeps. */
@@ -45,7 +45,7 @@ export async function refreshAccessToken(db: DbOrTrx, serverSecret: string, refr
 }
 
 /** The API token and member behind a Bearer access token, when the token is valid, unexpired, and both are still live. */
-export async function authenticateAccess(db: DbOrTrx, serverSecret: string, access: string, now: Date): Promise<{ token: TokenRow; member: MemberRow } | undefined> {
+export async function authenticateAccess(db: DbOrTrx, serverSecret: string, access: string, now: Date): Promise<{ token: TokenRow; member: MembershipRow } | undefined> {
   let claims: Record<string, unknown>;
   try {
     const verified = await jwtVerify(access, signingKey(serverSecret), {
@@ -64,7 +64,7 @@ export async function authenticateAccess(db: DbOrTrx, serverSecret: string, acce
   if (type !== 'access' || typeof org !== 'number' || typeof tid !== 'number' || typeof sub !== 'string') return undefined;
   const token = await findToken(db, org, tid);
   if (token === undefined || token.revokedAt !== null || String(token.userId) !== sub) return undefined;
-  const member = await findMember(db, token.organizationId, token.userId);
+  const member = await findMembership(db, token.organizationId, token.userId);
   if (member === undefined || member.isDeleted || member.role === 'DI' || member.role === 'NO') return undefined;
   await touchToken(db, token.id, now);
   return { token, member };

@@ -5,8 +5,8 @@
  */
 import type { OrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
-import type { MemberRow } from './admin-members.js';
-import { COLUMNS, ROLE_RANK_SQL, base, likePattern, toMember } from './admin-members.js';
+import type { MembershipRow } from './memberships.js';
+import { COLUMNS, ROLE_RANK_SQL, base, likePattern, toMembership } from './memberships.js';
 
 /** Sort keys (the API maps Label Studio's `user__…` names onto these). */
 export const MEMBER_SORT_KEYS = ['username', 'email', 'first_name', 'last_name', 'last_activity', 'date_joined', 'role', 'membership_id', 'user_id', 'created_at'] as const;
@@ -119,16 +119,16 @@ function applySort(q: Query, sorts: readonly MemberSort[]): void {
   q.orderBy('users.id', 'asc');
 }
 
-export interface MemberRowsPage {
+export interface MembershipRowsPage {
   readonly count: number;
   /** The page number actually served (resolves 'last'). */
   readonly page: number;
   readonly lastPage: number;
-  readonly rows: MemberRow[];
+  readonly rows: MembershipRow[];
 }
 
 /** One page of members. A page number past the end answers `rows: []` with `page > lastPage`: the caller decides. */
-export async function queryMembers(db: DbOrTrx, f: MemberFilter, sorts: readonly MemberSort[], w: MemberWindow): Promise<MemberRowsPage> {
+export async function queryMembers(db: DbOrTrx, f: MemberFilter, sorts: readonly MemberSort[], w: MemberWindow): Promise<MembershipRowsPage> {
   const countRow = (await filtered(db, f).count({ n: '*' }).first()) as { n: number | string } | undefined;
   const count = countRow === undefined ? 0 : Number(countRow.n);
   const lastPage = w.pageSize === null ? 1 : Math.max(1, Math.ceil(count / w.pageSize));
@@ -138,7 +138,7 @@ export async function queryMembers(db: DbOrTrx, f: MemberFilter, sorts: readonly
   applySort(q, sorts);
   if (w.pageSize !== null) q.offset((page - 1) * w.pageSize).limit(w.pageSize);
   const rows = (await q) as Record<string, unknown>[];
-  return { count, page, lastPage, rows: rows.map(toMember) };
+  return { count, page, lastPage, rows: rows.map(toMembership) };
 }
 
 /** Ids of the projects (among `projectIds`) where this member holds a role. */
@@ -149,7 +149,7 @@ export async function projectsOfMember(db: DbOrTrx, userId: number, projectIds: 
 }
 
 /** The live member with this email, if any. */
-export async function findLiveMemberByEmail(db: DbOrTrx, organizationId: number, email: string): Promise<MemberRow | undefined> {
+export async function findLiveMemberByEmail(db: DbOrTrx, organizationId: number, email: string): Promise<MembershipRow | undefined> {
   const row = (await base(db, organizationId).andWhere('users.is_deleted', false).andWhere('users.email', email).first(...COLUMNS)) as Record<string, unknown> | undefined;
-  return row === undefined ? undefined : toMember(row);
+  return row === undefined ? undefined : toMembership(row);
 }

@@ -39,21 +39,33 @@ export const PROJECT_MAPPING_ROLE_NAMES: Readonly<Record<ProjectMappingRole, str
 };
 
 /**
- * Where a membership's role came from: Label Studio's RoleSourceEnum, the values rolegate writes (`saml` a
- * login's mapping, `manual` set by hand on the Organization page, `api` set by hand through the admin API),
- * plus `config` (the Owner named in the YAML), which the API shows as `manual`.
+ * Where a membership's role came from: Label Studio's RoleSourceEnum, the subset rolegate writes. `saml`:
+ * the mapping at a login or an apply; `scim`: provisioning; `manual`: written by a person (a hand change
+ * in the admin surface, an ownership transfer, or the `owner:` line of the configuration).
  */
-export const ROLE_SOURCES = ['saml', 'manual', 'config', 'api'] as const;
+export const ROLE_SOURCES = ['saml', 'scim', 'manual', 'api'] as const;
 export type RoleSource = (typeof ROLE_SOURCES)[number];
-/** The sources of a role set by hand (the page or the API): the mapping keeps such a role where it would otherwise change it. */
-export type HandSetSource = 'manual' | 'api';
 
 export function isRoleSource(value: unknown): value is RoleSource {
   return typeof value === 'string' && (ROLE_SOURCES as readonly string[]).includes(value);
 }
 
+/**
+ * The sources of a role set by hand: `manual` (the Organization page, the YAML's owner line, an ownership
+ * transfer) and `api` (the Label Studio–compatible admin API). The mapping keeps such a role where it would
+ * otherwise change it.
+ */
+export type HandSetSource = 'manual' | 'api';
+
 export function isSetByHand(source: RoleSource): source is HandSetSource {
   return source === 'manual' || source === 'api';
+}
+
+/** The roles that administer an organization; an organization that has one always keeps one. */
+export const ADMIN_ROLES = ['OW', 'AD'] as const;
+
+export function isAdminRole(role: OrgRole): boolean {
+  return role === 'OW' || role === 'AD';
 }
 
 const RANK: Readonly<Record<OrgRole, number>> = { OW: 5, AD: 4, MA: 3, RE: 2, AN: 1, NO: 0, DI: -1 };

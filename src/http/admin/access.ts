@@ -20,9 +20,10 @@ import { authenticateAccess } from '../../admin/access-tokens.js';
 import { authenticateKey } from '../../admin/tokens.js';
 import type { Config, OrganizationConfig } from '../../configuration/types.js';
 import type { Db } from '../../db/connect.js';
-import { findMember } from '../../db/admin-members.js';
+import { findMembership } from '../../db/memberships.js';
 import { RolegateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import type { MemberWriter } from '../../members/write.js';
 import { isSameOrigin } from '../safety.js';
 import { endSession, readSession } from '../session.js';
 
@@ -107,6 +108,7 @@ export interface AccessDeps {
   readonly config: () => Config;
   readonly db: Db;
   readonly log: Logger;
+  readonly writer: MemberWriter;
 }
 
 const STATE_KEY = 'rolegateCaller';
@@ -162,7 +164,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   const s = readSession(ctx);
   if (s === undefined) return undefined;
   const org = config.organizations.find((o) => o.id === s.organizationId);
-  const member = org === undefined ? undefined : await findMember(deps.db, org.id, s.userId);
+  const member = org === undefined ? undefined : await findMembership(deps.db, org.id, s.userId);
   if (org === undefined || member === undefined || member.isDeleted || member.role === 'DI') {
     endSession(ctx);
     return undefined;

@@ -11,7 +11,7 @@ import { listMemberPage } from '../../admin/member-list.js';
 import { deleteMember, inviteMember, memberDetail, setMemberRole } from '../../admin/members.js';
 import { assignProjectRole, listRoles, removeProjectRole } from '../../admin/projects.js';
 import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { listTokens } from '../../db/admin-tokens.js';
+import { listTokens } from '../../db/api-tokens.js';
 import { projectsOfMember } from '../../db/member-query.js';
 import { organizationCreatedAt } from '../../db/organizations.js';
 import type { HandSetSource, ProjectRole } from '../../domain/roles.js';
@@ -46,7 +46,7 @@ import { memberDetailJson, membershipJson, projectRoleJson, tokenJson } from './
 /** `source`: `api` for the admin API (the default), `manual` for the Organization page's forms. */
 export function changeContext(ctx: Koa.Context, deps: AccessDeps, source: HandSetSource = 'api'): ChangeContext {
   const { caller, org } = callerOf(ctx);
-  return { source, config: deps.config(), org, caller, now: new Date(), ip: ctx.ip };
+  return { source, config: deps.config(), org, caller, writer: deps.writer, now: new Date(), ip: ctx.ip };
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {

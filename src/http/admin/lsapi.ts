@@ -8,7 +8,7 @@ import type Koa from 'koa';
 import { refreshAccessToken, ACCESS_TOKEN_SECONDS } from '../../admin/access-tokens.js';
 import { listMemberPage } from '../../admin/member-list.js';
 import { deleteMember, inviteMember, memberView, setMemberRole } from '../../admin/members.js';
-import { emailTaken } from '../../db/admin-members.js';
+import { emailTaken } from '../../db/users.js';
 import { findLiveMemberByEmail } from '../../db/member-query.js';
 import { RolegateError } from '../../errors.js';
 import { whoAmI } from '../../members/whoami.js';
@@ -17,7 +17,7 @@ import { callerOf, identify } from './access.js';
 import { changeContext } from './api.js';
 import { apiBody } from './body.js';
 import { acceptOnly, bodyObject, orderingParam, pathInt, roleValue } from './params.js';
-import { lsUserJson, membershipJson, roleSourceJson } from './shapes.js';
+import { lsUserJson, membershipJson } from './shapes.js';
 
 /**
  * GET /api/current-user/whoami: by session or by token (`Token` or `Bearer`), with the fields Label Studio
@@ -32,7 +32,6 @@ export function whoamiHandler(deps: AccessDeps): Koa.Middleware {
     const initials = ((me.first_name[0] ?? '') + (me.last_name[0] ?? '')).toUpperCase() || (me.email[0] ?? '').toUpperCase();
     ctx.body = {
       ...me,
-      organization: { ...me.organization, role_source: roleSourceJson(me.organization.role_source) },
       username: me.email,
       initials,
       avatar: null,

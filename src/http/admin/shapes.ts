@@ -2,9 +2,10 @@
 import { DELETED_USER } from '../../admin/audit.js';
 import type { IdpManaged } from '../../admin/managed.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
-import type { MemberRow, ProjectRoleRow } from '../../db/admin-members.js';
+import type { MembershipRow } from '../../db/memberships.js';
+import type { ProjectMembershipRow } from '../../db/project-memberships.js';
 import { isActiveOrgRole } from '../../domain/roles.js';
-import type { TokenRow } from '../../db/admin-tokens.js';
+import type { TokenRow } from '../../db/api-tokens.js';
 
 function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
@@ -14,16 +15,7 @@ function managedJson(m: IdpManaged | null) {
   return m === null ? null : { group: m.group, rule: m.rule, line: m.line, role: m.role };
 }
 
-/**
- * Label Studio's RoleSourceEnum is `manual | saml | scim | ldap | api | billing`. rolegate stores where each
- * role came from in its own words; `config` (the Owner named in the YAML) is set by hand by whoever runs the
- * instance, so it reads `manual`.
- */
-export function roleSourceJson(source: string): string {
-  return source === 'config' ? 'manual' : source;
-}
-
-function userJson(m: MemberRow) {
+function userJson(m: MembershipRow) {
   const initials = ((m.firstName[0] ?? '') + (m.lastName[0] ?? '')).toUpperCase() || (m.email?.[0] ?? '').toUpperCase();
   return {
     id: m.userId,
@@ -43,7 +35,7 @@ function userJson(m: MemberRow) {
 }
 
 /** Label Studio's user object (GET /api/users/…). */
-export function lsUserJson(m: MemberRow) {
+export function lsUserJson(m: MembershipRow) {
   return { ...userJson(m), org_membership: [{ organization_id: m.organizationId, role: m.role, active: isActiveOrgRole(m.role) }] };
 }
 
@@ -60,7 +52,7 @@ export function membershipJson(v: MemberView, opts: { withProjects?: boolean } =
     id: m.membershipId,
     organization: m.organizationId,
     role: m.role,
-    role_source: roleSourceJson(m.roleSource),
+    role_source: m.roleSource,
     tags: [],
     created_projects: projects,
     contributed_to_projects: projects,
@@ -86,24 +78,24 @@ export function memberDetailJson(d: MemberDetail, opts: { withProjects?: boolean
     contributed_projects_count: 0,
     created_projects: projects,
     contributed_to_projects: projects,
-    role_source: roleSourceJson(d.member.roleSource),
+    role_source: d.member.roleSource,
     updated_at: d.member.updatedAt.toISOString(),
     member: membershipJson(d),
-    projects: d.projects.map((p) => ({ id: p.id, project: p.project, title: p.title, role: p.role, role_source: roleSourceJson(p.role_source) })),
+    projects: d.projects.map((p) => ({ id: p.id, project: p.project, title: p.title, role: p.role, role_source: p.role_source })),
     explain: {
       role: d.member.role,
-      role_source: roleSourceJson(d.member.roleSource),
+      role_source: d.member.roleSource,
       reason: d.member.reason,
       groups: d.groups,
       groups_asserted_at: iso(d.groupsAssertedAt),
       managed_by_idp: managedJson(d.managed),
-      projects: d.projects.map((p) => ({ project: p.project, role: p.role, role_source: roleSourceJson(p.role_source), reason: p.reason })),
+      projects: d.projects.map((p) => ({ project: p.project, role: p.role, role_source: p.role_source, reason: p.reason })),
     },
   };
 }
 
-export function projectRoleJson(r: ProjectRoleRow) {
-  return { id: r.id, project: r.projectId, user: r.userId, role: r.role, role_source: roleSourceJson(r.roleSource) };
+export function projectRoleJson(r: ProjectMembershipRow) {
+  return { id: r.id, project: r.projectId, user: r.userId, role: r.role, role_source: r.roleSource };
 }
 
 export function tokenJson(t: TokenRow) {
