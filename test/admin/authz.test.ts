@@ -236,6 +236,18 @@ describe('CSRF on cookie-authenticated changes', () => {
     await refused(patch({ origin: 'https://evil.example', 'x-csrf-token': 'x'.repeat(43) }));
   });
 
+  it('refuses form-encoded and multipart changes from another origin too (bodies a page can send without a preflight)', async () => {
+    const b = browsers.get('AD') as Browser;
+    const form = new URLSearchParams({ user_id: String(pendingId), role: 'AD' }).toString();
+    await refused(b.request('PATCH', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: form }));
+    await refused(b.request('POST', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: form }));
+    const fd = new FormData();
+    fd.append('user_id', String(pendingId));
+    fd.append('role', 'AD');
+    const req = new Request('http://localhost/', { method: 'POST', body: fd });
+    await refused(b.request('POST', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': req.headers.get('content-type') ?? '', origin: 'null' }, body: await req.text() }));
+  });
+
   it('accepts the same origin (Origin or Referer) or the session’s X-CSRF-Token', async () => {
     expect((await patch({ origin: app.url }, 'AN')).status).toBe(200);
     expect((await patch({ referer: `${app.url}/organization` }, 'RE')).status).toBe(200);

@@ -326,6 +326,10 @@ describe('audit log', () => {
     expect(now.count).toBe((await audit('')).count);
     const p1 = await audit('?page_size=3');
     const p2 = await audit('?page_size=3&page=2');
+    const last = await audit('?page_size=3&page=last');
+    expect(last.next).toBeNull();
+    expect(last.results.length).toBe(p1.count - 3 * Math.floor((p1.count - 1) / 3));
+    expect((await audit('?page_size=-1')).results).toHaveLength(p1.count);
     expect(p1.next).toContain('page=2');
     expect(p2.previous).toContain('page=1');
     expect(p2.results[0]?.id).toBeLessThan(p1.results[2]?.id ?? 0);
