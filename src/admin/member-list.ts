@@ -6,6 +6,8 @@ import { queryMembers } from '../db/member-query.js';
 import type { MemberView } from './members.js';
 import { views } from './members.js';
 
+export type { MemberFilter, MemberSort, MemberSortKey, MemberWindow } from '../db/member-query.js';
+
 export interface MemberListPage {
   readonly count: number;
   readonly page: number;

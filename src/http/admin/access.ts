@@ -16,14 +16,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Caller } from '../../admin/caller.js';
 import { isOrgAdmin } from '../../admin/caller.js';
-import { authenticateAccess } from '../../admin/access-tokens.js';
-import { authenticateKey } from '../../admin/tokens.js';
 import type { Config, OrganizationConfig } from '../../configuration/types.js';
-import type { Db } from '../../db/connect.js';
-import { findMembership } from '../../db/memberships.js';
 import { RolegateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { MemberWriter } from '../../members/write.js';
+import type { Services } from '../services.js';
 import { isSameOrigin } from '../safety.js';
 import { endSession, readSession } from '../session.js';
 
@@ -106,7 +103,7 @@ export function accessRule(name: string | undefined): AccessRule | undefined {
 export interface AccessDeps {
   /** The configuration in force (a function: a reload may replace it). */
   readonly config: () => Config;
-  readonly db: Db;
+  readonly services: Services;
   readonly log: Logger;
   readonly writer: MemberWriter;
 }
@@ -153,7 +150,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
       throw new RolegateError('ERR_UNAUTHENTICATED', 'Authorization header: expected "Token <key>" or "Bearer <access token>"');
     }
     const now = new Date();
-    const found = scheme === 'token' ? await authenticateKey(deps.db, m[2], now) : await authenticateAccess(deps.db, config.server.sessionSecret, m[2], now);
+    const found = scheme === 'token' ? await deps.services.authenticateKey(m[2], now) : await deps.services.authenticateAccess(config.server.sessionSecret, m[2], now);
     const org = found === undefined ? undefined : config.organizations.find((o) => o.id === found.token.organizationId);
     if (found === undefined || org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', "unknown or revoked token, or its member's access has ended");
     return {
@@ -164,7 +161,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   const s = readSession(ctx);
   if (s === undefined) return undefined;
   const org = config.organizations.find((o) => o.id === s.organizationId);
-  const member = org === undefined ? undefined : await findMembership(deps.db, org.id, s.userId);
+  const member = org === undefined ? undefined : await deps.services.findMember(org.id, s.userId);
   if (org === undefined || member === undefined || member.isDeleted || member.role === 'DI') {
     endSession(ctx);
     return undefined;

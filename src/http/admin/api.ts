@@ -4,20 +4,12 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { auditCsv, auditPage } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
 import type { ChangeContext } from '../../admin/members.js';
-import { listMemberPage } from '../../admin/member-list.js';
-import { deleteMember, inviteMember, memberDetail, setMemberRole } from '../../admin/members.js';
-import { assignProjectRole, listRoles, removeProjectRole } from '../../admin/projects.js';
-import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { listTokens } from '../../db/api-tokens.js';
-import { projectsOfMember } from '../../db/member-query.js';
-import { organizationCreatedAt } from '../../db/organizations.js';
 import type { HandSetSource, ProjectRole } from '../../domain/roles.js';
 import { PROJECT_ROLES } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
-import { explainMember, renderExplain } from '../../explain/explain.js';
+import { renderExplain } from '../../explain/explain.js';
 import type { AccessDeps } from './access.js';
 import { callerOf } from './access.js';
 import { OPENAPI } from './openapi.js';
@@ -50,7 +42,7 @@ export function changeContext(ctx: Koa.Context, deps: AccessDeps, source: HandSe
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const { services } = deps;
   const body = apiBody();
 
   router.get('openapi', '/api/openapi.json', (ctx) => {
@@ -66,14 +58,14 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
       throw new RolegateError('ERR_BAD_REQUEST', 'ordering: expected id, title, created_at or contact_info (prefix - for descending)', { fields: { ordering: ['unknown field'] } });
     }
     const { org } = callerOf(ctx);
-    const created = await organizationCreatedAt(db, org.id);
+    const created = await services.organizationCreatedAt(org.id);
     ctx.body = [{ id: org.id, title: org.title, contact_info: '', created_at: created?.toISOString() ?? null }];
   });
 
   router.get('api-organization', '/api/organizations/:id', async (ctx) => {
     acceptOnly(ctx, []);
     const org = orgParam(ctx, callerOf(ctx).org);
-    const created = await organizationCreatedAt(db, org.id);
+    const created = await services.organizationCreatedAt(org.id);
     ctx.body = {
       id: org.id,
       title: org.title,
@@ -107,9 +99,8 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     const scope = stringParam(ctx, 'scope', 16) ?? 'accessible';
     if (scope !== 'accessible' && scope !== 'all') throw new RolegateError('ERR_BAD_REQUEST', 'scope: expected accessible or all', { fields: { scope: ['expected accessible or all'] } });
     // Label Studio's `scope=accessible` (the default) limits a Manager to the members of their projects.
-    const managerScope = caller.role === 'MA' && scope === 'accessible' ? { projectIds: await projectsOfMember(db, caller.userId, org.projects.map((x) => x.id)), alsoUserId: caller.userId } : undefined;
-    const page = await listMemberPage(
-      db,
+    const managerScope = caller.role === 'MA' && scope === 'accessible' ? { projectIds: await services.projectsOfMember(caller.userId, org.projects.map((x) => x.id)), alsoUserId: caller.userId } : undefined;
+    const page = await services.listMemberPage(
       org,
       {
         deleted: boolParam(ctx, 'is_deleted'),
@@ -140,7 +131,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
         fields: { transfer_ownership: ['required (true) with role OW'] },
       });
     }
-    const view = await setMemberRole(db, changeContext(ctx, deps), userId, role);
+    const view = await services.setMemberRole(changeContext(ctx, deps), userId, role);
     ctx.body = membershipJson(view);
   };
   router.patch('api-memberships-patch', '/api/organizations/:id/memberships', body, assign);
@@ -150,21 +141,21 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
   router.post('api-ownership-transfer', '/api/organizations/:id/memberships/transfer-ownership', body, async (ctx) => {
     orgParam(ctx, callerOf(ctx).org);
     const userId = positiveInt(bodyObject(ctx)['user_id'], 'user_id');
-    ctx.body = membershipJson(await setMemberRole(db, changeContext(ctx, deps), userId, 'OW'));
+    ctx.body = membershipJson(await services.setMemberRole(changeContext(ctx, deps), userId, 'OW'));
   });
 
   router.get('api-membership', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
     acceptOnly(ctx, ['contributed_to_projects']);
     const org = orgParam(ctx, callerOf(ctx).org);
     const withProjects = boolParam(ctx, 'contributed_to_projects');
-    ctx.body = memberDetailJson(await memberDetail(db, org, pathInt(ctx, 'user_id')), { withProjects });
+    ctx.body = memberDetailJson(await services.memberDetail(org, pathInt(ctx, 'user_id')), { withProjects });
   });
 
   // Issue 3: the decision as a readable trace (each rule matched or not, what a login now would change).
   router.get('api-membership-explain', '/api/organizations/:id/memberships/:user_id/explain', async (ctx) => {
     acceptOnly(ctx, []);
     const org = orgParam(ctx, callerOf(ctx).org);
-    const trace = await explainMember(db, deps.config(), org.id, pathInt(ctx, 'user_id'));
+    const trace = await services.explainMember(deps.config(), org.id, pathInt(ctx, 'user_id'));
     if (ctx.accepts('json', 'text') === 'text') {
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = renderExplain(trace);
@@ -173,7 +164,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   router.delete('api-membership-delete', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
     orgParam(ctx, callerOf(ctx).org);
-    await deleteMember(db, changeContext(ctx, deps), pathInt(ctx, 'user_id'));
+    await services.deleteMember(changeContext(ctx, deps), pathInt(ctx, 'user_id'));
     ctx.status = 204;
   });
 
@@ -181,7 +172,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     orgParam(ctx, callerOf(ctx).org);
     const email = bodyObject(ctx)['email'];
     if (typeof email !== 'string') throw new RolegateError('ERR_BAD_REQUEST', 'email: expected an email address');
-    const invite = await inviteMember(db, changeContext(ctx, deps), email);
+    const invite = await services.inviteMember(changeContext(ctx, deps), email);
     ctx.status = 201;
     ctx.body = { ...membershipJson(invite.view), invite_url: invite.inviteUrl };
   });
@@ -204,17 +195,17 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (format === 'csv') {
       ctx.type = 'text/csv; charset=utf-8';
       ctx.set('Content-Disposition', `attachment; filename="rolegate-audit-org${org.id}.csv"`);
-      ctx.body = auditCsv(db, org, q);
+      ctx.body = services.auditCsv(org, q);
       return;
     }
     if (format !== 'json') throw new RolegateError('ERR_BAD_REQUEST', 'format: expected json or csv');
     const p = paging(ctx);
     const size = p.pageSize ?? Number.MAX_SAFE_INTEGER;
     // page=last needs the count first.
-    const count = p.page === 'last' ? (await auditPage(db, org, q, { offset: 0, limit: 0 })).count : undefined;
+    const count = p.page === 'last' ? (await services.auditPage(org, q, { offset: 0, limit: 0 })).count : undefined;
     const lastPage = (n: number) => Math.max(1, Math.ceil(n / size));
     const pageNo = p.page === 'last' ? lastPage(count ?? 0) : p.page;
-    const page = await auditPage(db, org, q, { offset: (pageNo - 1) * size, limit: size });
+    const page = await services.auditPage(org, q, { offset: (pageNo - 1) * size, limit: size });
     ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, { page: pageNo, lastPage: lastPage(page.count) }, page.count, page.results);
   });
 
@@ -223,13 +214,13 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     acceptOnly(ctx, ['project']);
     const { org } = callerOf(ctx);
     const project = intQuery(ctx, 'project');
-    ctx.body = (await listRoles(db, org, project)).map(projectRoleJson);
+    ctx.body = (await services.listRoles(org, project)).map(projectRoleJson);
   });
 
   router.get('api-project-roles', '/api/projects/:id/roles', async (ctx) => {
     acceptOnly(ctx, []);
     const { org } = callerOf(ctx);
-    ctx.body = (await listRoles(db, org, pathInt(ctx, 'id'))).map(projectRoleJson);
+    ctx.body = (await services.listRoles(org, pathInt(ctx, 'id'))).map(projectRoleJson);
   });
 
   router.post('api-project-roles-create', '/api/projects/roles', body, async (ctx) => {
@@ -240,13 +231,13 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (typeof role !== 'string' || !(PROJECT_ROLES as readonly string[]).includes(role)) {
       throw new RolegateError('ERR_INVALID_ROLE', `role: expected one of ${PROJECT_ROLES.join(', ')} (a project grants Reviewer or Annotator)`);
     }
-    const { row, created } = await assignProjectRole(db, changeContext(ctx, deps), project, user, role as ProjectRole);
+    const { row, created } = await services.assignProjectRole(changeContext(ctx, deps), project, user, role as ProjectRole);
     ctx.status = created ? 201 : 200;
     ctx.body = projectRoleJson(row);
   });
 
   router.delete('api-project-roles-delete', '/api/projects/roles/:id', async (ctx) => {
-    await removeProjectRole(db, changeContext(ctx, deps), pathInt(ctx, 'id'));
+    await services.removeProjectRole(changeContext(ctx, deps), pathInt(ctx, 'id'));
     ctx.status = 204;
   });
 
@@ -254,7 +245,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
   router.get('api-tokens', '/api/tokens', async (ctx) => {
     acceptOnly(ctx, ['include_revoked']);
     const { org } = callerOf(ctx);
-    ctx.body = (await listTokens(db, org.id, { includeRevoked: boolParam(ctx, 'include_revoked') })).map(tokenJson);
+    ctx.body = (await services.listTokens(org.id, { includeRevoked: boolParam(ctx, 'include_revoked') })).map(tokenJson);
   });
 
   router.post('api-tokens-create', '/api/tokens', body, async (ctx) => {
@@ -263,14 +254,14 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (caller.kind === 'token') throw new RolegateError('ERR_FORBIDDEN', 'tokens are created from a signed-in browser session or with `rolegate token create`');
     const name = bodyObject(ctx)['name'];
     if (name !== undefined && typeof name !== 'string') throw new RolegateError('ERR_BAD_REQUEST', 'name: expected a string');
-    const created = await createToken(db, { organizationId: org.id, userId: caller.userId, name: name ?? '', createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name: name ?? '', createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
     ctx.status = 201;
     ctx.body = { ...tokenJson(created.token), key: created.key };
   });
 
   router.delete('api-tokens-delete', '/api/tokens/:id', async (ctx) => {
     const { caller, org } = callerOf(ctx);
-    await revokeTokenById(db, { organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    await services.revokeTokenById({ organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
     ctx.status = 204;
   });
 }

@@ -5,13 +5,8 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { refreshAccessToken, ACCESS_TOKEN_SECONDS } from '../../admin/access-tokens.js';
-import { listMemberPage } from '../../admin/member-list.js';
-import { deleteMember, inviteMember, memberView, setMemberRole } from '../../admin/members.js';
-import { emailTaken } from '../../db/users.js';
-import { findLiveMemberByEmail } from '../../db/member-query.js';
+import { ACCESS_TOKEN_SECONDS } from '../../admin/access-tokens.js';
 import { RolegateError } from '../../errors.js';
-import { whoAmI } from '../../members/whoami.js';
 import type { AccessDeps } from './access.js';
 import { callerOf, identify } from './access.js';
 import { changeContext } from './api.js';
@@ -27,7 +22,7 @@ export function whoamiHandler(deps: AccessDeps): Koa.Middleware {
   return async (ctx) => {
     acceptOnly(ctx, []);
     const who = await identify(ctx, deps);
-    const me = who === undefined ? undefined : await whoAmI(deps.db, who.org, who.caller.userId);
+    const me = who === undefined ? undefined : await deps.services.whoAmI(who.org, who.caller.userId);
     if (me === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
     const initials = ((me.first_name[0] ?? '') + (me.last_name[0] ?? '')).toUpperCase() || (me.email[0] ?? '').toUpperCase();
     ctx.body = {
@@ -65,21 +60,21 @@ function nonEmptyList(body: Record<string, unknown>, name: string): boolean {
 }
 
 export function mountLabelStudioApi(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const { services } = deps;
   const body = apiBody();
 
   // --- users (Label Studio's /api/users/: a plain array; the older SDK looks members up here) --------------
   router.get('api-users', '/api/users', async (ctx) => {
     acceptOnly(ctx, ['ordering']);
     const { org } = callerOf(ctx);
-    const page = await listMemberPage(db, org, { deleted: false }, orderingParam(ctx), { pageSize: null, page: 1 });
+    const page = await services.listMemberPage(org, { deleted: false }, orderingParam(ctx), { pageSize: null, page: 1 });
     ctx.body = page.results.map((v) => lsUserJson(v.member));
   });
 
   router.get('api-user', '/api/users/:id', async (ctx) => {
     acceptOnly(ctx, []);
     const { org } = callerOf(ctx);
-    const view = await memberView(db, org, pathInt(ctx, 'id'));
+    const view = await services.memberView(org, pathInt(ctx, 'id'));
     if (view.member.isDeleted) throw new RolegateError('ERR_NOT_FOUND', 'no such user in this organization');
     ctx.body = lsUserJson(view.member);
   });
@@ -113,12 +108,12 @@ export function mountLabelStudioApi(router: Router, deps: AccessDeps): void {
     }
     // Check every address before creating anyone, so that a bad list changes nothing.
     for (const email of emails) {
-      if (await emailTaken(db, org.id, email)) throw new RolegateError('ERR_MEMBER_EXISTS', `${email}: a member with this email already exists`, { fields: { emails: [`${email}: already a member`] } });
+      if (await services.emailTaken(org.id, email)) throw new RolegateError('ERR_MEMBER_EXISTS', `${email}: a member with this email already exists`, { fields: { emails: [`${email}: already a member`] } });
     }
     const invited = [];
     for (const email of emails) {
-      const invite = await inviteMember(db, changeContext(ctx, deps), email);
-      invited.push(role === 'NO' ? invite.view : await setMemberRole(db, changeContext(ctx, deps), invite.view.member.userId, role));
+      const invite = await services.inviteMember(changeContext(ctx, deps), email);
+      invited.push(role === 'NO' ? invite.view : await services.setMemberRole(changeContext(ctx, deps), invite.view.member.userId, role));
     }
     ctx.body = { ...inviteLink(deps, org.id), invited: invited.map((v) => membershipJson(v)) };
   });
@@ -128,12 +123,12 @@ export function mountLabelStudioApi(router: Router, deps: AccessDeps): void {
     const { org } = callerOf(ctx);
     const email = bodyObject(ctx)['email'];
     if (typeof email !== 'string' || email.trim() === '') throw new RolegateError('ERR_BAD_REQUEST', 'email: expected an email address', { fields: { email: ['required'] } });
-    const member = await findLiveMemberByEmail(db, org.id, email.trim().toLowerCase());
+    const member = await services.findLiveMemberByEmail(org.id, email.trim().toLowerCase());
     if (member === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no invitation for this email');
     if (member.role !== 'NO' || member.lastLoginAt !== null) {
       throw new RolegateError('ERR_BAD_REQUEST', 'this member has signed in or holds a role: it is not a pending invitation (delete the member instead)', { fields: { email: ['not a pending invitation'] } });
     }
-    await deleteMember(db, changeContext(ctx, deps), member.userId);
+    await services.deleteMember(changeContext(ctx, deps), member.userId);
     ctx.status = 204;
   });
 
@@ -141,7 +136,7 @@ export function mountLabelStudioApi(router: Router, deps: AccessDeps): void {
   router.post('api-token-refresh', '/api/token/refresh', body, async (ctx: Koa.Context) => {
     const refresh = bodyObject(ctx)['refresh'];
     if (typeof refresh !== 'string' || refresh === '') throw new RolegateError('ERR_BAD_REQUEST', 'refresh: expected the refresh token', { fields: { refresh: ['This field is required.'] } });
-    const out = await refreshAccessToken(db, deps.config().server.sessionSecret, refresh, new Date());
+    const out = await services.refreshAccessToken(deps.config().server.sessionSecret, refresh, new Date());
     if (out === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'Token is invalid or expired');
     ctx.body = { access: out.access, expires_in: ACCESS_TOKEN_SECONDS };
   });

@@ -3,7 +3,7 @@
  * parameter that is not applied, or a value that does not parse, is a 400 naming the field.
  */
 import type Koa from 'koa';
-import type { MemberSort, MemberSortKey } from '../../db/member-query.js';
+import type { MemberSort, MemberSortKey } from '../../admin/member-list.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { isOrgRole } from '../../domain/roles.js';
 import type { OrganizationConfig } from '../../configuration/types.js';

@@ -2,10 +2,10 @@
 import { DELETED_USER } from '../../admin/audit.js';
 import type { IdpManaged } from '../../admin/managed.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
-import type { MembershipRow } from '../../db/memberships.js';
-import type { ProjectMembershipRow } from '../../db/project-memberships.js';
+import type { MemberRow } from '../../admin/members.js';
+import type { ProjectRoleRow } from '../../admin/projects.js';
+import type { TokenRow } from '../../admin/tokens.js';
 import { isActiveOrgRole } from '../../domain/roles.js';
-import type { TokenRow } from '../../db/api-tokens.js';
 
 function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
@@ -15,7 +15,7 @@ function managedJson(m: IdpManaged | null) {
   return m === null ? null : { group: m.group, rule: m.rule, line: m.line, role: m.role };
 }
 
-function userJson(m: MembershipRow) {
+function userJson(m: MemberRow) {
   const initials = ((m.firstName[0] ?? '') + (m.lastName[0] ?? '')).toUpperCase() || (m.email?.[0] ?? '').toUpperCase();
   return {
     id: m.userId,
@@ -35,7 +35,7 @@ function userJson(m: MembershipRow) {
 }
 
 /** Label Studio's user object (GET /api/users/…). */
-export function lsUserJson(m: MembershipRow) {
+export function lsUserJson(m: MemberRow) {
   return { ...userJson(m), org_membership: [{ organization_id: m.organizationId, role: m.role, active: isActiveOrgRole(m.role) }] };
 }
 
@@ -94,7 +94,7 @@ export function memberDetailJson(d: MemberDetail, opts: { withProjects?: boolean
   };
 }
 
-export function projectRoleJson(r: ProjectMembershipRow) {
+export function projectRoleJson(r: ProjectRoleRow) {
   return { id: r.id, project: r.projectId, user: r.userId, role: r.role, role_source: r.roleSource };
 }
 
