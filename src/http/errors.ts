@@ -19,6 +19,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   ERR_NOT_FOUND: 'Not found',
   ERR_PAYLOAD_TOO_LARGE: 'Request too large',
   ERR_RATE_LIMITED: 'Too many requests',
+  ERR_METHOD_NOT_ALLOWED: 'Method not allowed',
   ERR_INTERNAL: 'Something went wrong',
 };
 
@@ -31,8 +32,6 @@ export function toRolegateError(err: unknown): RolegateError {
   if (err instanceof RolegateError) return err;
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
   if (status === 413) return new RolegateError('ERR_PAYLOAD_TOO_LARGE', 'request body too large');
-  if (status === 405) return new RolegateError('ERR_METHOD_NOT_ALLOWED', 'method not allowed');
-  if (status === 501) return new RolegateError('ERR_NOT_IMPLEMENTED', 'method not implemented');
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new RolegateError(status === 404 ? 'ERR_NOT_FOUND' : 'ERR_BAD_REQUEST', 'malformed request');
   }
@@ -49,11 +48,16 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such page');
-      // The router's allowedMethods() answers these without a body; API clients get JSON like any error.
-      if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null && wantsJson(ctx)) {
-        throw ctx.status === 405
-          ? new RolegateError('ERR_METHOD_NOT_ALLOWED', `method ${ctx.method} not allowed here; allowed: ${ctx.response.get('Allow') || 'none'}`)
-          : new RolegateError('ERR_NOT_IMPLEMENTED', `method ${ctx.method} is not implemented`);
+      // The router's allowedMethods answers these with an empty body; give them a code like every other error,
+      // keeping the Allow header it set.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = String(ctx.response.get('Allow') ?? '');
+        throw Object.assign(
+          ctx.status === 405
+            ? new RolegateError('ERR_METHOD_NOT_ALLOWED', `method ${ctx.method} not allowed here${allow === '' ? '' : `; allowed: ${allow}`}`)
+            : new RolegateError('ERR_NOT_IMPLEMENTED', 'method not supported'),
+          allow === '' ? {} : { headers: { Allow: allow } },
+        );
       }
     } catch (caught) {
       const err = toRolegateError(caught);
