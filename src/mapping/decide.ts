@@ -11,7 +11,8 @@
  *     keeps what they hold (a new member is Not Activated) and a warning is recorded.
  *  3. Mapped groups present: the highest mapped role wins (source `saml`), even over a manual role, except
  *     that with `role_management: manual` a role set by hand is kept.
- *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`) is kept; a role that
+ *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`, or `api` through the admin
+ *     API) is kept with its source; a role that
  *     came from the mapping (or from a former `owner:` line) becomes Deactivated; pending stays pending.
  *  5. Projects: the highest mapped project role, `Inherit` taking the organization role. No project access
  *     for Not Activated or Deactivated members. A project whose mapped groups are gone ends, unless its
