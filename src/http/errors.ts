@@ -39,7 +39,7 @@ export function toRolegateError(err: unknown): RolegateError {
 }
 
 export function wantsJson(ctx: Koa.Context): boolean {
-  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz') return true;
+  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz' || ctx.path === '/healthz/details') return true;
   return ctx.accepts('html', 'json') === 'json';
 }
 

@@ -193,14 +193,43 @@ export function dateParam(ctx: Koa.Context, name: string): Date | undefined {
   const raw = single(ctx, name);
   if (raw === undefined || raw === '') return undefined;
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+ -]\d{2}:?\d{2})?)?$/.exec(raw);
-  const fail = () => bad(`${name}: expected an ISO 8601 date or date-time`, name);
+  const fail = () => bad(`${name}: expected an ISO 8601 date or date-time that exists (such as 2026-01-31 or 2026-01-31T09:00Z)`, name);
   if (m === null) throw fail();
   const [, day, time, fraction, zone] = m;
   const offset = zone === undefined ? 'Z' : zone.startsWith(' ') ? `+${zone.slice(1)}` : zone;
   const iso = time === undefined ? `${day}T00:00:00Z` : `${day}T${time}${fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`}${offset}`;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) throw fail();
+  // Range-checked (no 30 February rolling over into March).
+  const d = parseIsoDate(iso);
+  if (d === undefined) throw fail();
   return d;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+/**
+ * An ISO 8601 date or date-time, or undefined. Every field is range-checked before `Date` sees it: `Date`
+ * rolls impossible values over (`2026-02-30` becomes 2 March, `T24:00` the next day), which would silently
+ * move the bounds of an audit query.
+ */
+export function parseIsoDate(raw: string): Date | undefined {
+  const m = ISO_DATE.exec(raw);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s, , oh, om] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1) return undefined;
+  // Day 0 of the next month is the last day of this one (UTC, so no time zone can shift it; setUTCFullYear,
+  // unlike Date.UTC, does not read years 0–99 as 1900–1999).
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  if (day > last.getUTCDate()) return undefined;
+  if (h !== undefined && Number(h) > 23) return undefined;
+  if (mi !== undefined && Number(mi) > 59) return undefined;
+  if (s !== undefined && Number(s) > 59) return undefined;
+  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 export function intQuery(ctx: Koa.Context, name: string): number | undefined {
