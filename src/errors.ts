@@ -53,6 +53,10 @@ export const ERROR_STATUS = {
   ERR_UNKNOWN_PARAMETER: 400,
   ERR_CANNOT_DELETE_SELF: 405,
   ERR_TRANSFER_NOT_CONFIRMED: 400,
+  // forward-auth: always 403, since nginx's auth_request turns anything but 2xx/401/403 into a 500
+  ERR_FORWARD_AUTH_UNTRUSTED_PEER: 403,
+  ERR_FORWARD_AUTH_REQUEST: 403,
+  ERR_FORWARD_AUTH_UNKNOWN_UPSTREAM: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

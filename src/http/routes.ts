@@ -16,6 +16,7 @@ import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
+import { mountForwardAuth } from './forwardauth.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes, whoamiHandler } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import type { Services } from './services.js';
@@ -253,7 +254,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       ctx.redirect('/');
       return;
     }
-    const ended = await services.destroySamlSessions( org.id, message.nameId, message.sessionIndexes);
+    const ended = await services.destroySamlSessions(org.id, message.nameId, message.sessionIndexes);
     log('info', 'logout', { org: org.id, outcome: 'idp-initiated', sessions_ended: ended, request_id: message.id });
     // This browser's own session too, when it is one of them (the row is gone; drop the cookie).
     const s = readSession(ctx);
@@ -261,6 +262,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
+  mountForwardAuth(router, { config, services, log, state });
   mountAdmin(router, adminDeps);
   extra(router);
   protectAllRoutes(router, adminDeps);

@@ -12,6 +12,7 @@ import type { authenticateKey, createToken, revokeTokenById, TokenRow } from '..
 import type { explainMember } from '../explain/explain.js';
 import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
+import type { readCurrentMember } from '../forwardauth/member.js';
 
 /** `f` without its first (database) argument. */
 type Bound<F> = F extends (db: never, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -47,6 +48,8 @@ export interface Services {
   readonly createToken: Bound<typeof createToken>;
   readonly revokeTokenById: Bound<typeof revokeTokenById>;
   readonly authenticateKey: Bound<typeof authenticateKey>;
+  /** Forward auth: the member behind a session, read on every request. */
+  readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly listTokens: (organizationId: number, filter?: { userId?: number; includeRevoked?: boolean }) => Promise<TokenRow[]>;
   // Label Studio compatibility: its member list, users and invites, and the personal-access-token flow.
   readonly listMemberPage: Bound<typeof listMemberPage>;
