@@ -1,8 +1,8 @@
 /**
- * The attack suite and the fuzzer run in both validation modes: the loader's default (`npm test`: one worker thread
- * per CPU, as production) and, with ROLEGATE_TEST_SAML_WORKERS, inline (0) or in a pool of that size
- * (`.ci/run` again with ROLEGATE_TEST_SAML_WORKERS=0, which every startApp of test/support honours). This
- * checks that a run validates in the mode it was asked for, so a pool run cannot silently be an inline one.
+ * The attack suite and the fuzzer run in both validation modes: in the worker pool (`npm test`: the
+ * configuration's default, os.availableParallelism() threads) and inline (`.ci/run` again with
+ * ROLEGATE_TEST_SAML_WORKERS=0, which every startApp of test/support honours). This checks that a run
+ * validates in the mode it was asked for, so an inline run cannot silently be a pool one, nor the reverse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samlDefaultWorkers } from '../../src/configuration/defaults.js';
@@ -27,7 +27,6 @@ async function validations(): Promise<{ inline: number; worker: number }> {
 
 describe('validation mode of this run', () => {
   const env = process.env['ROLEGATE_TEST_SAML_WORKERS'];
-  // Unset: what the loader resolves for a file without saml.workers (one thread per CPU), as production runs.
   const workers = env !== undefined && /^\d+$/.test(env) ? Number(env) : samlDefaultWorkers();
 
   it(`validates Responses ${workers > 0 ? `in ${workers} worker threads` : 'inline'} (ROLEGATE_TEST_SAML_WORKERS=${env ?? 'unset'})`, async () => {
