@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let app: TestApp;
@@ -20,6 +20,7 @@ beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   app = await startApp({
     yaml: shippedConfigYaml,
+    env: shippedEnv,
   });
   browser = await launchChromium();
 });

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let app: TestApp;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   // The shipped example configuration, moved to a free port and a temporary database.
   app = await startApp({
     yaml: shippedConfigYaml,
+    env: shippedEnv,
   });
   browser = await launchChromium();
 });

@@ -90,18 +90,18 @@ describe('rolegate --help and unknown commands', () => {
 
 
 describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
-  it('starts on a configuration, answers /healthz, logs JSON lines, and exits 0 on SIGTERM', async () => {
+  it('starts the shipped configuration with PORT=<any port>: public_url, startup line and SSO follow the port', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
     const port = await freePort();
+    // Only where data goes changes: port and public_url are the shipped file's, moved by PORT alone.
     const yaml = fs
       .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-      .replace('http://localhost:8080', `http://127.0.0.1:${port}`)
       .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
       .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
     const file = path.join(dir, 'rolegate.yaml');
     fs.writeFileSync(file, yaml);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
-      env: { ...process.env, ROLEGATE_PORT: String(port), NODE_ENV: 'development', ROLEGATE_SESSION_SECRET: 'a-secret-that-must-not-be-logged' },
+      env: { ...process.env, PORT: String(port), ROLEGATE_PORT: '', ROLEGATE_PUBLIC_URL: '', ROLEGATE_HOST: '', NODE_ENV: 'development', ROLEGATE_SESSION_SECRET: 'a-secret-that-must-not-be-logged' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -120,6 +120,11 @@ describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
         }
       }
       expect(status, stderr).toBe(200);
+      expect(stderr).toContain(`rolegate is running: open http://localhost:${port}/`);
+      // Sign in with SSO sends the browser to the development IdP on the same port, not the shipped 8080.
+      const login = await fetch(`http://127.0.0.1:${port}/saml/1/login`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      expect(login.headers.get('location')).toMatch(new RegExp(`^http://localhost:${port}/dev-idp/1/sso\\?`));
       expect(fs.existsSync(path.join(dir, 'data/dev-idp/signing-key.pem'))).toBe(true);
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');

@@ -13,12 +13,18 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** config/rolegate.yaml on the test's URL, with its database and data folder in `dir`. */
-export function shippedConfigYaml(dir: string, url: string): string {
+/**
+ * config/rolegate.yaml as shipped, with its database and data folder in `dir`. Port and public URL are left
+ * alone: start it with `shippedEnv`, as `PORT=… npm start` would, so the test follows whatever the file says.
+ */
+export function shippedConfigYaml(dir: string): string {
   return fs
     .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-    .replace('http://localhost:8080', url)
-    .replace('port: 8080', 'port: 0')
     .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
     .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
+}
+
+/** The environment of `PORT=<port> npm start`: nothing else that could move the port or the public URL. */
+export function shippedEnv(port: number): NodeJS.ProcessEnv {
+  return { PORT: String(port), ROLEGATE_PORT: '', ROLEGATE_PUBLIC_URL: '', ROLEGATE_HOST: '' };
 }
