@@ -105,6 +105,9 @@ const YAML_MESSAGES: Partial<Record<string, string>> = {
   TAG_RESOLVE_FAILED: 'custom tags (!name) are not supported; write a plain value',
 };
 
+/** yaml's codes for what is, in a configuration file, nearly always a key indented too far or not enough. */
+const INDENTATION_ERRORS: ReadonlySet<string> = new Set(['BAD_INDENT', 'BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
+
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:".][^\s@<>(),;:"]*$/;
 const POSITIVE_ID = 'a positive integer';
 
@@ -146,12 +149,16 @@ export function checkConfig(file: string, opts: LoadOptions = {}): CheckResult {
   // prettyErrors off: messages stay one line; positions come from the same LineCounter as everything else.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const r = new Reader(file, lineCounter, env);
-  const yamlProblems = [...doc.errors, ...doc.warnings];
+  // One mistake (a key indented one space too far) makes the parser report two or three errors that all
+  // follow from the first; only the first is worth reading, so a syntax error is reported once.
+  const firstError = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  const yamlProblems = firstError === undefined ? doc.warnings : [firstError];
   for (const e of yamlProblems) {
-    r.issues.push({ file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}` });
+    const hint = INDENTATION_ERRORS.has(e.code) ? ' (check the indentation here: the keys of one map start in the same column)' : '';
+    r.issues.push({ file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}${hint}` });
   }
   // A document with syntax errors has no reliable tree; validating it would only add noise.
-  if (doc.errors.length > 0) return { ok: false, issues: r.issues };
+  if (firstError !== undefined) return { ok: false, issues: r.issues };
 
   const root: Field = { key: null, value: doc.contents, path: '' };
   r.prepare(doc.contents, '');

@@ -49,6 +49,20 @@ const cases: readonly Case[] = [
     message: 'YAML: Nested mappings are not allowed in compact mappings',
   },
   {
+    name: 'a key indented one space too far, reported once at the first problem',
+    yaml: edit(BASE, ['  session_secret:', '   session_secret:']),
+    path: '',
+    at: ['http://localhost:8080'],
+    message: 'check the indentation here',
+  },
+  {
+    name: 'a key indented one space too little, reported once',
+    yaml: edit(BASE, ['  session_secret:', ' session_secret:']),
+    path: '',
+    at: [' session_secret:'],
+    message: 'YAML: ',
+  },
+  {
     name: 'a tab used as indentation',
     yaml: edit(BASE, ['  public_url:', '\tpublic_url:']),
     path: '',
