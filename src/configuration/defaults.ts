@@ -109,6 +109,8 @@ export const ATTRIBUTE_DEFAULTS: AttributeNames = {
  */
 export const ORG_DEFAULTS = {
   roleManagement: 'idp',
+  /** No seat count: the Organization page shows the active members without a limit. */
+  seats: null,
 } as const;
 
 export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;

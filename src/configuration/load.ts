@@ -76,7 +76,7 @@ const SERVER_KEYS = [
 const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
 const SAML_KEYS = ['clock_skew_seconds', 'max_response_bytes', 'request_ttl_seconds', 'workers', 'queue_limit'] as const;
-const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management'] as const;
+const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management', 'seats'] as const;
 const GUARDS_KEYS = ['max_demotion_percent', 'max_demotions', 'max_group_age_days'] as const;
 const SSO_KEYS = [
   'development_idp',
@@ -548,6 +548,7 @@ function readOrganization(
 
   const guards = readGuards(ctx, o.get('guards'), inheritedGuards);
   const roleManagement = optional<RoleManagement>(o, 'role_management', ORG_DEFAULTS.roleManagement, (f) => r.choice(f, ROLE_MANAGEMENTS));
+  const seats = optional<number | null>(o, 'seats', ORG_DEFAULTS.seats, (f) => r.integer(f, 1, 10_000_000, 'a number of seats from 1 to 10000000'));
 
   if (
     id === undefined ||
@@ -558,11 +559,12 @@ function readOrganization(
     projects === undefined ||
     guards === undefined ||
     roleManagement === undefined ||
+    seats === undefined ||
     !projects.every((p): p is ProjectConfig => p !== undefined)
   ) {
     return undefined;
   }
-  return { id, title, owner, sso, roles, projects, guards, roleManagement };
+  return { id, title, owner, sso, roles, projects, guards, roleManagement, seats };
 }
 
 interface OrgContext {

@@ -36,10 +36,12 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'asset-css': 'public',
   'asset-autopost': 'public',
   favicon: 'public',
+  'asset-favicon': 'public',
   healthz: 'public',
   // issue 6: checks its own bearer token (off when none is configured)
   metrics: 'public',
   home: 'public',
+  'sign-in-org': 'public',
   logout: 'public',
   whoami: 'public',
   'saml-metadata': 'public',
@@ -81,6 +83,9 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-invite': 'admin-browser',
   'page-token-create': 'admin-browser',
   'page-token-revoke': 'admin-browser',
+  'page-bulk': 'admin-browser',
+  'page-mapping': 'admin-browser',
+  'page-mapping-preview': 'admin-browser',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {
