@@ -8,6 +8,7 @@ import type { Db } from './db/connect.js';
 import { syncOrganizations } from './db/organizations.js';
 import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
+import { seedDevelopmentHistory } from './devidp/seed.js';
 import { errorMiddleware } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
@@ -47,6 +48,8 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   const devKeys = devOrgs.length > 0 ? loadOrCreateDevIdpKeys(config.server.dataDir) : undefined;
   if (devOrgs.length > 0) {
     log('warn', 'development IdP enabled: it signs any identity; never use it in production', { organizations: devOrgs.map((o) => o.id) });
+    // Its "Fred Former" persona is a member who left: record that once, so he is Deactivated as named.
+    await seedDevelopmentHistory(db, config);
   }
 
   // The per-organization SAML providers, built from a configuration: at start and again on each reload (issue 3).

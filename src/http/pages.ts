@@ -60,7 +60,8 @@ export function roleSourceText(source: RoleSource): string {
   return { saml: 'from your identity provider groups', manual: 'set by an administrator', config: 'named Owner in the configuration' }[source];
 }
 
-export function profilePage(me: WhoAmI): string {
+/** `groupsKnown` false: the IdP has never sent this member's groups (no groups attribute at all). */
+export function profilePage(me: WhoAmI, opts: { readonly groupsKnown: boolean } = { groupsKnown: true }): string {
   const who = whoOf(me);
   const admin = me.organization.role === 'OW' || me.organization.role === 'AD';
   const nav = admin ? html`<nav class="admin-nav" aria-label="Main"><a href="/organization">Organization</a><a href="/" aria-current="page">My access</a></nav>` : undefined;
@@ -68,9 +69,15 @@ export function profilePage(me: WhoAmI): string {
     return page(
       'Pending',
       html`<section class="card"><h1>Your account is pending</h1>
-<p>You are signed in as <strong>${me.email}</strong> in <strong>${me.organization.title}</strong>, but none of your identity provider groups grants a role here yet.</p>
+${
+  opts.groupsKnown
+    ? html`<p>You are signed in as <strong>${me.email}</strong> in <strong>${me.organization.title}</strong>, but none of your identity provider groups grants a role here yet.</p>
 <p>Status: ${roleBadge('NO')}</p>
-<p class="muted">Ask an administrator of ${me.organization.title} to add you to a group that is mapped to a role.</p></section>`,
+<p class="muted">Ask an administrator of ${me.organization.title} to add you to a group that is mapped to a role.</p>`
+    : html`<p>You are signed in as <strong>${me.email}</strong> in <strong>${me.organization.title}</strong>, but your identity provider did not send your groups (some send none when a person is in too many groups), so rolegate cannot tell which role is yours.</p>
+<p>Status: ${roleBadge('NO')} · groups unknown</p>
+<p class="muted">Ask an administrator of ${me.organization.title} to give you a role, or your identity provider's administrator to send the groups claim.</p>`
+}</section>`,
       { who },
     );
   }

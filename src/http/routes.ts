@@ -8,6 +8,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
+import { groupsByUser } from '../db/admin-members.js';
 import { appendAudit } from '../db/audit.js';
 import { saveAuthnRequest } from '../db/saml-state.js';
 import { destroySamlSessions } from '../db/sessions.js';
@@ -103,7 +104,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
     if (s !== undefined && me === undefined) endSession(ctx);
     ctx.type = 'html';
-    ctx.body = me === undefined ? signInPage(state.current().organizations, safeNextPath(ctx.query['next'])) : profilePage(me);
+    const groupsKnown = me === undefined || (await groupsByUser(db, [me.id])).get(me.id)?.groups != null;
+    ctx.body = me === undefined ? signInPage(state.current().organizations, safeNextPath(ctx.query['next'])) : profilePage(me, { groupsKnown });
   });
 
   // Where an invitation link lands (the Organization page's Invite shows it): that organization's sign-in.

@@ -63,7 +63,7 @@ table.audit td.time, table.audit th.time { white-space:nowrap; }
 table.audit td { overflow-wrap:anywhere; }
 table.audit .addr { display:block; color:var(--muted); font-size:.8rem; }
 table.audit tr.refused td { background:#fdf6f5; }
-table.rules td.num, th.num { text-align:right; }
+td.num, th.num { text-align:right; }
 tr.unused td { color:var(--muted); }
 textarea.code { font-family:ui-monospace, monospace; font-size:.85rem; }
 .plan h3 { font-size:1.05rem; } .plan h4 { font-size:1rem; margin:1rem 0 .4rem; }
@@ -127,21 +127,33 @@ export const ADMIN_JS = `(function () {
       if (field) field.value = '1';
       form.submit();
     }
-    // Role drop-downs apply on change (the Save button is for browsers without script). Handing over
-    // ownership, and deactivating oneself, ask first.
+    // Role drop-downs: a choice made with the mouse applies at once; with the keyboard (arrow keys change the
+    // value as they move) it waits for the Save button, which then appears. Handing over ownership, and
+    // deactivating oneself, ask first either way.
     document.querySelectorAll('select[data-autosubmit]').forEach(function (select) {
-      select.addEventListener('change', function () {
-        var form = select.form;
-        if (!form) return;
+      var form = select.form;
+      if (!form) return;
+      var save = form.querySelector('button[type=submit]');
+      var pointer = false;
+      select.addEventListener('pointerdown', function () { pointer = true; });
+      select.addEventListener('keydown', function () { pointer = false; });
+      var reset = function () { select.value = select.getAttribute('data-current'); if (save) save.classList.add('js-hide'); };
+      form.addEventListener('submit', function (event) {
+        var confirmedField = form.querySelector('input[name=confirmed]');
+        if (confirmedField && confirmedField.value === '1') return;
         var who = select.getAttribute('data-who');
-        var reset = function () { select.value = select.getAttribute('data-current'); };
         if (select.value === 'OW') {
+          event.preventDefault();
           ask('Make ' + who + ' the Owner?', 'Ownership moves to ' + who + ': they can then change every role, including yours. You stay an Administrator. Only the new Owner can hand it back.', 'Transfer ownership', function () { submitConfirmed(form); }, reset);
         } else if (select.value === 'DI' && select.getAttribute('data-self') === '1') {
+          event.preventDefault();
           ask('Deactivate yourself?', 'You are signed out at once and can no longer open this organization until another administrator gives you a role.', 'Deactivate myself', function () { submitConfirmed(form); }, reset);
-        } else {
-          form.submit();
         }
+      });
+      select.addEventListener('change', function () {
+        if (select.value === select.getAttribute('data-current')) { if (save) save.classList.add('js-hide'); return; }
+        if (pointer && typeof form.requestSubmit === 'function') { form.requestSubmit(); return; }
+        if (save) save.classList.remove('js-hide');
       });
     });
     // Delete asks first; only the dialog's button posts.

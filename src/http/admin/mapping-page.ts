@@ -29,7 +29,7 @@ import { csrfMatches } from './access.js';
 import type { Shell } from './views.js';
 import { shell } from './views.js';
 import { shellFor } from './pages.js';
-import { roleWord } from './words.js';
+import { reasonWords, roleWord } from './words.js';
 
 /** A configuration file is a few KB; a pasted one may be large with many rules, never this large. */
 const MAX_YAML_BYTES = 512 * 1024;
@@ -167,7 +167,7 @@ ${refused.length === 0 ? '' : html`<h4>Refused by a guard (kept as they are)</h4
 
 function why(x: MemberChange): string {
   const decisive = x.reason.matches.find((m) => m.decisive);
-  return decisive === undefined ? x.reason.text : `IdP group ${decisive.asserted} (line ${decisive.source.line})`;
+  return decisive === undefined ? reasonWords(x.reason.text) : `IdP group ${decisive.asserted} (line ${decisive.source.line})`;
 }
 
 export function mountMappingPage(router: Router, deps: AccessDeps): void {

@@ -100,7 +100,7 @@ function roleForm(v: MemberView, s: Shell, returnTo: string): Html {
 <label class="sr" for="${id}">Role of ${v.member.email ?? 'Deleted User'}</label>
 <select id="${id}" name="role" data-autosubmit data-current="${v.member.role}" data-who="${who}"${self ? html` data-self="1"` : ''}${disabled === null ? '' : html` disabled aria-describedby="${id}-why"`}>${options.map(
     (r) => html`<option value="${r}"${r === v.member.role ? html` selected` : ''}>${ORG_ROLE_NAMES[r]}</option>`,
-  )}</select>${disabled === null ? html` <button type="submit" class="small js-hide">Save</button>` : ''}
+  )}</select>${disabled === null ? html` <button type="submit" class="small js-hide" aria-label="Save the role of ${who}">Save</button>` : ''}
 ${disabled === null ? '' : v.managed !== null ? html`<span id="${id}-why" class="sr">${disabled}</span>` : html`<span id="${id}-why" class="why">${disabled}</span>`}
 </form>`;
 }

@@ -52,5 +52,6 @@ export function reasonWords(text: string): string {
   return text
     .replace(/\buser:(\d+)/g, 'member #$1')
     .replace(/\bthrough the admin API\b/, 'on the Organization page or through the API')
-    .replace(/→ (OW|AD|MA|RE|AN|NO|DI|INHERIT)\b/g, (_, code: string) => `→ ${roleWord(code)}`);
+    .replace(/→ (OW|AD|MA|RE|AN|NO|DI|INHERIT)\b/g, (_, code: string) => `→ ${roleWord(code)}`)
+    .replace(/\b(OW|AD|MA|RE|AN) from the mapping\b/g, (_, code: string) => `${roleWord(code)} from the mapping`);
 }
