@@ -732,6 +732,14 @@ const cases: readonly Case[] = [
     at: ['test-secret-${BAD-NAME}'],
     message: 'malformed reference "${BAD-NAME}"',
   },
+  // ---- seats ----
+  {
+    name: 'seats that are not a positive number',
+    yaml: edit(BASE, ['    owner: owner@acme.example\n', '    owner: owner@acme.example\n    seats: 0\n']),
+    path: 'organizations[0].seats',
+    at: ['seats: 0', '0'],
+    message: 'a number of seats from 1 to 10000000',
+  },
 ];
 
 describe('a configuration is rejected, with file, line, column, path and what was expected', () => {
