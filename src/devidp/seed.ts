@@ -9,9 +9,10 @@
 import type { Config, DevPersona, OrganizationConfig } from '../configuration/types.js';
 import { defaultPersonas } from '../configuration/defaults.js';
 import type { Db } from '../db/connect.js';
-import { emailTaken } from '../db/admin-members.js';
+import { emailTaken } from '../db/users.js';
 import { RolegateError } from '../errors.js';
 import { applyLogin } from '../members/login.js';
+import type { MemberWriter } from '../members/write.js';
 import type { VerifiedLogin } from '../saml/types.js';
 import { devIdpEntityId } from './routes.js';
 
@@ -43,15 +44,15 @@ function login(config: Config, org: OrganizationConfig, p: DevPersona, groups: r
   };
 }
 
-export async function seedDevelopmentHistory(db: Db, config: Config): Promise<void> {
+export async function seedDevelopmentHistory(db: Db, writer: MemberWriter, config: Config): Promise<void> {
   for (const org of config.organizations) {
     const former = formerPersona(org);
     if (former === undefined || (await emailTaken(db, org.id, former.persona.email))) continue;
     const now = new Date();
     const ctx = { now, ip: null, bindingHash: null };
-    await applyLogin(db, config, org, login(config, org, former.persona, former.before, 1, now), ctx);
+    await applyLogin(db, writer, config, org, login(config, org, former.persona, former.before, 1, now), ctx);
     try {
-      await applyLogin(db, config, org, login(config, org, former.persona, [], 2, new Date(now.getTime() + 1)), { ...ctx, now: new Date(now.getTime() + 1) });
+      await applyLogin(db, writer, config, org, login(config, org, former.persona, [], 2, new Date(now.getTime() + 1)), { ...ctx, now: new Date(now.getTime() + 1) });
     } catch (err) {
       // The demotion to Deactivated is committed, then reported like a refused sign-in.
       if (!(err instanceof RolegateError && err.code === 'ERR_ACCESS_REVOKED')) throw err;

@@ -57,7 +57,7 @@ export function whoOf(me: WhoAmI): Who {
 
 /** The role_source codes in words. */
 export function roleSourceText(source: RoleSource): string {
-  return { saml: 'from your identity provider groups', manual: 'set by an administrator', config: 'named Owner in the configuration' }[source];
+  return { saml: 'from your identity provider groups', scim: 'provisioned by your identity provider', manual: 'set by an administrator', api: 'set through the API' }[source];
 }
 
 /** `groupsKnown` false: the IdP has never sent this member's groups (no groups attribute at all). */

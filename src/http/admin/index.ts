@@ -6,6 +6,7 @@ import type Router from '@koa/router';
 import type { AccessDeps } from './access.js';
 import { accessGuard } from './access.js';
 import { mountAdminApi } from './api.js';
+import { mountMappingPage } from './mapping-page.js';
 import { mountAdminPages } from './pages.js';
 
 export type { AccessDeps } from './access.js';
@@ -18,4 +19,5 @@ export function mountAccessGuard(router: Router, deps: AccessDeps): void {
 export function mountAdmin(router: Router, deps: AccessDeps): void {
   mountAdminApi(router, deps);
   mountAdminPages(router, deps);
+  mountMappingPage(router, deps);
 }

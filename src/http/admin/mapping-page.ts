@@ -12,23 +12,20 @@ import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { MappingReport, ReportMember } from '../../admin/mapping-report.js';
-import { mappingReport } from '../../admin/mapping-report.js';
+import type { MappingReport, ReportMember } from '../../plan/report.js';
 import { checkConfig } from '../../configuration/index.js';
 import type { Config, OrganizationConfig } from '../../configuration/types.js';
-import { loadPlanMembers } from '../../db/plan.js';
 import type { ConfigIssue } from '../../errors.js';
 import { RolegateError } from '../../errors.js';
 import type { MemberChange, OrgPlan } from '../../plan/compute.js';
-import { planOrganization } from '../../plan/compute.js';
-import { refusalText } from '../../plan/guards.js';
+import { refusalText } from '../../members/invariants.js';
 import type { Html } from '../html.js';
 import { html } from '../html.js';
 import type { AccessDeps } from './access.js';
 import { csrfMatches } from './access.js';
 import type { Shell } from './views.js';
 import { shell } from './views.js';
-import { shellFor } from './pages.js';
+import { shellFor } from './shell.js';
 import { reasonWords, roleWord } from './words.js';
 
 /** A configuration file is a few KB; a pasted one may be large with many rules, never this large. */
@@ -62,8 +59,7 @@ export async function previewYaml(deps: AccessDeps, org: OrganizationConfig, yam
   const config: Config = result.config;
   const next = config.organizations.find((o) => o.id === org.id);
   if (next === undefined) return { kind: 'no-organization' };
-  const members = await loadPlanMembers(deps.db, org.id);
-  return { kind: 'plan', plan: planOrganization(config, next, members, now), revision: config.revision };
+  return { kind: 'plan', plan: await deps.services.previewOrganizationPlan(config, next, now), revision: config.revision };
 }
 
 function people(list: readonly ReportMember[], emptyText = 'nobody'): Html {
@@ -171,11 +167,11 @@ function why(x: MemberChange): string {
 }
 
 export function mountMappingPage(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
-  const report = async (org: OrganizationConfig) => mappingReport(deps.config(), org, await loadPlanMembers(db, org.id), new Date());
+  const { services } = deps;
+  const report = (org: OrganizationConfig) => services.mappingReport(deps.config(), org, new Date());
 
   router.get('page-mapping', '/organization/mapping', async (ctx) => {
-    const s = await shellFor(ctx, db);
+    const s = await shellFor(ctx, services);
     ctx.type = 'html';
     ctx.body = mappingPageView(s, await report(s.org), { yaml: '', result: null });
   });
@@ -187,7 +183,7 @@ export function mountMappingPage(router: Router, deps: AccessDeps): void {
     if (!csrfMatches(ctx, form['csrf'])) throw new RolegateError('ERR_CSRF', 'the form is stale or was not sent by this site; reload the page');
     const yaml = typeof form['yaml'] === 'string' ? form['yaml'] : '';
     if (Buffer.byteLength(yaml) > MAX_YAML_BYTES) throw new RolegateError('ERR_PAYLOAD_TOO_LARGE', `a configuration larger than ${MAX_YAML_BYTES / 1024} KiB`);
-    const s = await shellFor(ctx, db);
+    const s = await shellFor(ctx, services);
     const result = yaml.trim() === '' ? ({ kind: 'invalid', issues: [{ file: PASTED, line: 1, col: 1, path: '', message: 'the configuration is empty' }] } as const) : await previewYaml(deps, s.org, yaml, new Date());
     ctx.type = 'html';
     ctx.body = mappingPageView(s, await report(s.org), { yaml, result });

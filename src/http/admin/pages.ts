@@ -8,16 +8,10 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { auditPage } from '../../admin/audit.js';
 import { memberDisplay } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
 import type { ChangeContext } from '../../admin/members.js';
-import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from '../../admin/members.js';
-import { createToken, revokeTokenById } from '../../admin/tokens.js';
 import type { OrganizationConfig } from '../../configuration/types.js';
-import type { Db } from '../../db/connect.js';
-import { findMember, membersByIds } from '../../db/admin-members.js';
-import { listTokens } from '../../db/admin-tokens.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { ACTIVE_ORG_ROLES, ORG_ROLE_NAMES, isOrgRole } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
@@ -25,42 +19,24 @@ import { smallFormBody } from '../body.js';
 import { toRolegateError } from '../errors.js';
 import { safeNextPath } from '../safety.js';
 import type { AccessDeps } from './access.js';
-import { callerOf, csrfMatches, csrfToken } from './access.js';
+import type { Services } from '../services.js';
+import { callerOf, csrfMatches } from './access.js';
 import { changeContext } from './api.js';
 import { ADMIN_CSS, ADMIN_JS } from './assets.js';
 import { staticAsset } from '../assets.js';
-import type { AuditMemberMatch, ConfirmKind, Flash, MemberCounts, MemberSort, Shell } from './views.js';
+import type { AuditMemberMatch, ConfirmKind, Flash, MemberCounts, MemberSort } from './views.js';
 import { MEMBER_SORTS, PAGE_SIZES, auditPageView, memberPage, membersPage, tokensPage } from './views.js';
-import { mountMappingPage } from './mapping-page.js';
+import { shellFor } from './shell.js';
 
 const PAGE_SIZE = 25;
 /** Most members one bulk action may change (a page holds at most 100). */
 const BULK_MAX = 100;
 
-function takeFlash(ctx: Koa.Context): Flash | undefined {
-  const s = ctx.session;
-  const f = s?.['flash'] as Flash | undefined;
-  if (s !== null && s !== undefined && f !== undefined) delete s['flash'];
-  return f;
-}
 
 function setFlash(ctx: Koa.Context, flash: Flash): void {
   if (ctx.session !== null && ctx.session !== undefined) ctx.session['flash'] = flash;
 }
 
-export async function shellFor(ctx: Koa.Context, db: Db): Promise<Shell> {
-  const { caller, org } = callerOf(ctx);
-  if (caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'the Organization page is for a signed-in browser; scripts use the API');
-  const me = await findMember(db, org.id, caller.userId);
-  const name = me === undefined ? '' : [me.firstName, me.lastName].filter(Boolean).join(' ');
-  return {
-    org,
-    caller,
-    who: { name: name || caller.email || 'Signed in', email: caller.email, organization: org.title, role: ORG_ROLE_NAMES[caller.role] },
-    csrf: csrfToken(ctx),
-    flash: takeFlash(ctx),
-  };
-}
 
 function q(ctx: Koa.Context, name: string): string {
   const v = ctx.query[name];
@@ -125,18 +101,18 @@ function confirmUrl(userId: number, c: ConfirmKind): string {
   return c.kind === 'delete' ? `/organization/members/${userId}?confirm=delete` : `/organization/members/${userId}?confirm=role&role=${c.role}`;
 }
 
-async function memberCounts(db: Db, org: OrganizationConfig): Promise<MemberCounts> {
+async function memberCounts(services: Services, org: OrganizationConfig): Promise<MemberCounts> {
   // The same listing the table uses, asked for counts only (limit 1), so the numbers and the rows agree.
-  const count = async (roles: readonly OrgRole[], deleted: boolean) => (await listMemberships(db, org, { offset: 0, limit: 1, deleted, ...(roles.length === 0 ? {} : { roles }) })).count;
+  const count = async (roles: readonly OrgRole[], deleted: boolean) => (await services.listMemberships(org, { offset: 0, limit: 1, deleted, ...(roles.length === 0 ? {} : { roles }) })).count;
   const [active, pending, deactivated, deleted] = await Promise.all([count(ACTIVE_ORG_ROLES, false), count(['NO'], false), count(['DI'], false), count([], true)]);
   return { active, pending, deactivated, deleted };
 }
 
 /** A member named by email, name or id, as the audit filter takes it. */
-async function resolveMember(db: Db, org: OrganizationConfig, text: string): Promise<AuditMemberMatch & { readonly none: boolean }> {
+async function resolveMember(services: Services, org: OrganizationConfig, text: string): Promise<AuditMemberMatch & { readonly none: boolean }> {
   if (/^[1-9]\d{0,14}$/.test(text)) return { userId: Number(text), choices: [], none: false };
   const exact = text.replace(/^.*<([^<>]+)>$/, '$1').trim();
-  const found = await listMemberships(db, org, { offset: 0, limit: 6, deleted: false, search: exact });
+  const found = await services.listMemberships(org, { offset: 0, limit: 6, deleted: false, search: exact });
   const rows = found.results.map((v) => v.member);
   const same = rows.find((m) => m.email !== null && m.email.toLowerCase() === exact.toLowerCase());
   if (same !== undefined) return { userId: same.userId, choices: [], none: false };
@@ -152,13 +128,13 @@ function userParam(ctx: Koa.Context): number {
 }
 
 export function mountAdminPages(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const { services } = deps;
 
   router.get('asset-admin-css', '/assets/admin.css', staticAsset('text/css', ADMIN_CSS));
   router.get('asset-admin-js', '/assets/organization.js', staticAsset('application/javascript', ADMIN_JS));
 
   router.get('page-organization', '/organization', async (ctx) => {
-    const shell = await shellFor(ctx, db);
+    const shell = await shellFor(ctx, services);
     const role = q(ctx, 'role');
     const roles: OrgRole[] = isOrgRole(role) ? [role] : [];
     const search = q(ctx, 'search').trim();
@@ -170,7 +146,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const sort: MemberSort | '' = Object.hasOwn(MEMBER_SORTS, sortKey) ? (sortKey as MemberSort) : '';
     const desc = sort !== '' && q(ctx, 'dir') === 'desc';
     const [result, counts] = await Promise.all([
-      listMemberships(db, shell.org, {
+      services.listMemberships(shell.org, {
         offset: (page - 1) * pageSize,
         limit: pageSize,
         deleted,
@@ -178,23 +154,23 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
         ...(roles.length === 0 ? {} : { roles }),
         ...(sort === '' ? {} : { ordering: { field: MEMBER_SORTS[sort], desc } }),
       }),
-      memberCounts(db, shell.org),
+      memberCounts(services, shell.org),
     ]);
     html(ctx, membersPage(shell, { search, role: roles[0] ?? '', deleted, page, pageSize, sort, desc }, result.count, result.results, counts));
   });
 
   router.get('page-member', '/organization/members/:user_id', async (ctx) => {
-    const shell = await shellFor(ctx, db);
+    const shell = await shellFor(ctx, services);
     const userId = userParam(ctx);
-    const detail = await memberDetail(db, shell.org, userId);
-    const history = await auditPage(db, shell.org, { userId }, { offset: 0, limit: 50 });
+    const detail = await services.memberDetail(shell.org, userId);
+    const history = await services.auditPage(shell.org, { userId }, { offset: 0, limit: 50 });
     const role = q(ctx, 'role');
     const confirm: ConfirmKind | null = q(ctx, 'confirm') === 'delete' ? { kind: 'delete' } : q(ctx, 'confirm') === 'role' && isOrgRole(role) ? { kind: 'role', role } : null;
     html(ctx, memberPage(shell, detail, history.results, confirm));
   });
 
   router.get('page-audit', '/organization/audit', async (ctx) => {
-    const shell = await shellFor(ctx, db);
+    const shell = await shellFor(ctx, services);
     // `user_id=` (links from elsewhere) is still understood, as a member filter by id.
     const member = (q(ctx, 'member') || q(ctx, 'user_id')).trim();
     const f = { member, action: q(ctx, 'action'), since: q(ctx, 'since'), until: q(ctx, 'until'), page: pageNumber(ctx), pageSize: PAGE_SIZE };
@@ -203,7 +179,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     let match: AuditMemberMatch = { userId: null, choices: [] };
     let nobody = false;
     if (member !== '') {
-      const found = await resolveMember(db, shell.org, member);
+      const found = await resolveMember(services, shell.org, member);
       match = found;
       nobody = found.none || found.choices.length > 0;
       if (found.userId !== null) filter.userId = found.userId;
@@ -215,14 +191,14 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       if (Number.isNaN(d.getTime())) flash = { kind: 'error', text: `${key === 'since' ? 'Since' : 'Until'}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
       else filter[key] = d;
     }
-    const result = nobody ? { count: 0, results: [] } : await auditPage(db, shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    const result = nobody ? { count: 0, results: [] } : await services.auditPage(shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     html(ctx, auditPageView({ ...shell, flash }, f, result.count, result.results, match));
   });
 
   router.get('page-tokens', '/organization/tokens', async (ctx) => {
-    const shell = await shellFor(ctx, db);
-    const tokens = await listTokens(db, shell.org.id);
-    const members = await membersByIds(db, shell.org.id, tokens.map((t) => t.userId));
+    const shell = await shellFor(ctx, services);
+    const tokens = await services.listTokens(shell.org.id);
+    const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
     html(ctx, tokensPage(shell, tokens, owners));
   });
@@ -236,7 +212,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const userId = userParam(ctx);
       const change = changeContext(ctx, deps);
       if (needsConfirm(userId, change.caller.userId, { kind: 'role', role }) && !confirmed(form)) return { redirect: confirmUrl(userId, { kind: 'role', role }) };
-      const view = await setMemberRole(db, change, userId, role);
+      const view = await services.setMemberRole(change, userId, role);
       const text = `${view.member.email ?? 'The member'} is now ${ORG_ROLE_NAMES[view.member.role]}.`;
       // Deactivating oneself ends one's own session: the Organization page is no longer theirs to see.
       if (userId === change.caller.userId && role === 'DI') return { redirect: '/' };
@@ -252,7 +228,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const userId = userParam(ctx);
       const change = changeContext(ctx, deps);
       if (needsConfirm(userId, change.caller.userId, { kind: 'delete' }) && !confirmed(form)) return { redirect: confirmUrl(userId, { kind: 'delete' }) };
-      await deleteMember(db, change, userId);
+      await services.deleteMember(change, userId);
       if (userId === change.caller.userId) return { redirect: '/' };
       return { redirect: '/organization', flash: { kind: 'ok', text: 'Member deleted. Their history now shows "Deleted User".' } };
     }),
@@ -286,15 +262,15 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       for (const userId of self ? [...others, change.caller.userId] : others) {
         try {
           if (what === 'delete') {
-            await deleteMember(db, { ...change, now: new Date() }, userId);
+            await services.deleteMember({ ...change, now: new Date() }, userId);
           } else {
-            await setMemberRole(db, { ...change, now: new Date() }, userId, roleCode as OrgRole);
+            await services.setMemberRole({ ...change, now: new Date() }, userId, roleCode as OrgRole);
           }
           done.push(String(userId));
         } catch (caught) {
           const err = toRolegateError(caught);
           if (err.code === 'ERR_INTERNAL') throw caught;
-          const m = await findMember(db, change.org.id, userId);
+          const m = await services.findMember(change.org.id, userId);
           refused.push(`${m?.email ?? `member #${userId}`}: ${err.message} (${err.code})`);
         }
       }
@@ -311,7 +287,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization', async (ctx, form) => {
       const email = typeof form['email'] === 'string' ? form['email'] : '';
       const change = changeContext(ctx, deps);
-      const invite = await inviteMember(db, change, email);
+      const invite = await services.inviteMember(change, email);
       const address = invite.view.member.email ?? '';
       return {
         kind: 'ok',
@@ -327,7 +303,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization/tokens', async (ctx, form) => {
       const { caller, org } = callerOf(ctx);
       const name = typeof form['name'] === 'string' ? form['name'] : '';
-      const created = await createToken(db, { organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
     }),
   );
@@ -339,12 +315,11 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const { caller, org } = callerOf(ctx);
       const raw = ctx.params['id'];
       if (typeof raw !== 'string' || !/^[1-9]\d{0,14}$/.test(raw)) throw new RolegateError('ERR_NOT_FOUND', 'no such token');
-      await revokeTokenById(db, { organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      await services.revokeTokenById({ organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: 'Token revoked.' };
     }),
   );
 
-  mountMappingPage(router, deps);
 }
 
 /** The invitation's landing page: that organization's sign-in, naming the invited address. */

@@ -4,9 +4,9 @@ import { reasonText } from '../../admin/audit.js';
 import type { Caller } from '../../admin/caller.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
 import type { OrganizationConfig } from '../../configuration/types.js';
-import type { TokenRow } from '../../db/admin-tokens.js';
+import type { TokenRow } from '../../admin/tokens.js';
 import type { OrgRole } from '../../domain/roles.js';
-import { ORG_ROLES, ORG_ROLE_NAMES } from '../../domain/roles.js';
+import { ORG_ROLES, ORG_ROLE_NAMES, isRoleSource } from '../../domain/roles.js';
 import type { Html, Who } from '../html.js';
 import { html, page } from '../html.js';
 import { ACTION_WORDS, OUTCOME_WORDS, actionWord, managedDetailWords, managedWords, reasonWords, roleWord, sourceWord } from './words.js';
@@ -105,7 +105,8 @@ ${disabled === null ? '' : v.managed !== null ? html`<span id="${id}-why" class=
 </form>`;
 }
 
-function managedCell(v: MemberView): Html | string {
+function managedCell(v: MemberView, org: OrganizationConfig): Html | string {
+  if (v.member.role === 'OW' && v.member.email === org.owner) return html`<span class="muted">The configuration (<code>owner:</code>)</span>`;
   if (v.managed === null) return html`<span class="muted">${sourceWord(v.member.roleSource)}</span>`;
   return html`<details class="managed"><summary>${managedWords(v.managed)}</summary><span class="source">${managedDetailWords(v.managed)}</span></details>`;
 }
@@ -228,7 +229,7 @@ ${rows.map(
   }<td data-label="Name"><a href="/organization/members/${v.member.userId}">${displayName(v)}</a>${v.member.role === 'NO' || v.member.role === 'DI' ? html` ${roleBadge(v.member.role)}` : ''}</td>
 <td data-label="Email">${v.member.email ?? html`<span class="muted">—</span>`}</td>
 <td data-label="Role">${roleForm(v, s, here)}</td>
-<td data-label="Managed by">${managedCell(v)}</td>
+<td data-label="Managed by">${managedCell(v, s.org)}</td>
 <td data-label="Last login">${when(v.member.lastLoginAt)}</td>
 <td data-label="Actions"><div class="actions"><a class="button secondary small" href="/organization/members/${v.member.userId}" aria-label="Details of ${v.member.email ?? 'member'}">Details</a>${deleteButton(v, s)}</div></td></tr>`,
 )}
@@ -302,7 +303,7 @@ ${
 <section class="card"><h1>${displayName(d)}</h1>
 <dl class="kv"><dt>Email</dt><dd>${m.email ?? '—'}</dd>
 <dt>Role</dt><dd>${roleForm(d, s, `/organization/members/${m.userId}`)}</dd>
-<dt>Managed by</dt><dd>${managedCell(d)}</dd>
+<dt>Managed by</dt><dd>${managedCell(d, s.org)}</dd>
 <dt>Last login</dt><dd>${when(m.lastLoginAt)}</dd>
 <dt>Joined</dt><dd>${when(m.dateJoined)}</dd></dl>
 <div class="actions">${deleteButton(d, s)}</div></section>
@@ -317,7 +318,7 @@ ${
   d.projects.length === 0
     ? html`<p class="muted">No project roles.</p>`
     : html`<table class="stack"><thead><tr><th scope="col">Project</th><th scope="col">Role</th><th scope="col">Source</th></tr></thead><tbody>${d.projects.map(
-        (p) => html`<tr><td data-label="Project">${p.title}</td><td data-label="Role">${roleWord(p.role)}</td><td data-label="Source">${p.role_source === 'saml' || p.role_source === 'manual' || p.role_source === 'config' ? sourceWord(p.role_source) : p.role_source}</td></tr>`,
+        (p) => html`<tr><td data-label="Project">${p.title}</td><td data-label="Role">${roleWord(p.role)}</td><td data-label="Source">${isRoleSource(p.role_source) ? sourceWord(p.role_source) : p.role_source}</td></tr>`,
       )}</tbody></table>`
 }</section>
 <section class="card"><h2>History</h2>${auditTable(history, 'No events for this member.')}</section>`,

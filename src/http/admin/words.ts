@@ -34,7 +34,7 @@ export function actionWord(action: string): string {
 export const OUTCOME_WORDS: Readonly<Record<string, string>> = { rejected: 'refused', denied: 'refused', failed: 'failed' };
 
 export function sourceWord(source: RoleSource): string {
-  return { saml: 'IdP groups', manual: 'Set by an administrator', config: 'Configuration (Owner)' }[source];
+  return { saml: 'IdP groups', scim: 'IdP provisioning (SCIM)', manual: 'Set by an administrator', api: 'Set through the API' }[source];
 }
 
 /** "Managed by the IdP group LS-Reviewers". */

@@ -7,9 +7,15 @@
  */
 import { groupKey } from '../configuration/groups.js';
 import type { Config, OrganizationConfig } from '../configuration/types.js';
-import type { PlanMember } from '../db/plan.js';
+import type { DbOrTrx } from '../db/connect.js';
+import type { MemberWithGroups } from '../db/memberships.js';
+import { loadMembersWithGroups } from '../db/memberships.js';
+import type { OwnershipRecord } from '../db/ownership.js';
+import { ownershipOf } from '../db/ownership.js';
 import type { OrgRole } from '../domain/roles.js';
-import { decideForMember, effectiveGroups, guardsOf } from '../plan/compute.js';
+import { effectiveGroups } from '../mapping/index.js';
+import type { OrgPlan } from './compute.js';
+import { decideForMember, guardsOf, planOrganization } from './compute.js';
 
 export interface ReportMember {
   readonly userId: number;
@@ -55,7 +61,7 @@ export interface MappingReport {
 export const DEFAULT_STALE_AFTER_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export function mappingReport(config: Config, org: OrganizationConfig, members: readonly PlanMember[], now: Date): MappingReport {
+export function mappingReport(config: Config, org: OrganizationConfig, members: readonly MemberWithGroups[], ownership: OwnershipRecord, now: Date): MappingReport {
   const guards = guardsOf(config, org);
   const staleAfterDays = guards.maxGroupAgeDays ?? DEFAULT_STALE_AFTER_DAYS;
   const fold = (g: string) => groupKey(g, org.sso.groupMatch);
@@ -76,10 +82,10 @@ export function mappingReport(config: Config, org: OrganizationConfig, members: 
 
   for (const m of members) {
     const who: ReportMember = { userId: m.userId, email: m.email, role: m.role };
-    const { groups } = effectiveGroups(m, guards, now);
+    const { groups } = effectiveGroups(m, guards.maxGroupAgeDays, now);
     // Stale groups are unknown to `plan`; the report still says which rules they would match, from the
     // groups as last seen, because "who does this rule cover" is the question asked here.
-    const decision = decideForMember(org, m, groups ?? m.groups);
+    const decision = decideForMember(org, m, groups ?? m.groups, ownership);
     const decisive = [...decision.org.reason.matches, ...decision.projects.flatMap((p) => p.reason.matches)].filter((x) => x.decisive);
     for (const match of decisive) byPath.get(match.source.path)?.push(who);
 
@@ -105,4 +111,17 @@ export function mappingReport(config: Config, org: OrganizationConfig, members: 
     seenLongAgo,
     members: members.length,
   };
+}
+
+/** The report for `org` from the stored members (the Mapping page). */
+export async function loadMappingReport(db: DbOrTrx, config: Config, org: OrganizationConfig, now: Date): Promise<MappingReport> {
+  return mappingReport(config, org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
+}
+
+/**
+ * What `next` (the same organization in another configuration) would change for the stored members: the
+ * plan `rolegate plan` prints for it, computed by the same planOrganization. Writes nothing.
+ */
+export async function previewOrganizationPlan(db: DbOrTrx, next: Config, org: OrganizationConfig, now: Date): Promise<OrgPlan> {
+  return planOrganization(next, org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
 }
