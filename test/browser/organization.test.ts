@@ -259,6 +259,28 @@ describe('the Organization page in a real browser', () => {
     expect(await auditRows('role_change', 'grace@acme.example')).toContainEqual({ actor: `user:${admin.id}`, before: 'NO', after: 'DI' });
   });
 
+  it('without script, a bulk deletion needs its “Yes, do it” box, and nothing changes without it', async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: await context.storageState() });
+    const n = await noScript.newPage();
+    await n.goto(app.url + '/organization?per_page=50');
+    await row(n, 'extra5@acme.example').getByRole('checkbox').check();
+    await row(n, 'extra6@acme.example').getByRole('checkbox').check();
+    await n.selectOption('#bulk-action', 'delete');
+    await n.getByRole('button', { name: 'Apply to selected' }).click();
+    await n.waitForSelector('.flash.error');
+    expect(await n.textContent('.flash.error')).toContain('ERR_BAD_REQUEST');
+    expect((await stored('extra5@acme.example'))?.role).toBe('NO');
+    await row(n, 'extra5@acme.example').getByRole('checkbox').check();
+    await row(n, 'extra6@acme.example').getByRole('checkbox').check();
+    await n.selectOption('#bulk-action', 'delete');
+    await n.getByLabel('Yes, do it').check();
+    await n.getByRole('button', { name: 'Apply to selected' }).click();
+    await n.waitForSelector('.flash.ok');
+    expect(await n.textContent('.flash.ok')).toContain('2 members deleted.');
+    expect(await stored('extra5@acme.example')).toBeUndefined();
+    await noScript.close();
+  });
+
   it('shows deactivated and pending rows distinctly from active ones', async () => {
     await page.goto(app.url + '/organization?per_page=50');
     const background = (email: string) => row(page, email).locator('td[data-label=Email]').evaluate((td) => getComputedStyle(td).backgroundColor);
@@ -326,7 +348,8 @@ describe('the Organization page in a real browser', () => {
     await page.selectOption('#f-action', { label: 'Member deleted' });
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/action=member_deleted/);
-    expect(await page.locator('table.audit tbody tr').count()).toBe(1);
+    // leaver@ by the row's Delete, extra5@ and extra6@ by the bulk action: one row each.
+    expect(await page.locator('table.audit tbody tr').count()).toBe(3);
     expect(await page.textContent('table.audit tbody')).toContain('Deleted User');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -334,8 +357,8 @@ describe('the Organization page in a real browser', () => {
     await download.saveAs(file);
     const csv = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(csv[0]).toBe('time,actor,subject,action,outcome,error_code,before,after,reason,rule,config_revision,assertion_id,ip');
-    expect(csv).toHaveLength(2);
-    expect(csv[1]).toContain('member_deleted');
+    expect(csv).toHaveLength(4);
+    expect(csv.slice(1).every((line) => line.includes('member_deleted'))).toBe(true);
   });
 
   it('creates an API token on the page, shows the key once, and revokes it', async () => {
