@@ -1,6 +1,6 @@
 /**
  * `npm run bench:xml-dos`: how long rolegate takes to REJECT each XML denial-of-service input, against the
- * time it takes to VALIDATE a normal signed Response, as a ratio table (issue 5: "each rejected within a time
+ * time it takes to VALIDATE a normal signed Response, as a ratio table ("each rejected within a time
  * budget measured in a benchmark, not a test"). In-process, through the same SAML service provider the ACS
  * uses (precheck → structure → node-saml → assertion checks), with real signatures from fixtures/keys; the
  * deflate bomb goes through the one Redirect-binding reader (the development IdP's SAMLRequest).
@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { resolvedOrganizationDefaults, resolvedSamlSettings } from '../src/configuration/defaults.js';
 import type { OrganizationConfig, SamlSettings } from '../src/configuration/types.js';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { readAuthnRequestId } from '../src/devidp/routes.js';
@@ -41,8 +42,9 @@ const org: OrganizationConfig = {
   },
   roles: [],
   projects: [],
+  ...resolvedOrganizationDefaults(),
 };
-const settings: SamlSettings = { clockSkewSeconds: 60, maxResponseBytes: 262_144, requestTtlSeconds: 600 };
+const settings: SamlSettings = resolvedSamlSettings({ workers: 0 });
 const sp = createServiceProvider(org, settings, { entityId: IDP, ssoUrl: 'https://idp.test/sso', certs: [IDP_CERT] });
 
 function signed(groups: readonly string[], sign: 'assertion' | 'both' = 'assertion'): string {

@@ -16,7 +16,6 @@ import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Logger } from './log.js';
-import { RATE_LIMIT_DEFAULTS, SAML_DEFAULTS } from './configuration/defaults.js';
 import { registerSources } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
 import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
@@ -43,7 +42,7 @@ export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly log: Logger;
-  /** The live configuration (issue 3: reloads swap it); created from `config` when absent. */
+  /** The live configuration (reloads swap it); created from `config` when absent. */
   readonly state?: ConfigState;
   /** The one write path for role changes (buildMemberWriter). */
   readonly writer: MemberWriter;
@@ -116,7 +115,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     await seedDevelopmentHistory(db, deps.writer, config);
   }
 
-  // The per-organization SAML providers, built from a configuration: at start and again on each reload (issue 3).
+  // The per-organization SAML providers, built from a configuration: at start and again on each reload.
   const buildProviders = (cfg: Config): { providers: Map<number, SamlServiceProvider>; verifier: SamlVerifier } => {
     const inlineProviders = new Map<number, SamlServiceProvider>();
     const providerInputs: ProviderInputs[] = [];
@@ -128,10 +127,10 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
       inlineProviders.set(org.id, createServiceProvider(org, cfg.saml, idp));
       providerInputs.push({ org, saml: cfg.saml, idp });
     }
-    // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue (issue 6).
+    // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue.
     const verifier = createSamlVerifier(providerInputs, inlineProviders, {
-      workers: cfg.saml.workers ?? 0,
-      queueLimit: cfg.saml.queueLimit ?? SAML_DEFAULTS.queueLimit,
+      workers: cfg.saml.workers,
+      queueLimit: cfg.saml.queueLimit,
     });
     return { providers: new Map([...inlineProviders].map(([id, sp]) => [id, withVerifier(sp, verifier)] as const)), verifier };
   };
@@ -165,7 +164,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
 
   // maxIpsCount 1: behind the one trusted proxy, the client address is the X-Forwarded-For entry that proxy
   // appended (the last). koa's default (0) takes the FIRST entry, which the client itself can write, so audit
-  // rows and per-address rate limits could be steered with a forged header (issue 5).
+  // rows and per-address rate limits could be steered with a forged header.
   const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1, keys: [config.server.sessionSecret] });
   closers.set(app, async () => {
     unregisterMetrics();
@@ -191,7 +190,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   });
   app.use(errorMiddleware(log));
   app.use(securityHeaders());
-  app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
+  app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config));
   const router = buildRouter({ config, services, log, providers, state, writer: deps.writer }, (r) => {

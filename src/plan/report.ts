@@ -6,7 +6,7 @@
  * with the explain trace and the Organization page's "Managed by". Pure: no I/O, the clock is a parameter.
  */
 import { groupKey } from '../configuration/groups.js';
-import type { Config, OrganizationConfig } from '../configuration/types.js';
+import type { OrganizationConfig } from '../configuration/types.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { MemberWithGroups } from '../db/memberships.js';
 import { loadMembersWithGroups } from '../db/memberships.js';
@@ -15,7 +15,7 @@ import { ownershipOf } from '../db/ownership.js';
 import type { OrgRole } from '../domain/roles.js';
 import { effectiveGroups } from '../mapping/index.js';
 import type { OrgPlan } from './compute.js';
-import { decideForMember, guardsOf, planOrganization } from './compute.js';
+import { decideForMember, planOrganization } from './compute.js';
 
 export interface ReportMember {
   readonly userId: number;
@@ -61,8 +61,8 @@ export interface MappingReport {
 export const DEFAULT_STALE_AFTER_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export function mappingReport(config: Config, org: OrganizationConfig, members: readonly MemberWithGroups[], ownership: OwnershipRecord, now: Date): MappingReport {
-  const guards = guardsOf(config, org);
+export function mappingReport(org: OrganizationConfig, members: readonly MemberWithGroups[], ownership: OwnershipRecord, now: Date): MappingReport {
+  const guards = org.guards;
   const staleAfterDays = guards.maxGroupAgeDays ?? DEFAULT_STALE_AFTER_DAYS;
   const fold = (g: string) => groupKey(g, org.sso.groupMatch);
 
@@ -114,14 +114,14 @@ export function mappingReport(config: Config, org: OrganizationConfig, members: 
 }
 
 /** The report for `org` from the stored members (the Mapping page). */
-export async function loadMappingReport(db: DbOrTrx, config: Config, org: OrganizationConfig, now: Date): Promise<MappingReport> {
-  return mappingReport(config, org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
+export async function loadMappingReport(db: DbOrTrx, org: OrganizationConfig, now: Date): Promise<MappingReport> {
+  return mappingReport(org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
 }
 
 /**
- * What `next` (the same organization in another configuration) would change for the stored members: the
- * plan `rolegate plan` prints for it, computed by the same planOrganization. Writes nothing.
+ * What `org` as another configuration defines it (same id) would change for the stored members: the plan
+ * `rolegate plan` prints for it, computed by the same planOrganization. Writes nothing.
  */
-export async function previewOrganizationPlan(db: DbOrTrx, next: Config, org: OrganizationConfig, now: Date): Promise<OrgPlan> {
-  return planOrganization(next, org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
+export async function previewOrganizationPlan(db: DbOrTrx, org: OrganizationConfig, now: Date): Promise<OrgPlan> {
+  return planOrganization(org, await loadMembersWithGroups(db, org.id), await ownershipOf(db, org.id), now);
 }

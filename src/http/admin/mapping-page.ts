@@ -59,7 +59,7 @@ export async function previewYaml(deps: AccessDeps, org: OrganizationConfig, yam
   const config: Config = result.config;
   const next = config.organizations.find((o) => o.id === org.id);
   if (next === undefined) return { kind: 'no-organization' };
-  return { kind: 'plan', plan: await deps.services.previewOrganizationPlan(config, next, now), revision: config.revision };
+  return { kind: 'plan', plan: await deps.services.previewOrganizationPlan(next, now), revision: config.revision };
 }
 
 function people(list: readonly ReportMember[], emptyText = 'nobody'): Html {
@@ -168,7 +168,7 @@ function why(x: MemberChange): string {
 
 export function mountMappingPage(router: Router, deps: AccessDeps): void {
   const { services } = deps;
-  const report = (org: OrganizationConfig) => services.mappingReport(deps.config(), org, new Date());
+  const report = (org: OrganizationConfig) => services.mappingReport(org, new Date());
 
   router.get('page-mapping', '/organization/mapping', async (ctx) => {
     const s = await shellFor(ctx, services);
@@ -184,7 +184,7 @@ export function mountMappingPage(router: Router, deps: AccessDeps): void {
     const yaml = typeof form['yaml'] === 'string' ? form['yaml'] : '';
     if (Buffer.byteLength(yaml) > MAX_YAML_BYTES) throw new RolegateError('ERR_PAYLOAD_TOO_LARGE', `a configuration larger than ${MAX_YAML_BYTES / 1024} KiB`);
     const s = await shellFor(ctx, services);
-    const result = yaml.trim() === '' ? ({ kind: 'invalid', issues: [{ file: PASTED, line: 1, col: 1, path: '', message: 'the configuration is empty' }] } as const) : await previewYaml(deps, s.org, yaml, new Date());
+    const result = yaml.trim() === '' ? ({ kind: 'invalid', issues: [{ code: 'ERR_CONFIG_YAML', file: PASTED, line: 1, col: 1, path: '', message: 'the configuration is empty' }] } as const) : await previewYaml(deps, s.org, yaml, new Date());
     ctx.type = 'html';
     ctx.body = mappingPageView(s, await report(s.org), { yaml, result });
   });
