@@ -28,7 +28,6 @@ const IDP = 'https://idp.test/metadata';
 const org: OrganizationConfig = {
   id: 1,
   title: 'Bench',
-  seats: null,
   owner: 'owner@example.com',
   sso: {
     idp: { kind: 'external', entityId: IDP, ssoUrl: 'https://idp.test/sso', certs: [IDP_CERT] },

@@ -169,6 +169,6 @@ export function resolvedSamlSettings(overrides: Partial<SamlSettings> = {}): Sam
 }
 
 /** The organization fields a file may leave out, resolved as the loader does (guards inherited from the top level). */
-export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement } {
-  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement };
+export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement; seats: number | null } {
+  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement, seats: ORG_DEFAULTS.seats };
 }

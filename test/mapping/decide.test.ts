@@ -11,7 +11,6 @@ function org(opts: { roleManagement?: 'idp' | 'manual'; groupMatch?: 'exact' | '
   return {
     id: 1,
     title: 'Acme',
-    seats: null,
     owner: 'owner@acme.example',
     sso: {
       idp: { kind: 'development', personas: [] },

@@ -45,7 +45,6 @@ export function testOrg(opts: TestOrgOptions = {}): OrganizationConfig {
   const org: Mutable<OrganizationConfig> = {
     id,
     title: `Test Org ${id}`,
-    seats: null,
     owner: 'owner@example.com',
     sso: {
       idp: { kind: 'external', entityId: IDP_ENTITY_ID, ssoUrl: IDP_SSO_URL, certs: opts.certs ?? [KEYS.idpCert] },
