@@ -189,7 +189,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
   });
   app.use(errorMiddleware(log));
-  app.use(securityHeaders());
+  app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config));

@@ -18,6 +18,8 @@ export interface ServerConfig {
   readonly sessionMaxAgeSeconds: number;
   /** Bearer token that may read `GET /metrics`; null (no `metrics_token`) = the endpoint is off (404). */
   readonly metricsToken: string | null;
+  /** `Strict-Transport-Security: max-age=<this>` on every response when public_url is https. Default one year. */
+  readonly hstsMaxAgeSeconds: number;
   /** Rate limits on `/saml/*`. */
   readonly rateLimits: RateLimits;
 }

@@ -39,6 +39,7 @@ describe('the example configuration (development IdP) loads with its defaults', 
       sessionMaxAgeSeconds: 28800,
       rateLimits: { perIpPerMinute: 300, perOrganizationPerMinute: 3000 },
       metricsToken: null,
+      hstsMaxAgeSeconds: 31536000,
     });
   });
 
