@@ -99,8 +99,9 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
       }
       if (wantsJson(ctx)) {
         ctx.body = { error: err.code, detail };
-      } else if (err.code === 'ERR_UNAUTHENTICATED' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-        // A browser on a signed-in page: to the sign-in page, which brings it back here afterwards.
+      } else if (err.code === 'ERR_UNAUTHENTICATED' && (ctx.method === 'GET' || ctx.method === 'HEAD') && (ctx.path === '/organization' || ctx.path.startsWith('/organization/'))) {
+        // A browser on one of the Organization pages: to the sign-in page, which brings it back here
+        // afterwards. Only there: /metrics and the other token-checked endpoints answer 401 to everyone.
         ctx.redirect(`/?next=${encodeURIComponent(safeNextPath(ctx.originalUrl))}`);
       } else {
         const words = PEOPLE_TEXT[err.code];
