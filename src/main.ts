@@ -41,10 +41,18 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (err) {
+    // Port in use, or not allowed: release what was opened so the process can exit with the error.
+    await reloader.stop();
+    await closeApp(app);
+    await db.destroy();
+    throw err;
+  }
   const housekeeping = setInterval(() => {
     purgeExpired(db, new Date()).catch((err: unknown) => log('error', 'housekeeping failed', { cause: String(err) }));
   }, 10 * 60 * 1000);

@@ -116,6 +116,8 @@ export const ATTRIBUTE_DEFAULTS: AttributeNames = {
  */
 export const ORG_DEFAULTS = {
   roleManagement: 'idp',
+  /** No seat count: the Organization page shows the active members without a limit. */
+  seats: null,
 } as const;
 
 export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;
@@ -182,6 +184,6 @@ export function resolvedSamlSettings(overrides: Partial<SamlSettings> = {}): Sam
 }
 
 /** The organization fields a file may leave out, resolved as the loader does (guards inherited from the top level). */
-export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement; scim: ScimConfig } {
-  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement, scim: { enabled: SCIM_DEFAULTS.enabled } };
+export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement; seats: number | null; scim: ScimConfig } {
+  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement, seats: ORG_DEFAULTS.seats, scim: { enabled: SCIM_DEFAULTS.enabled } };
 }

@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -15,7 +15,7 @@ let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: (dir, url) => shippedConfigYaml(dir, url).replace('    roles:', '    scim:\n      enabled: true\n    roles:') });
+  app = await startApp({ yaml: (dir) => shippedConfigYaml(dir).replace('    roles:', '    scim:\n      enabled: true\n    roles:'), env: shippedEnv });
   browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
