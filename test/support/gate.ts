@@ -19,6 +19,8 @@ const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
 export const CANONICALIZATIONS = [
   'http://www.w3.org/2001/10/xml-exc-c14n#',
+  // Exclusive c14n with an InclusiveNamespaces PrefixList (AD FS and Entra ID send one for "xs").
+  'http://www.w3.org/2001/10/xml-exc-c14n# PrefixList=xs xsi',
   'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
   'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
   'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
@@ -157,15 +159,27 @@ function signElement(xml: string, what: 'Assertion' | 'Response', algorithm: Alg
   const target = what === 'Response' ? response : `${response}/*[local-name(.)='Assertion' and namespace-uri(.)='${NS_A}']`;
   const issuer = `${target}/*[local-name(.)='Issuer' and namespace-uri(.)='${NS_A}']`;
   const alg = ALGORITHMS[algorithm];
-  const sig = new SignedXml({ privateKey: KEYS.idpKey, publicCert: KEYS.idpCert, signatureAlgorithm: alg.signature, canonicalizationAlgorithm: c14n });
+  const [algorithmUri, prefixList] = c14n.split(' PrefixList=') as [string, string | undefined];
+  const sig = new SignedXml({
+    privateKey: KEYS.idpKey,
+    publicCert: KEYS.idpCert,
+    signatureAlgorithm: alg.signature,
+    canonicalizationAlgorithm: algorithmUri,
+    ...(prefixList === undefined ? {} : { inclusiveNamespacesPrefixList: prefixList }),
+  });
   (sig.HashAlgorithms as Record<string, unknown>)[ALGORITHMS['SHA-384'].digest] = Sha384;
   (sig.SignatureAlgorithms as Record<string, unknown>)[ALGORITHMS['SHA-384'].signature] = RsaSha384;
-  sig.addReference({ xpath: target, digestAlgorithm: alg.digest, transforms: [ENVELOPED, c14n] });
+  sig.addReference({
+    xpath: target,
+    digestAlgorithm: alg.digest,
+    transforms: [ENVELOPED, algorithmUri],
+    ...(prefixList === undefined ? {} : { inclusiveNamespacesPrefixList: prefixList.split(' ') }),
+  });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: issuer, action: 'after' } });
   return sig.getSignedXml();
 }
 
-/** Sign as an IdP does: the assertion first, the Response last (its signature covers the signed assertion). */
+/** Sign as an IdP does (`c14n` may carry " PrefixList=a b" for exclusive c14n's InclusiveNamespaces): the assertion first, the Response last (its signature covers the signed assertion). */
 export function signAt(unsigned: string, level: SignLevel, algorithm: AlgorithmName, c14n: string): string {
   let xml = unsigned;
   if (level === 'assertion' || level === 'both') xml = signElement(xml, 'Assertion', algorithm, c14n);

@@ -27,7 +27,7 @@
  */
 import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
+import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import { NS_DSIG } from '../constants.js';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +36,7 @@ interface XmlCryptoUtils {
   findChildren(node: Node, localName: string, namespace?: string): Element[];
   findAncestorNsForElement(node: Element): { prefix: string; namespaceURI: string }[];
   validateDigestValue(digest: string, expected: string): boolean;
+  isDescendantOf(node: Node, parent: Node): boolean;
 }
 // Not re-exported by the package index; the file is part of the pinned version (pinned.ts).
 const utils = require('xml-crypto/lib/utils.js') as XmlCryptoUtils;
@@ -80,6 +81,8 @@ interface SignedXmlInternals {
 const C14N = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
 const C14N_WITH_COMMENTS = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments';
 const ID_ATTRIBUTES = ['Id', 'ID', 'id'] as const;
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 /** Every element of `root`'s subtree (root included when it is an element), in document order. */
 function* elementsOf(root: Node): Generator<Element> {
@@ -203,9 +206,39 @@ export function documentSignedXml(publicCert: string): {
     const discardComments = ref.uri === '' || (ref.uri as string).startsWith('#');
     canonicalizingReference = true;
     try {
-      return sig.canonicalize(ref.transforms, node, options, { discardComments });
+      return envelopedExclusiveInPlace(ref, node, options) ?? sig.canonicalize(ref.transforms, node, options, { discardComments });
     } finally {
       canonicalizingReference = false;
+    }
+  };
+
+  /**
+   * Stock canonicalize() deep-clones the referenced element (a quarter of a verification's time in xmldom's
+   * cloneNode), removes the loaded Signature from the clone (enveloped-signature), drops its comments, and
+   * runs the canonicalizer on the clone. For the transforms every SAML IdP uses, exactly [enveloped-signature,
+   * exc-c14n], the same octets come from canonicalizing the element itself with that Signature detached for
+   * the duration (and put back where it was): exc-c14n reads only the subtree it is given (never a parent),
+   * renders no comments (so dropping them first changes nothing), and writes to the element only when an
+   * InclusiveNamespaces PrefixList applies, which is then left to stock. Anything else: null, stock path.
+   */
+  const envelopedExclusiveInPlace = (ref: Reference, node: Element, options: Record<string, unknown>): string | null => {
+    if (ref.transforms.length !== 2 || ref.transforms[0] !== ENVELOPED || ref.transforms[1] !== EXC_C14N) return null;
+    if (ref.inclusiveNamespacesPrefixList.length > 0 || utils.findChildren(node, 'CanonicalizationMethod').length > 0) return null;
+    const signature = sig.findLoadedSignature(node);
+    let parent: Node | null = null;
+    let next: Node | null = null;
+    if (signature !== null && signature !== node && utils.isDescendantOf(signature, node)) {
+      parent = signature.parentNode;
+      next = signature.nextSibling;
+      parent?.removeChild(signature);
+    }
+    try {
+      return new ExclusiveCanonicalization().process(node, {
+        ...options,
+        defaultNsForPrefix: (SignedXml as unknown as { defaultNsForPrefix: Record<string, string> }).defaultNsForPrefix,
+      } as never);
+    } finally {
+      if (parent !== null && signature !== null) parent.insertBefore(signature, next);
     }
   };
 
