@@ -3,7 +3,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
+import type { CliIo } from './log.js';
 import { jsonLogger } from './log.js';
+export type { CliIo };
+import { buildMemberWriter } from './app.js';
 import { serve } from './main.js';
 import { MAPPING_COMMANDS, MAPPING_HELP, runMappingCommand } from './plan/cli.js';
 import { TOKEN_HELP, runTokenCommand } from './admin/cli.js';
@@ -22,11 +25,6 @@ Environment:
   NODE_ENV=production           Refuses development_idp: true
 `;
 
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-}
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),
@@ -45,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     return command === undefined ? 1 : 0;
   }
   const mapping = MAPPING_COMMANDS.find((c) => c === command);
-  if (mapping !== undefined) return runMappingCommand(mapping, rest, io);
+  if (mapping !== undefined) return runMappingCommand(mapping, rest, io, { memberWriter: (config) => buildMemberWriter({ config, log: jsonLogger() }) });
   if (command === 'token') return runTokenCommand(rest, io);
   let parsed;
   try {

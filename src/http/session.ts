@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
 import type { Config } from '../configuration/types.js';
-import type { Db } from '../db/connect.js';
-import { destroySession, loadSession, storeSession } from '../db/sessions.js';
+import type { Services } from './services.js';
 
 export const SESSION_COOKIE = 'rolegate.sid';
 
@@ -26,7 +25,7 @@ export interface SessionData {
   readonly logoutRequestId?: string;
 }
 
-export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middleware {
+export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSession' | 'storeSession' | 'destroySession'>, config: Config): Koa.Middleware {
   const maxAgeMs = config.server.sessionMaxAgeSeconds * 1000;
   return session(
     {
@@ -40,7 +39,7 @@ export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middlew
       renew: false,
       genid: () => randomBytes(32).toString('base64url'),
       store: {
-        get: async (key: string) => loadSession(db, key, new Date()),
+        get: async (key: string) => services.loadSession(key, new Date()),
         set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session', opts?: { ctx?: Koa.Context }) => {
           // koa-session saves a regenerated session at once and again when the request ends (its change
           // detection has no "before" for a new key), each time with a fresh `_expire`. The second write of the
@@ -49,10 +48,10 @@ export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middlew
           const written = `${key}\n${JSON.stringify(content)}`;
           if (opts?.ctx !== undefined && writtenInRequest.get(opts.ctx) === written) return;
           const ttl = typeof maxAge === 'number' ? maxAge : maxAgeMs;
-          await storeSession(db, key, data, new Date(Date.now() + ttl));
+          await services.storeSession(key, data, new Date(Date.now() + ttl));
           if (opts?.ctx !== undefined) writtenInRequest.set(opts.ctx, written);
         },
-        destroy: async (key: string) => destroySession(db, key),
+        destroy: async (key: string) => services.destroySession(key),
       },
     },
     app,

@@ -2,8 +2,8 @@
 import { DELETED_USER } from '../../admin/audit.js';
 import type { IdpManaged } from '../../admin/managed.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
-import type { ProjectRoleRow } from '../../db/admin-members.js';
-import type { TokenRow } from '../../db/admin-tokens.js';
+import type { ProjectRoleRow } from '../../admin/projects.js';
+import type { TokenRow } from '../../admin/tokens.js';
 
 function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
