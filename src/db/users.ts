@@ -46,7 +46,7 @@ export async function upsertUser(
   profile: { email: string; firstName: string; lastName: string },
   now: Date,
 ): Promise<{ user: UserRow; created: boolean }> {
-  const inserted = await db('users')
+  const inserted = (await db('users')
     .insert({
       organization_id: organizationId,
       email: profile.email,
@@ -58,14 +58,20 @@ export async function upsertUser(
     })
     .onConflict(['organization_id', 'email'])
     .ignore()
-    .returning('id');
+    .returning('*')) as Raw[];
   const created = inserted.length > 0;
-  if (!created) {
-    await db('users')
+  // The insert or, for a returning user, the update hands back the row: no separate select.
+  let user: UserRow | undefined;
+  if (created) user = toUser(inserted[0] as Raw);
+  else {
+    const rows = (await db('users')
       .where({ organization_id: organizationId, email: profile.email })
-      .update({ first_name: profile.firstName, last_name: profile.lastName, last_login_at: now });
+      .update({ first_name: profile.firstName, last_name: profile.lastName, last_login_at: now })
+      .returning('*')) as Raw[];
+    // is_deleted is 0/1 on SQLite, a boolean on PostgreSQL.
+    const live = rows.find((r) => !r['is_deleted']);
+    user = live === undefined ? undefined : toUser(live);
   }
-  const user = await findUserByEmail(db, organizationId, profile.email);
   if (user === undefined) throw new Error('user vanished inside its own transaction');
   return { user, created };
 }
