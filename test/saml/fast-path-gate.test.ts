@@ -100,6 +100,32 @@ describe('fast path ≡ stock node-saml', () => {
     });
   }
 
+  it('edge values: carriage returns (as character references, and as CR LF line ends), whitespace-only and empty values, a comment in the signed NameID', async () => {
+    const acceptedBefore = corpus.valid.accepted;
+    for (const shape of IDP_SHAPES) {
+      const org = shapeOrg(shape);
+      const verifiers = verifiersFor(org);
+      const { firstName: first, lastName: last } = shape.configured;
+      const edge = (n: string, v: readonly string[]): readonly string[] => (n === first ? ['Ann\rMarie', ' \r '] : n === last ? ['', '  ', 'a\tb\nc'] : v);
+      const withCr = { ...shape, nameId: `${shape.nameId}\r`, attributes: shape.attributes.map(([n, v]) => [n, edge(n, v)] as const) };
+      // The builder writes a CR raw; as &#xD; it survives parsing (a raw CR would be normalised away).
+      const unsigned = unsignedResponse(withCr, org).replace(/\r/g, '&#xD;');
+      for (const level of ['assertion', 'both'] as const) {
+        const signed = signAt(unsigned, level, 'SHA-256', CANONICALIZATIONS[0]);
+        record(corpus.valid, `${shape.name} ${level} &#xD; in a value`, await decideBothWays(verifiers, signed));
+        // CR LF where whitespace is not signed: inside a SignatureValue and after the root (posted with CRs).
+        const crlf = `${signed.replace('</ds:SignatureValue>', '\r\n</ds:SignatureValue>')}\r\n`;
+        record(corpus.valid, `${shape.name} ${level} CR LF line ends`, await decideBothWays(verifiers, crlf));
+        // Comments are not signed (exclusive c14n without comments): this one leaves the signature valid.
+        const nameIdText = '>' + shape.nameId;
+        record(corpus.valid, `${shape.name} ${level} comment in NameID`, await decideBothWays(verifiers, signed.replace(nameIdText, `>${shape.nameId.slice(0, 3)}<!--x-->${shape.nameId.slice(3)}`)));
+      }
+    }
+    expect(corpus.valid.differences).toEqual([]);
+    // All of them are valid signed Responses: both pipelines accept them, with the same login.
+    expect(corpus.valid.accepted - acceptedBefore).toBe(IDP_SHAPES.length * 2 * 3);
+  });
+
   it('the eight XML Signature Wrapping trees, on every shape signed at the assertion and at both levels', async () => {
     for (const shape of IDP_SHAPES) {
       const org = shapeOrg(shape);

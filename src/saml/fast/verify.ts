@@ -44,29 +44,64 @@ function childrenByLocalName(parent: Element, localName: string): Element[] {
   return out;
 }
 
-/** node-saml's parseDomFromString: errors and fatal errors reject (the first one wins), warnings do not. */
-function parseLikeNodeSaml(xml: string): Document {
+/**
+ * node-saml's parseDomFromString: errors and fatal errors reject (the first one wins), warnings do not
+ * (they are counted, see signedAssertionOf).
+ */
+function parseLikeNodeSaml(xml: string): { doc: Document; warnings: number } {
   let first: Error | undefined;
+  let warnings = 0;
   const record = (msg: unknown): void => {
     first ??= new Error(String(msg));
   };
-  const dom = new DOMParser({ locator: {}, errorHandler: { error: record, fatalError: record } }).parseFromString(xml, 'text/xml');
+  const dom = new DOMParser({ locator: {}, errorHandler: { warning: () => void (warnings += 1), error: record, fatalError: record } }).parseFromString(xml, 'text/xml');
   if (first !== undefined) throw first;
   if (!Object.prototype.hasOwnProperty.call(dom, 'documentElement')) throw new Error('Not a valid XML document');
-  return dom;
+  return { doc: dom, warnings };
 }
 
-/** node-saml's getSignedAssertion: the signed assertion's text, from the verified canonical XML. */
-function signedAssertionOf(verifiedXml: string): string | null {
-  const root = parseLikeNodeSaml(verifiedXml).documentElement;
+function occurrences(text: string, what: string): number {
+  let n = 0;
+  for (let i = text.indexOf(what); i !== -1; i = text.indexOf(what, i + what.length)) n += 1;
+  return n;
+}
+
+/**
+ * node-saml's getSignedAssertion: the signed assertion's text S, taken from the verified canonical XML C (an
+ * xmldom serialisation of the Assertion element of C's parse), and the two trees stock reads from S: node-saml
+ * reads S with xml2js (sax, which keeps a carriage return as it is), rolegate with xmldom (which turns a
+ * carriage return in text into a line feed, as XML's end-of-line handling says).
+ *
+ * Without a carriage return in S the two trees are the same, and when the verified element is the assertion
+ * itself, the parse of C already is that tree: S is xmldom's serialisation of it, and parsing S again gives
+ * it back unless the serialiser had to add a namespace declaration (never needed for canonical XML, which
+ * declares what it uses; checked by counting them) or C's parse raised a warning (rolegate's strict parse
+ * would refuse what node-saml's lenient one accepted). In every other case S is parsed as stock parses it:
+ * for rolegate's checks by the strict parser, for node-saml's with its carriage returns kept (S writes one
+ * raw only in text; as a character reference it reaches the tree unchanged, as sax gives it).
+ */
+function signedAssertionOf(verifiedXml: string): { nodeSamlView: Element; rolegateView: Element } | null {
+  const parsed = parseLikeNodeSaml(verifiedXml);
+  const root = parsed.doc.documentElement;
+  let text: string;
   if (root.localName === 'Response') {
     const assertions = childrenByLocalName(root, 'Assertion');
-    if (assertions.length === 1) return (assertions[0] as Element).toString();
-    if (childrenByLocalName(root, 'EncryptedAssertion').length === 1) throw new StockOnly();
+    if (assertions.length !== 1) {
+      if (childrenByLocalName(root, 'EncryptedAssertion').length === 1) throw new StockOnly();
+      return null;
+    }
+    text = (assertions[0] as Element).toString();
+  } else if (root.localName === 'Assertion') {
+    text = root.toString();
+    if (parsed.warnings === 0 && !text.includes('\r') && occurrences(text, 'xmlns') === occurrences(verifiedXml, 'xmlns')) {
+      return { nodeSamlView: root, rolegateView: root };
+    }
+  } else {
     return null;
   }
-  if (root.localName === 'Assertion') return root.toString();
-  return null;
+  const rolegateView = parseStrict(text, 'the signed assertion').documentElement;
+  if (!text.includes('\r')) return { nodeSamlView: rolegateView, rolegateView };
+  return { nodeSamlView: parseLikeNodeSaml(text.replace(/\r/g, '&#xD;')).doc.documentElement, rolegateView };
 }
 
 async function pemFilesOf(ctx: VerifyContext): Promise<string[]> {
@@ -108,9 +143,9 @@ export async function verifyPostResponseFast(form: Readonly<Record<string, unkno
     if (!assertionVerifiedXml) throw new Error('Invalid signature');
     const signedAssertion = signedAssertionOf(responseVerifiedXml || assertionVerifiedXml);
     if (signedAssertion == null) throw new Error('Cannot obtain assertion from signed data');
-    // The signed assertion's text, parsed once: node-saml's checks and rolegate's read this one DOM.
-    assertion = parseStrict(signedAssertion, 'the signed assertion').documentElement;
-    attributes = processVerifiedAssertion(assertion, { nowMs, skewMs: clockSkewMs, audience: org.sso.spEntityId }).attributes;
+    // node-saml's checks and rolegate's read the signed assertion's DOM (one, unless S has a carriage return).
+    assertion = signedAssertion.rolegateView;
+    attributes = processVerifiedAssertion(signedAssertion.nodeSamlView, { nowMs, skewMs: clockSkewMs, audience: org.sso.spEntityId }).attributes;
   } catch (err) {
     if (err instanceof StockOnly) return verifyPostResponse(form, ctx);
     throw mapNodeSamlError(err);
