@@ -184,7 +184,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
   });
   app.use(errorMiddleware(log));
-  app.use(securityHeaders());
+  app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config));

@@ -31,6 +31,9 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_BAD_REQUEST: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
+  // a known path with a method it does not serve (Allow lists those it does); a method no route serves
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_NOT_IMPLEMENTED: 501,
   // too many requests on /saml/* from one address or for one organization (issue 5)
   ERR_RATE_LIMITED: 429,
   ERR_DEV_IDP_DISABLED: 404,

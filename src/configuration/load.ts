@@ -72,6 +72,7 @@ const SERVER_KEYS = [
   'session_max_age_seconds',
   'metrics_token',
   'rate_limits',
+  'hsts_max_age_seconds',
 ] as const;
 const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
@@ -362,6 +363,10 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   }
 
   const rateLimits = readRateLimits(ctx, s?.get('rate_limits'));
+  const hsts = SERVER_LIMITS.hstsMaxAgeSeconds;
+  const hstsMaxAgeSeconds = optional(s, 'hsts_max_age_seconds', SERVER_DEFAULTS.hstsMaxAgeSeconds, (f) =>
+    r.integer(f, hsts.min, hsts.max, `an integer number of seconds from ${hsts.min} (tell browsers to forget the policy) to ${hsts.max}`),
+  );
 
   if (
     s === undefined ||
@@ -373,11 +378,12 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     dataDir === undefined ||
     sessionMaxAgeSeconds === undefined ||
     !metricsOk ||
-    rateLimits === undefined
+    rateLimits === undefined ||
+    hstsMaxAgeSeconds === undefined
   ) {
     return undefined;
   }
-  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, ...(metricsToken === undefined ? {} : { metricsToken }) };
+  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, hstsMaxAgeSeconds, ...(metricsToken === undefined ? {} : { metricsToken }) };
 }
 
 /** `server.rate_limits` (issue 5): requests per minute on /saml/*, per client address and per organization. */

@@ -21,6 +21,8 @@ export interface ServerConfig {
    * Optional for hand-built test configs.
    */
   readonly metricsToken?: string;
+  /** `Strict-Transport-Security: max-age=<this>` on every response when public_url is https. Default one year. */
+  readonly hstsMaxAgeSeconds: number;
   /** Rate limits on `/saml/*` (issue 5). The loader always sets them; absent (hand-built test configs) = defaults. */
   readonly rateLimits?: RateLimits;
 }
