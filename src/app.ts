@@ -9,6 +9,7 @@ import { syncOrganizations } from './db/organizations.js';
 import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { errorMiddleware } from './http/errors.js';
+import { nginxStatusGuard } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
@@ -184,6 +185,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
   });
   app.use(errorMiddleware(log));
+  app.use(nginxStatusGuard(log));
   app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
   const services = buildServices(db, deps.writer);

@@ -46,6 +46,10 @@ export const ERROR_STATUS = {
   ERR_LAST_ADMIN: 409,
   ERR_MEMBER_EXISTS: 409,
   ERR_MEMBER_INACTIVE: 409,
+  // forward-auth: always 403, since nginx's auth_request turns anything but 2xx/401/403 into a 500
+  ERR_FORWARD_AUTH_UNTRUSTED_PEER: 403,
+  ERR_FORWARD_AUTH_REQUEST: 403,
+  ERR_FORWARD_AUTH_UNKNOWN_UPSTREAM: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -27,6 +27,7 @@ import {
   defaultPersonas,
   samlDefaultWorkers,
 } from './defaults.js';
+import { readForwardAuth } from './forward-auth.js';
 import { type GroupMatch, groupKey } from './groups.js';
 import { readIdpMetadata } from './metadata.js';
 import { type Entry, type Field, type Fields, Reader, childPath } from './reader.js';
@@ -61,7 +62,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards'] as const;
+const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'forward_auth'] as const;
 const SERVER_KEYS = [
   'public_url',
   'host',
@@ -261,7 +262,8 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const saml = readSaml(ctx, root.get('saml'));
   const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
   const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
-  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined) return undefined;
+  const forwardAuth = readForwardAuth(r, ctx.cwd, root.get('forward_auth'), organizations, server?.publicUrl);
+  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined || forwardAuth === undefined) return undefined;
   return {
     file: absFile,
     revision: createHash('sha256').update(bytes).digest('hex'),
@@ -270,6 +272,7 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
     saml,
     organizations,
     guards,
+    forwardAuth,
   };
 }
 

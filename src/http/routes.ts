@@ -16,6 +16,7 @@ import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
+import { mountForwardAuth } from './forwardauth.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import type { Services } from './services.js';
@@ -269,6 +270,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
+  mountForwardAuth(router, { config, db, log, state });
   mountAdmin(router, adminDeps);
   extra(router);
   protectAllRoutes(router, adminDeps);

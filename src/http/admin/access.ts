@@ -84,6 +84,12 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-invite': 'admin-browser',
   'page-token-create': 'admin-browser',
   'page-token-revoke': 'admin-browser',
+  // forward-auth: the proxy checks answer only trusted proxies and decide from the session themselves;
+  // sign-in validates its return URL; the JWKS is public by nature.
+  'forward-auth-nginx': 'public',
+  'forward-auth-forward': 'public',
+  'forward-auth-signin': 'public',
+  'forward-auth-jwks': 'public',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {
