@@ -37,6 +37,7 @@ import { explainMember } from './explain/explain.js';
 import type { Services } from './http/services.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
+import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -75,6 +76,7 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     applyLogin: (...a) => applyLogin(db, writer, ...a),
     auditRejectedLogin: (...a) => auditRejectedLogin(db, ...a),
     whoAmI: (...a) => whoAmI(db, ...a),
+    readCurrentMember: (...a) => readCurrentMember(db, ...a),
     saveAuthnRequest: (r) => saveAuthnRequest(db, r),
     loadSession: (key, now) => loadSession(db, key, now),
     storeSession: (key, data, expiresAt) => storeSession(db, key, data, expiresAt),

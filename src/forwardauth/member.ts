@@ -4,7 +4,10 @@
  */
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import { findMemberGroups, findMembership, findUser, listProjectMemberships } from '../db/members.js';
+import { findMemberGroups } from '../db/member-groups.js';
+import { findMembership } from '../db/memberships.js';
+import { listProjectMemberships } from '../db/project-memberships.js';
+import { findUser } from '../db/users.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import type { Identity } from './identity.js';
 import type { MemberState } from './policy.js';
@@ -25,7 +28,7 @@ export async function readCurrentMember(db: Db, org: OrganizationConfig, userId:
     return { state: { userId, organizationId: org.id, role: membership.role, projects: new Map() }, identity: undefined };
   }
   const [projectRows, groups] = await Promise.all([
-    listProjectMemberships(db, userId, org.projects.map((p) => p.id)),
+    listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [userId] }),
     findMemberGroups(db, userId),
   ]);
   const projects = projectRows.map((p) => ({ id: p.projectId, role: p.role })).sort((a, b) => a.id - b.id);

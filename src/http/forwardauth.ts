@@ -18,12 +18,10 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Config, ForwardAuthConfig } from '../configuration/types.js';
-import type { Db } from '../db/connect.js';
 import { RolegateError } from '../errors.js';
 import { AssertionCache } from '../forwardauth/assertion.js';
 import { IDENTITY_HEADERS, identityHeaders } from '../forwardauth/identity.js';
 import { type SigningKeys, loadSigningKeys, signingKeyPems } from '../forwardauth/keys.js';
-import { readCurrentMember } from '../forwardauth/member.js';
 import { decide, findUpstream } from '../forwardauth/policy.js';
 import { type PeerCheck, trustedPeers } from '../forwardauth/proxies.js';
 import { type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
@@ -32,11 +30,13 @@ import type { ConfigState } from '../reload/state.js';
 import { toRolegateError } from './errors.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
+import type { Services } from './services.js';
 import { readSession } from './session.js';
 
 export interface ForwardAuthDeps {
   readonly config: Config;
-  readonly db: Db;
+  /** The member behind a session, from the database (services.readCurrentMember). */
+  readonly readCurrentMember: Services['readCurrentMember'];
   readonly log: Logger;
   readonly state: ConfigState;
 }
@@ -100,7 +100,7 @@ function goTo(ctx: Koa.Context, target: string): void {
 }
 
 export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
-  const { db, log, state } = deps;
+  const { readCurrentMember, log, state } = deps;
   const started = deps.config.forwardAuth;
   const publicUrl = deps.config.server.publicUrl;
   // Key files were checked by the loader; the generated key is read (or created) now, so a data directory that
@@ -143,7 +143,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
     // 3. The member behind the session, as stored now.
     const s = readSession(ctx);
     const org = s === undefined ? undefined : state.org(s.organizationId);
-    const member = s === undefined || org === undefined ? undefined : await readCurrentMember(db, org, s.userId);
+    const member = s === undefined || org === undefined ? undefined : await readCurrentMember(org, s.userId);
     // 4. Upstream, rule, organization, state, role (forwardauth/policy.ts).
     const decision = decide(fa, request, member?.state);
     if (!decision.allow) {
@@ -188,7 +188,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
     if (s !== undefined && (orgId === undefined || s.organizationId === orgId)) {
       const org = state.org(s.organizationId);
       // Signed in already (any state: a Deactivated member is sent on and gets the upstream's 403, not a loop).
-      if (org !== undefined && (await readCurrentMember(db, org, s.userId)) !== undefined) {
+      if (org !== undefined && (await readCurrentMember(org, s.userId)) !== undefined) {
         goTo(ctx, target);
         return;
       }

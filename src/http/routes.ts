@@ -270,7 +270,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
-  mountForwardAuth(router, { config, db, log, state });
+  mountForwardAuth(router, { config, readCurrentMember: services.readCurrentMember, log, state });
   mountAdmin(router, adminDeps);
   extra(router);
   protectAllRoutes(router, adminDeps);

@@ -10,6 +10,7 @@ import type { authenticateKey, createToken, revokeTokenById, TokenRow } from '..
 import type { explainMember } from '../explain/explain.js';
 import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
+import type { readCurrentMember } from '../forwardauth/member.js';
 
 /** `f` without its first (database) argument. */
 type Bound<F> = F extends (db: never, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -22,6 +23,8 @@ export interface Services {
   readonly applyLogin: BoundLogin;
   readonly auditRejectedLogin: Bound<typeof auditRejectedLogin>;
   readonly whoAmI: Bound<typeof whoAmI>;
+  /** Forward auth: the member behind a session, read fresh on every request. */
+  readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly saveAuthnRequest: (r: { id: string; organizationId: number; bindingHash: string; nextPath: string; expiresAt: Date }) => Promise<void>;
   readonly loadSession: (key: string, now: Date) => Promise<Record<string, unknown> | undefined>;
   readonly storeSession: (key: string, data: Record<string, unknown>, expiresAt: Date) => Promise<void>;
