@@ -191,7 +191,7 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
     ownership: ownershipFacts(org, await ownershipOf(db, org.id), row.id),
   };
   // A member SCIM manages is decided from their SCIM groups and `active`, as a login or a push would.
-  const scim = await scimMemberState(db, row.id);
+  const scim = org.scim.enabled ? await scimMemberState(db, row.id) : undefined;
   const scimGroups = scim?.groups.map((x) => x.displayName) ?? null;
   const decision =
     scim === undefined || scimGroups === null

@@ -109,7 +109,8 @@ export async function applyLogin(
     // authenticates them, but the SAML groups neither override the SCIM groups nor reactivate a member the
     // IdP deactivated over SCIM. (upsertUser above updated the user row, which a SCIM push of this member
     // locks too: the two serialize, and this read sees what a push committed.)
-    const scim = await scimMemberState(trx, user.id);
+    // Only while SCIM is on for the organization (a login of an organization without SCIM reads nothing more).
+    const scim = org.scim.enabled ? await scimMemberState(trx, user.id) : undefined;
     const decision =
       scim === undefined
         ? decideAccess(org, { ...input, groups: login.groups })

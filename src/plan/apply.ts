@@ -137,7 +137,7 @@ async function applyBatch(
     // Lock before reading, so that the decisions are made from what the write path will count.
     await writer.lock(trx, org.id);
     const ownership = await ownershipOf(trx, org.id);
-    const members = await withScimStates(trx, org.id, await loadMembersWithGroups(trx, org.id, ids), false);
+    const members = await withScimStates(trx, org, await loadMembersWithGroups(trx, org.id, ids), false);
     const byId = new Map(members.map((m) => [m.userId, m]));
     const intents: Intent[] = [];
     for (const id of ids) {

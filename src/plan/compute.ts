@@ -33,8 +33,9 @@ export type RefusalKind = RefusalRule;
 type PlanMember = MemberWithGroups & { readonly scim?: ScimDecisionState | undefined };
 
 /** Members with the SCIM state of those SCIM manages attached. */
-export async function withScimStates<M extends MemberWithGroups>(db: DbOrTrx, organizationId: number, members: readonly M[], all: boolean): Promise<(M & { scim?: ScimDecisionState })[]> {
-  const states = await scimDecisionStates(db, organizationId, all ? undefined : members.map((m) => m.userId));
+export async function withScimStates<M extends MemberWithGroups>(db: DbOrTrx, org: OrganizationConfig, members: readonly M[], all: boolean): Promise<(M & { scim?: ScimDecisionState })[]> {
+  if (!org.scim.enabled) return [...members];
+  const states = await scimDecisionStates(db, org.id, all ? undefined : members.map((m) => m.userId));
   if (states.size === 0) return [...members];
   return members.map((m) => {
     const scim = states.get(m.userId);
@@ -300,7 +301,7 @@ export function orderForApply<T extends Pick<MemberChange, 'kind' | 'userId'>>(c
 export async function computePlan(db: Db | DbOrTrx, config: Config, now: Date = new Date()): Promise<Plan> {
   const organizations: OrgPlan[] = [];
   for (const org of config.organizations) {
-    const members = await withScimStates(db, org.id, await loadMembersWithGroups(db, org.id), true);
+    const members = await withScimStates(db, org, await loadMembersWithGroups(db, org.id), true);
     organizations.push(planOrganization(org, members, await ownershipOf(db, org.id), now));
   }
   const current = await latestRevision(db);
