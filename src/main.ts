@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import type { Db, OpenOptions } from './db/connect.js';
 import { Reloader, recordStartRevision } from './reload/reloader.js';
 import { ConfigState, type ReloadStatus } from './reload/state.js';
+import { Relay } from './webhooks/relay.js';
 
 export interface ServeOptions {
   /** Passed to openDatabase (tests: a PostgreSQL schema of their own). */
@@ -44,6 +45,9 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => resolve());
   });
+  // Signed change events: delivers the outbox to the configured endpoints (idle when there are none).
+  const relay = new Relay({ db, config: () => state.current(), log });
+  relay.start();
   const housekeeping = setInterval(() => {
     purgeExpired(db, new Date()).catch((err: unknown) => log('error', 'housekeeping failed', { cause: String(err) }));
   }, 10 * 60 * 1000);
@@ -63,6 +67,7 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
       closing ??= (async () => {
         clearInterval(housekeeping);
         await reloader.stop();
+        await relay.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

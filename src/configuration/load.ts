@@ -31,6 +31,7 @@ import { type GroupMatch, groupKey } from './groups.js';
 import { readIdpMetadata } from './metadata.js';
 import { type Entry, type Field, type Fields, Reader, childPath } from './reader.js';
 import { parseOrgRoleName, parseProjectRoleName } from './role-names.js';
+import { readWebhooks } from './webhooks.js';
 import type {
   AttributeNames,
   Config,
@@ -61,7 +62,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards'] as const;
+const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'webhooks'] as const;
 const SERVER_KEYS = [
   'public_url',
   'host',
@@ -260,7 +261,10 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const saml = readSaml(ctx, root.get('saml'));
   const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
   const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
-  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined) return undefined;
+  const webhooks = readWebhooks(r, root.get('webhooks'), organizations?.map((o) => o.id));
+  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined || webhooks === undefined) {
+    return undefined;
+  }
   return {
     file: absFile,
     revision: createHash('sha256').update(bytes).digest('hex'),
@@ -269,6 +273,7 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
     saml,
     organizations,
     guards,
+    webhooks,
   };
 }
 

@@ -4,6 +4,7 @@
  * file resolve against the process's working directory (as `npm start` runs from the project root).
  */
 import type { MappableOrgRole, ProjectMappingRole } from '../domain/roles.js';
+import type { WebhookEventType } from '../domain/webhook-events.js';
 
 export interface ServerConfig {
   /** Origin (and optional path prefix) browsers use, without trailing slash. All SAML URLs derive from it. */
@@ -180,4 +181,41 @@ export interface Config {
   readonly organizations: readonly OrganizationConfig[];
   /** Top-level guards (defaults when absent). Optional for hand-built test configs. */
   readonly guards?: GuardsConfig;
+  /** `webhooks:` signed change events (no endpoints when the section is absent: nothing is recorded or sent). */
+  readonly webhooks: WebhooksConfig;
+}
+
+/** `webhooks:`: where change events go and how the relay delivers them. See docs/webhooks.md. */
+export interface WebhooksConfig {
+  readonly endpoints: readonly WebhookEndpointConfig[];
+  /** Per attempt: connect, send and read the answer within this many seconds. */
+  readonly timeoutSeconds: number;
+  /** Bytes of an endpoint's answer read at most; the connection is cut beyond. */
+  readonly maxResponseBytes: number;
+  /** Deliveries in flight at once, per instance. */
+  readonly concurrency: number;
+  /** How often an idle relay looks for due deliveries, milliseconds. */
+  readonly pollIntervalMs: number;
+  readonly retry: WebhookRetryConfig;
+}
+
+export interface WebhookRetryConfig {
+  /** Attempts per delivery before it is marked failed (a resend from the Organization page starts again). */
+  readonly maxAttempts: number;
+  /** Back-off before the second attempt; doubles each time, with jitter, up to maxDelayMs. */
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface WebhookEndpointConfig {
+  /** Unique, stable name: deliveries and the endpoint's disabled state are recorded under it. */
+  readonly name: string;
+  readonly url: string;
+  /** Standard Webhooks symmetric secret, `whsec_<base64 of 24–64 random bytes>`. Never logged. */
+  readonly secret: string;
+  readonly events: readonly WebhookEventType[];
+  /** Organizations whose events go to this endpoint (all configured ones when the key is absent). */
+  readonly organizations: readonly number[];
+  /** Loopback, link-local and private addresses are refused unless this is true. */
+  readonly allowPrivateTargets: boolean;
 }

@@ -1,0 +1,333 @@
+/**
+ * The webhook outbox and its deliveries. Events are inserted in the caller's transaction (the one that makes
+ * the change), so an event exists exactly when its change was committed. The relay then claims deliveries
+ * under a lease: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several instances take disjoint batches
+ * without waiting on each other; on SQLite the database's single writer makes the claim atomic. Either way a
+ * claimed delivery carries `lease_until`, and nobody else takes it before then: one send at a time per
+ * delivery, and a crashed sender's work is taken over once its lease runs out (at least once).
+ */
+import type { DbOrTrx } from './connect.js';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface NewEvent {
+  readonly id: string;
+  readonly organizationId: number;
+  readonly type: string;
+  readonly userId: number | null;
+  readonly memberSeq: number | null;
+  readonly body: string;
+  /** Endpoint names that get this event. */
+  readonly endpoints: readonly string[];
+}
+
+export interface ClaimedDelivery {
+  readonly id: number;
+  readonly eventId: string;
+  readonly endpoint: string;
+  /** Attempts already made in this round (0 for the first). */
+  readonly attempts: number;
+  readonly body: string;
+}
+
+export interface AttemptRecord {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly statusCode: number | null;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+}
+
+export type AttemptOutcome =
+  | { readonly status: 'delivered' }
+  | { readonly status: 'pending'; readonly nextAttemptAt: number }
+  | { readonly status: 'failed' };
+
+export interface DeliveryRow {
+  readonly id: number;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly organizationId: number;
+  readonly userId: number | null;
+  readonly memberSeq: number | null;
+  readonly endpoint: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastStatusCode: number | null;
+  readonly lastErrorCode: string | null;
+  readonly lastError: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface AttemptRow extends AttemptRecord {
+  readonly id: number;
+  readonly deliveryId: number;
+}
+
+export interface EndpointState {
+  readonly disabledAt: number;
+  readonly reason: string;
+}
+
+type Raw = Record<string, unknown>;
+
+function n(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  if (typeof v === 'bigint') return Number(v);
+  throw new TypeError(`not a number: ${String(v)}`);
+}
+function nn(v: unknown): number | null {
+  return v === null || v === undefined ? null : n(v);
+}
+function s(v: unknown): string {
+  if (typeof v !== 'string') throw new TypeError('not text');
+  return v;
+}
+function sn(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+function status(v: unknown): DeliveryStatus {
+  if (v === 'pending' || v === 'delivered' || v === 'failed') return v;
+  throw new TypeError(`unknown delivery status ${String(v)}`);
+}
+function isPg(db: DbOrTrx): boolean {
+  return (db.client as { config: { client: unknown } }).config.client === 'pg';
+}
+
+/**
+ * The next event number of one member: 1, 2, 3… An upsert on the member's counter row, so on PostgreSQL
+ * concurrent changes of one member queue on that row and get distinct, increasing numbers in commit order.
+ */
+export async function nextMemberSeq(trx: DbOrTrx, userId: number): Promise<number> {
+  const rows = (await trx('webhook_member_seq')
+    .insert({ user_id: userId, seq: 1 })
+    .onConflict('user_id')
+    .merge({ seq: trx.raw('?? + 1', ['webhook_member_seq.seq']) })
+    .returning('seq')) as Raw[];
+  const row = rows[0];
+  if (row === undefined) throw new Error('member event counter not returned');
+  return n(row['seq']);
+}
+
+/** Outbox write: events and their pending deliveries, in the caller's transaction. */
+export async function insertEvents(trx: DbOrTrx, events: readonly NewEvent[], now: number): Promise<void> {
+  if (events.length === 0) return;
+  await insertChunked(
+    trx,
+    'webhook_events',
+    events.map((e) => ({
+      id: e.id,
+      organization_id: e.organizationId,
+      type: e.type,
+      user_id: e.userId,
+      member_seq: e.memberSeq,
+      body: e.body,
+      created_at: now,
+    })),
+  );
+  const deliveries = events.flatMap((e) =>
+    e.endpoints.map((endpoint) => ({
+      event_id: e.id,
+      organization_id: e.organizationId,
+      endpoint,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      updated_at: now,
+    })),
+  );
+  await insertChunked(trx, 'webhook_deliveries', deliveries);
+}
+
+/** Chunks keep each statement under SQLite's bound-parameter limit. */
+async function insertChunked(trx: DbOrTrx, table: string, rows: readonly Raw[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await trx(table).insert(rows.slice(i, i + 200));
+}
+
+/**
+ * Take up to `limit` due deliveries of the given endpoints for `leaseMs`. Oldest first, so that one member's
+ * events usually leave in the order they happened (the per-member sequence number lets receivers order the rest).
+ */
+export async function claimDeliveries(
+  db: DbOrTrx,
+  opts: { readonly owner: string; readonly now: number; readonly leaseMs: number; readonly limit: number; readonly endpoints: readonly string[] },
+): Promise<ClaimedDelivery[]> {
+  if (opts.endpoints.length === 0 || opts.limit <= 0) return [];
+  const due = db('webhook_deliveries')
+    .select('id')
+    .where('status', 'pending')
+    .andWhere('next_attempt_at', '<=', opts.now)
+    .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', opts.now))
+    .whereIn('endpoint', [...opts.endpoints])
+    .orderBy('id')
+    .limit(opts.limit);
+  // PostgreSQL: rows another instance is claiming right now are skipped, not waited for (and not double-taken).
+  if (isPg(db)) due.forUpdate().skipLocked();
+  const claimed = (await db('webhook_deliveries')
+    .whereIn('id', due)
+    .update({ lease_owner: opts.owner, lease_until: opts.now + opts.leaseMs })
+    .returning(['id', 'event_id', 'endpoint', 'attempts'])) as Raw[];
+  if (claimed.length === 0) return [];
+  const bodies = new Map<string, string>();
+  const ids = [...new Set(claimed.map((c) => s(c['event_id'])))];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = (await db('webhook_events').whereIn('id', ids.slice(i, i + 500)).select('id', 'body')) as Raw[];
+    for (const r of rows) bodies.set(s(r['id']), s(r['body']));
+  }
+  return claimed
+    .map((c) => ({ id: n(c['id']), eventId: s(c['event_id']), endpoint: s(c['endpoint']), attempts: n(c['attempts']), body: bodies.get(s(c['event_id'])) ?? '' }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Record one attempt and its outcome. The delivery row changes only while this sender still holds the lease:
+ * a sender whose lease ran out (and whose delivery someone else took over) leaves the row to the new holder,
+ * but its attempt is still recorded.
+ */
+export async function finishAttempt(db: DbOrTrx, deliveryId: number, owner: string, attempt: AttemptRecord, outcome: AttemptOutcome, now: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('webhook_attempts').insert({
+      delivery_id: deliveryId,
+      started_at: attempt.startedAt,
+      duration_ms: attempt.durationMs,
+      status_code: attempt.statusCode,
+      error_code: attempt.errorCode,
+      error: attempt.error,
+    });
+    await trx('webhook_deliveries')
+      .where({ id: deliveryId, lease_owner: owner })
+      .update({
+        status: outcome.status,
+        attempts: trx.raw('attempts + 1'),
+        ...(outcome.status === 'pending' ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+        lease_owner: null,
+        lease_until: null,
+        last_status_code: attempt.statusCode,
+        last_error_code: attempt.errorCode,
+        last_error: attempt.error,
+        updated_at: now,
+      });
+  });
+}
+
+/** Give back claimed deliveries that were not attempted (shutdown): due again at once, for anyone. */
+export async function releaseLeases(db: DbOrTrx, owner: string, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db('webhook_deliveries').whereIn('id', [...ids]).andWhere('lease_owner', owner).update({ lease_owner: null, lease_until: null });
+}
+
+/** Endpoints switched off by a 410 Gone, by name. */
+export async function disabledEndpoints(db: DbOrTrx): Promise<Map<string, EndpointState>> {
+  const rows = (await db('webhook_endpoint_state').whereNotNull('disabled_at')) as Raw[];
+  return new Map(rows.map((r) => [s(r['name']), { disabledAt: n(r['disabled_at']), reason: sn(r['disabled_reason']) ?? '' }]));
+}
+
+export async function disableEndpoint(db: DbOrTrx, name: string, reason: string, now: number): Promise<void> {
+  await db('webhook_endpoint_state')
+    .insert({ name, disabled_at: now, disabled_reason: reason })
+    .onConflict('name')
+    .merge(['disabled_at', 'disabled_reason']);
+}
+
+export async function enableEndpoint(db: DbOrTrx, name: string): Promise<boolean> {
+  return (await db('webhook_endpoint_state').where({ name }).whereNotNull('disabled_at').update({ disabled_at: null, disabled_reason: null })) > 0;
+}
+
+function toDelivery(r: Raw): DeliveryRow {
+  return {
+    id: n(r['id']),
+    eventId: s(r['event_id']),
+    eventType: s(r['type']),
+    organizationId: n(r['organization_id']),
+    userId: nn(r['user_id']),
+    memberSeq: nn(r['member_seq']),
+    endpoint: s(r['endpoint']),
+    status: status(r['status']),
+    attempts: n(r['attempts']),
+    nextAttemptAt: n(r['next_attempt_at']),
+    lastStatusCode: nn(r['last_status_code']),
+    lastErrorCode: sn(r['last_error_code']),
+    lastError: sn(r['last_error']),
+    createdAt: n(r['created_at']),
+    updatedAt: n(r['updated_at']),
+  };
+}
+
+const DELIVERY_COLUMNS = [
+  'd.id',
+  'd.event_id',
+  'e.type',
+  'd.organization_id',
+  'e.user_id',
+  'e.member_seq',
+  'd.endpoint',
+  'd.status',
+  'd.attempts',
+  'd.next_attempt_at',
+  'd.last_status_code',
+  'd.last_error_code',
+  'd.last_error',
+  'e.created_at',
+  'd.updated_at',
+] as const;
+
+/** An organization's most recent deliveries, newest first; `status` narrows to one state. */
+export async function listDeliveries(db: DbOrTrx, organizationId: number, opts: { readonly status?: DeliveryStatus; readonly limit: number }): Promise<DeliveryRow[]> {
+  const q = db('webhook_deliveries as d')
+    .join('webhook_events as e', 'e.id', 'd.event_id')
+    .where('d.organization_id', organizationId)
+    .orderBy('d.id', 'desc')
+    .limit(opts.limit)
+    .select([...DELIVERY_COLUMNS]);
+  if (opts.status !== undefined) q.andWhere('d.status', opts.status);
+  return ((await q) as Raw[]).map(toDelivery);
+}
+
+export async function findDelivery(db: DbOrTrx, organizationId: number, id: number): Promise<DeliveryRow | undefined> {
+  const row = (await db('webhook_deliveries as d')
+    .join('webhook_events as e', 'e.id', 'd.event_id')
+    .where({ 'd.organization_id': organizationId, 'd.id': id })
+    .first([...DELIVERY_COLUMNS])) as Raw | undefined;
+  return row === undefined ? undefined : toDelivery(row);
+}
+
+/** Counts per endpoint and status for one organization. */
+export async function deliveryCounts(db: DbOrTrx, organizationId: number): Promise<Map<string, Record<DeliveryStatus, number>>> {
+  const rows = (await db('webhook_deliveries').where({ organization_id: organizationId }).groupBy('endpoint', 'status').select('endpoint', 'status').count({ c: '*' })) as Raw[];
+  const out = new Map<string, Record<DeliveryStatus, number>>();
+  for (const r of rows) {
+    const counts = out.get(s(r['endpoint'])) ?? { pending: 0, delivered: 0, failed: 0 };
+    counts[status(r['status'])] = n(r['c']);
+    out.set(s(r['endpoint']), counts);
+  }
+  return out;
+}
+
+export async function attemptsOf(db: DbOrTrx, deliveryIds: readonly number[]): Promise<AttemptRow[]> {
+  if (deliveryIds.length === 0) return [];
+  const rows = (await db('webhook_attempts').whereIn('delivery_id', [...deliveryIds]).orderBy('id')) as Raw[];
+  return rows.map((r) => ({
+    id: n(r['id']),
+    deliveryId: n(r['delivery_id']),
+    startedAt: n(r['started_at']),
+    durationMs: n(r['duration_ms']),
+    statusCode: nn(r['status_code']),
+    errorCode: sn(r['error_code']),
+    error: sn(r['error']),
+  }));
+}
+
+/**
+ * Send a delivery again: due now, with a fresh round of attempts. A delivery being sent right now (leased)
+ * is left alone: the send in flight decides its outcome. Returns whether it was queued.
+ */
+export async function resendDelivery(db: DbOrTrx, organizationId: number, id: number, now: number): Promise<boolean> {
+  const changed = await db('webhook_deliveries')
+    .where({ id, organization_id: organizationId })
+    .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<=', now))
+    .update({ status: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now });
+  return changed > 0;
+}

@@ -1,0 +1,199 @@
+/**
+ * The relay: takes due deliveries from the outbox under a lease, signs and POSTs them, and records every
+ * attempt. At least once: a delivery is marked delivered only after a 2xx, so a crash between sending and
+ * recording means it is sent again when its lease runs out (receivers deduplicate on `webhook-id`).
+ *
+ * Outcomes of an attempt:
+ *   2xx              → delivered;
+ *   410 Gone         → failed, and the endpoint is disabled (recorded; re-enabled from the Organization page);
+ *   anything else    → retried after exponential back-off with jitter (initial_delay_ms doubling up to
+ *                      max_delay_ms), never sooner than a `Retry-After` asks (which also pauses the endpoint on
+ *                      this instance), until max_attempts, then failed (a resend starts a new round).
+ *
+ * Up to `concurrency` deliveries are in flight per instance; each is claimed only when a slot is free, so a
+ * lease (one timeout plus a margin) covers exactly one attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Config, WebhookEndpointConfig, WebhooksConfig } from '../configuration/types.js';
+import type { Db } from '../db/connect.js';
+import { claimDeliveries, disableEndpoint, disabledEndpoints, finishAttempt, releaseLeases, type AttemptOutcome, type ClaimedDelivery } from '../db/webhooks.js';
+import type { Logger } from '../log.js';
+import { sendWebhook, type SendResult } from './send.js';
+import { secretKey, signedHeaders } from './signing.js';
+
+export interface RelayOptions {
+  readonly db: Db;
+  /** The configuration in force (a reload may change endpoints). */
+  readonly config: () => Config;
+  readonly log: Logger;
+  /** The clock for timestamps and scheduling (tests pin it). Default Date.now. */
+  readonly now?: () => number;
+  /** Jitter source in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** Lease beyond the attempt's own timeout, for recording its outcome. */
+const LEASE_MARGIN_MS = 5000;
+
+/** Delay before the next attempt after `attempts` failed ones: doubling, capped, half of it random. */
+export function backoffMs(retry: WebhooksConfig['retry'], attempts: number, random: number): number {
+  const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(attempts - 1, 40));
+  return Math.round(base / 2 + (random * base) / 2);
+}
+
+export class Relay {
+  readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Endpoints that asked to wait (Retry-After), until when: nothing is sent to them before then from here. */
+  private readonly pausedUntil = new Map<string, number>();
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly opts: RelayOptions) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Start the delivery loop (serve does this). */
+  start(): void {
+    if (this.running !== undefined) return;
+    this.stopping = false;
+    this.running = this.loop().catch((err: unknown) => this.opts.log('error', 'webhook relay stopped', { cause: String(err) }));
+  }
+
+  /** Look for due deliveries now rather than at the next poll. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /** Stop claiming, let the attempts in flight finish (each bounded by the timeout), then return. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+    await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * One pass: claim what is due (up to `limit`, default the configured concurrency), attempt it all, return
+   * how many were attempted. Tests drive the relay with this and a pinned clock.
+   */
+  async runOnce(limit?: number): Promise<number> {
+    const cfg = this.opts.config().webhooks;
+    const claimed = await this.claim(cfg, limit ?? cfg.concurrency);
+    await Promise.all(claimed.map((d) => this.attempt(d, cfg)));
+    return claimed.length;
+  }
+
+  private async claim(cfg: WebhooksConfig, limit: number): Promise<ClaimedDelivery[]> {
+    if (cfg.endpoints.length === 0 || limit <= 0) return [];
+    const now = this.now();
+    const disabled = await disabledEndpoints(this.opts.db);
+    const names = cfg.endpoints.map((e) => e.name).filter((n) => !disabled.has(n) && (this.pausedUntil.get(n) ?? 0) <= now);
+    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const cfg = this.opts.config().webhooks;
+      const free = cfg.concurrency - this.inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const batch = await this.claim(cfg, free);
+          claimed = batch.length;
+          for (const d of batch) this.launch(d, cfg);
+        } catch (err) {
+          this.opts.log('error', 'webhook relay could not read the outbox', { cause: String(err) });
+        }
+        if (claimed === free) continue;
+      }
+      // Full, or nothing more is due: wait for a slot, a nudge, stop, or the next poll.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, cfg.pollIntervalMs);
+        timer.unref();
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private launch(d: ClaimedDelivery, cfg: WebhooksConfig): void {
+    const p = this.attempt(d, cfg)
+      .catch((err: unknown) => this.opts.log('error', 'webhook attempt could not be recorded', { delivery_id: d.id, cause: String(err) }))
+      .finally(() => {
+        this.inFlight.delete(p);
+        this.wake?.();
+      });
+    this.inFlight.add(p);
+  }
+
+  private async attempt(d: ClaimedDelivery, cfg: WebhooksConfig): Promise<void> {
+    const { db, log } = this.opts;
+    const endpoint = cfg.endpoints.find((e) => e.name === d.endpoint);
+    if (endpoint === undefined) {
+      // Removed by a reload since the claim: leave it pending for the configuration that brings it back.
+      await releaseLeases(db, this.owner, [d.id]);
+      return;
+    }
+    const startedAt = this.now();
+    const t0 = performance.now();
+    const result = await this.send(endpoint, d, cfg, startedAt);
+    const durationMs = Math.round(performance.now() - t0);
+    const now = this.now();
+    const outcome = this.outcome(result, d, cfg, now);
+    if (result.retryAfterMs !== null && outcome.status === 'pending') this.pausedUntil.set(endpoint.name, outcome.nextAttemptAt);
+    if (result.errorCode === 'ERR_WEBHOOK_GONE') {
+      await disableEndpoint(db, endpoint.name, `410 Gone answered for event ${d.eventId}`, now);
+      log('warn', 'webhook endpoint disabled', { endpoint: endpoint.name, reason: '410 Gone', event_id: d.eventId });
+    }
+    await finishAttempt(
+      db,
+      d.id,
+      this.owner,
+      { startedAt, durationMs, statusCode: result.statusCode, errorCode: result.errorCode, error: result.error },
+      outcome,
+      now,
+    );
+    if (outcome.status !== 'delivered') {
+      log('warn', 'webhook attempt failed', {
+        endpoint: endpoint.name,
+        event_id: d.eventId,
+        delivery_id: d.id,
+        attempt: d.attempts + 1,
+        status: result.statusCode,
+        code: result.errorCode,
+        next: outcome.status === 'pending' ? new Date(outcome.nextAttemptAt).toISOString() : 'none',
+      });
+    }
+  }
+
+  private send(endpoint: WebhookEndpointConfig, d: ClaimedDelivery, cfg: WebhooksConfig, startedAt: number): Promise<SendResult> {
+    const headers = signedHeaders(secretKey(endpoint.secret), d.eventId, Math.floor(startedAt / 1000), d.body);
+    return sendWebhook({
+      url: endpoint.url,
+      headers: { ...headers },
+      body: d.body,
+      allowPrivateTargets: endpoint.allowPrivateTargets,
+      timeoutMs: cfg.timeoutSeconds * 1000,
+      maxResponseBytes: cfg.maxResponseBytes,
+    }, this.now);
+  }
+
+  private outcome(result: SendResult, d: ClaimedDelivery, cfg: WebhooksConfig, now: number): AttemptOutcome {
+    if (result.errorCode === null) return { status: 'delivered' };
+    if (result.errorCode === 'ERR_WEBHOOK_GONE') return { status: 'failed' };
+    const attempts = d.attempts + 1;
+    if (attempts >= cfg.retry.maxAttempts) return { status: 'failed' };
+    const wait = Math.max(backoffMs(cfg.retry, attempts, this.random()), Math.min(result.retryAfterMs ?? 0, cfg.retry.maxDelayMs));
+    return { status: 'pending', nextAttemptAt: now + wait };
+  }
+}
