@@ -22,6 +22,8 @@ export interface Answer {
   readonly body?: string;
   /** Never answer (the relay's timeout is what ends the request). */
   readonly hang?: boolean;
+  /** Answer after this many milliseconds (a receiver that does its work before acknowledging). */
+  readonly delayMs?: number;
 }
 
 export class Receiver {
@@ -72,8 +74,12 @@ export class Receiver {
         this.received.push(rec);
         const a = this.answer(rec, this.received.length);
         if (a.hang === true) return;
-        res.writeHead(a.status, a.headers ?? {});
-        res.end(a.body ?? '');
+        const respond = (): void => {
+          res.writeHead(a.status, a.headers ?? {});
+          res.end(a.body ?? '');
+        };
+        if (a.delayMs === undefined) respond();
+        else setTimeout(respond, a.delayMs);
       });
     });
     this.server.on('connection', (s) => {
