@@ -81,6 +81,10 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-invite': 'admin-browser',
   'page-token-create': 'admin-browser',
   'page-token-revoke': 'admin-browser',
+  // signed change events: endpoints, deliveries, resend and re-enable (Owner/Administrator, browser, CSRF)
+  'page-webhooks': 'admin-browser',
+  'page-webhook-resend': 'admin-browser',
+  'page-webhook-enable': 'admin-browser',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {

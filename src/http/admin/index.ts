@@ -7,6 +7,7 @@ import type { AccessDeps } from './access.js';
 import { accessGuard } from './access.js';
 import { mountAdminApi } from './api.js';
 import { mountAdminPages } from './pages.js';
+import { mountWebhookPages } from './webhooks.js';
 
 export type { AccessDeps } from './access.js';
 
@@ -18,4 +19,5 @@ export function mountAccessGuard(router: Router, deps: AccessDeps): void {
 export function mountAdmin(router: Router, deps: AccessDeps): void {
   mountAdminApi(router, deps);
   mountAdminPages(router, deps);
+  mountWebhookPages(router, deps);
 }

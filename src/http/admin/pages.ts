@@ -39,7 +39,7 @@ function setFlash(ctx: Koa.Context, flash: Flash): void {
   if (ctx.session !== null && ctx.session !== undefined) ctx.session['flash'] = flash;
 }
 
-function shellFor(ctx: Koa.Context): Shell {
+export function shellFor(ctx: Koa.Context): Shell {
   const { caller, org } = callerOf(ctx);
   if (caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'the Organization page is for a signed-in browser; scripts use the API');
   return { org, caller, csrf: csrfToken(ctx), flash: takeFlash(ctx) };
@@ -61,7 +61,7 @@ function html(ctx: Koa.Context, body: string): void {
 }
 
 /** A form action: check the body's CSRF token, run it, remember the outcome for the next page, redirect. */
-function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash>): Koa.Middleware {
+export function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash>): Koa.Middleware {
   const parse = smallFormBody();
   return async (ctx) => {
     await parse(ctx, async () => {});

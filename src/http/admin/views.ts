@@ -18,7 +18,7 @@ export interface Flash {
   readonly copy?: { readonly label: string; readonly value: string };
 }
 
-type Tab = 'members' | 'audit' | 'tokens';
+type Tab = 'members' | 'audit' | 'tokens' | 'webhooks';
 
 export interface Shell {
   readonly org: OrganizationConfig;
@@ -27,7 +27,7 @@ export interface Shell {
   readonly flash: Flash | undefined;
 }
 
-function shell(title: string, tab: Tab | null, s: Shell, body: Html): string {
+export function shell(title: string, tab: Tab | null, s: Shell, body: Html): string {
   const nav = (t: Tab, href: string, label: string) => html`<a href="${href}"${t === tab ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<!doctype html>
 <html lang="en">
@@ -41,7 +41,7 @@ function shell(title: string, tab: Tab | null, s: Shell, body: Html): string {
 </head>
 <body>
 <header class="top"><a class="brand" href="/">rolegate</a>
-<nav class="admin-nav" aria-label="Organization">${nav('members', '/organization', 'Members')}${nav('audit', '/organization/audit', 'Audit log')}${nav('tokens', '/organization/tokens', 'API tokens')}<a href="/">My profile</a></nav></header>
+<nav class="admin-nav" aria-label="Organization">${nav('members', '/organization', 'Members')}${nav('audit', '/organization/audit', 'Audit log')}${nav('tokens', '/organization/tokens', 'API tokens')}${nav('webhooks', '/organization/webhooks', 'Webhooks')}<a href="/">My profile</a></nav></header>
 <main class="wide">
 ${flashBox(s.flash)}
 ${body}
@@ -78,7 +78,7 @@ function displayName(v: MemberView): string {
   return [m.firstName, m.lastName].filter(Boolean).join(' ') || '(no name yet)';
 }
 
-function when(d: Date | null): Html | string {
+export function when(d: Date | null): Html | string {
   if (d === null) return html`<span class="muted">never</span>`;
   return html`<time datetime="${d.toISOString()}">${d.toISOString().replace('T', ' ').slice(0, 16)} UTC</time>`;
 }
