@@ -98,18 +98,23 @@ function isPg(db: DbOrTrx): boolean {
 }
 
 /**
- * The next event number of one member: 1, 2, 3… An upsert on the member's counter row, so on PostgreSQL
- * concurrent changes of one member queue on that row and get distinct, increasing numbers in commit order.
+ * Reserve `count` event numbers for each member: returns the last number reserved (the member's numbers run
+ * 1, 2, 3…). One upsert on the members' counter rows, in user id order, so on PostgreSQL concurrent changes
+ * of one member queue on its row (distinct, increasing numbers in commit order) and never deadlock.
  */
-export async function nextMemberSeq(trx: DbOrTrx, userId: number): Promise<number> {
-  const rows = (await trx('webhook_member_seq')
-    .insert({ user_id: userId, seq: 1 })
-    .onConflict('user_id')
-    .merge({ seq: trx.raw('?? + 1', ['webhook_member_seq.seq']) })
-    .returning('seq')) as Raw[];
-  const row = rows[0];
-  if (row === undefined) throw new Error('member event counter not returned');
-  return n(row['seq']);
+export async function reserveMemberSeqs(trx: DbOrTrx, counts: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (counts.size === 0) return out;
+  const rows = [...counts].sort(([a], [b]) => a - b).map(([userId, count]) => ({ user_id: userId, seq: count }));
+  for (let i = 0; i < rows.length; i += 200) {
+    const returned = (await trx('webhook_member_seq')
+      .insert(rows.slice(i, i + 200))
+      .onConflict('user_id')
+      .merge({ seq: trx.raw('?? + ??', ['webhook_member_seq.seq', 'excluded.seq']) })
+      .returning(['user_id', 'seq'])) as Raw[];
+    for (const r of returned) out.set(n(r['user_id']), n(r['seq']));
+  }
+  return out;
 }
 
 /** Outbox write: events and their pending deliveries, in the caller's transaction. */
@@ -182,34 +187,59 @@ export async function claimDeliveries(
     .sort((a, b) => a.id - b.id);
 }
 
+export interface FinishedAttempt {
+  readonly deliveryId: number;
+  readonly attempt: AttemptRecord;
+  readonly outcome: AttemptOutcome;
+}
+
 /**
- * Record one attempt and its outcome. The delivery row changes only while this sender still holds the lease:
- * a sender whose lease ran out (and whose delivery someone else took over) leaves the row to the new holder,
- * but its attempt is still recorded.
+ * Record attempts and their outcomes, in one transaction (under load the relay records them in batches: one
+ * commit for many deliveries). A delivery row changes only while this sender still holds its lease: a sender
+ * whose lease ran out (and whose delivery someone else took over) leaves the row to the new holder, but its
+ * attempt is still recorded.
  */
-export async function finishAttempt(db: DbOrTrx, deliveryId: number, owner: string, attempt: AttemptRecord, outcome: AttemptOutcome, now: number): Promise<void> {
+export async function finishAttempts(db: DbOrTrx, owner: string, items: readonly FinishedAttempt[], now: number): Promise<void> {
+  if (items.length === 0) return;
   await db.transaction(async (trx) => {
-    await trx('webhook_attempts').insert({
-      delivery_id: deliveryId,
-      started_at: attempt.startedAt,
-      duration_ms: attempt.durationMs,
-      status_code: attempt.statusCode,
-      error_code: attempt.errorCode,
-      error: attempt.error,
-    });
-    await trx('webhook_deliveries')
-      .where({ id: deliveryId, lease_owner: owner })
-      .update({
-        status: outcome.status,
-        attempts: trx.raw('attempts + 1'),
-        ...(outcome.status === 'pending' ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-        lease_owner: null,
-        lease_until: null,
-        last_status_code: attempt.statusCode,
-        last_error_code: attempt.errorCode,
-        last_error: attempt.error,
-        updated_at: now,
-      });
+    await insertChunked(
+      trx,
+      'webhook_attempts',
+      items.map((f) => ({
+        delivery_id: f.deliveryId,
+        started_at: f.attempt.startedAt,
+        duration_ms: f.attempt.durationMs,
+        status_code: f.attempt.statusCode,
+        error_code: f.attempt.errorCode,
+        error: f.attempt.error,
+      })),
+    );
+    // Deliveries with the same outcome and answer are updated together (the common case: many 2xx).
+    const groups = new Map<string, { ids: number[]; f: FinishedAttempt }>();
+    for (const f of items) {
+      const key = JSON.stringify([f.outcome, f.attempt.statusCode, f.attempt.errorCode, f.attempt.error]);
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, { ids: [f.deliveryId], f });
+      else g.ids.push(f.deliveryId);
+    }
+    for (const { ids, f } of groups.values()) {
+      for (let i = 0; i < ids.length; i += 500) {
+        await trx('webhook_deliveries')
+          .whereIn('id', ids.slice(i, i + 500))
+          .andWhere('lease_owner', owner)
+          .update({
+            status: f.outcome.status,
+            attempts: trx.raw('attempts + 1'),
+            ...(f.outcome.status === 'pending' ? { next_attempt_at: f.outcome.nextAttemptAt } : {}),
+            lease_owner: null,
+            lease_until: null,
+            last_status_code: f.attempt.statusCode,
+            last_error_code: f.attempt.errorCode,
+            last_error: f.attempt.error,
+            updated_at: now,
+          });
+      }
+    }
   });
 }
 

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WebhooksConfig } from '../configuration/types.js';
 import type { DbOrTrx } from '../db/connect.js';
-import { insertEvents, nextMemberSeq, type NewEvent } from '../db/webhooks.js';
+import { insertEvents, reserveMemberSeqs, type NewEvent } from '../db/webhooks.js';
 import { ACTIVE_ORG_ROLES, type OrgRole } from '../domain/roles.js';
 import type { WebhookEventType } from '../domain/webhook-events.js';
 
@@ -126,9 +126,18 @@ function subscribers(config: WebhooksConfig, draft: EventDraft): string[] {
  */
 export async function recordEvents(trx: DbOrTrx, config: WebhooksConfig, drafts: readonly EventDraft[], now: Date): Promise<string[]> {
   if (config.endpoints.length === 0 || drafts.length === 0) return [];
+  const counts = new Map<number, number>();
+  for (const d of drafts) if (d.userId !== null) counts.set(d.userId, (counts.get(d.userId) ?? 0) + 1);
+  const last = await reserveMemberSeqs(trx, counts);
+  // Each member's reserved numbers end at `last`: hand them out in the order the drafts came.
+  const next = new Map([...counts].map(([userId, count]) => [userId, (last.get(userId) ?? count) - count + 1]));
   const events: NewEvent[] = [];
   for (const d of drafts) {
-    const memberSeq = d.userId === null ? null : await nextMemberSeq(trx, d.userId);
+    let memberSeq: number | null = null;
+    if (d.userId !== null) {
+      memberSeq = next.get(d.userId) ?? 1;
+      next.set(d.userId, memberSeq + 1);
+    }
     const id = newEventId();
     const data = memberSeq === null ? d.data : { ...d.data, sequence: memberSeq };
     const body = JSON.stringify({ type: d.type, timestamp: now.toISOString(), data });

@@ -10,14 +10,26 @@
  *                      max_delay_ms), never sooner than a `Retry-After` asks (which also pauses the endpoint on
  *                      this instance), until max_attempts, then failed (a resend starts a new round).
  *
- * Up to `concurrency` deliveries are in flight per instance; each is claimed only when a slot is free, so a
- * lease (one timeout plus a margin) covers exactly one attempt.
+ * Up to `concurrency` deliveries are in flight per instance, and at most as many more claimed ahead; a lease
+ * (two timeouts plus a margin) covers the wait for a slot and the attempt. Outcomes are recorded in batches (one commit
+ * for all the attempts that finished while the previous batch was being written): a crash before the commit
+ * only means those deliveries are sent again.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Config, WebhookEndpointConfig, WebhooksConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import { claimDeliveries, disableEndpoint, disabledEndpoints, finishAttempt, releaseLeases, type AttemptOutcome, type ClaimedDelivery } from '../db/webhooks.js';
+import {
+  claimDeliveries,
+  disableEndpoint,
+  disabledEndpoints,
+  finishAttempts,
+  releaseLeases,
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  type EndpointState,
+  type FinishedAttempt,
+} from '../db/webhooks.js';
 import type { Logger } from '../log.js';
 import { sendWebhook, type SendResult } from './send.js';
 import { secretKey, signedHeaders } from './signing.js';
@@ -33,7 +45,7 @@ export interface RelayOptions {
   readonly random?: () => number;
 }
 
-/** Lease beyond the attempt's own timeout, for recording its outcome. */
+/** Lease beyond the attempts' own timeouts, for recording the outcome. */
 const LEASE_MARGIN_MS = 5000;
 
 /** Delay before the next attempt after `attempts` failed ones: doubling, capped, half of it random. */
@@ -47,8 +59,15 @@ export class Relay {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed (leased) deliveries waiting for a free slot. */
+  private readonly queue: ClaimedDelivery[] = [];
   /** Endpoints that asked to wait (Retry-After), until when: nothing is sent to them before then from here. */
   private readonly pausedUntil = new Map<string, number>();
+  /** Finished attempts waiting to be recorded, and the write in progress. */
+  private unrecorded: FinishedAttempt[] = [];
+  private recording: Promise<void> | undefined;
+  /** Endpoints disabled by a 410 (any instance), re-read at most once per poll interval. */
+  private disabled: { readonly at: number; readonly names: ReadonlyMap<string, EndpointState> } | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
@@ -77,6 +96,7 @@ export class Relay {
     await this.running;
     this.running = undefined;
     await Promise.all([...this.inFlight]);
+    await this.flush();
   }
 
   /**
@@ -87,32 +107,69 @@ export class Relay {
     const cfg = this.opts.config().webhooks;
     const claimed = await this.claim(cfg, limit ?? cfg.concurrency);
     await Promise.all(claimed.map((d) => this.attempt(d, cfg)));
+    await this.flush();
     return claimed.length;
+  }
+
+  /** Record every finished attempt now. */
+  async flush(): Promise<void> {
+    while (this.recording !== undefined || this.unrecorded.length > 0) {
+      if (this.recording === undefined) this.record();
+      await this.recording;
+    }
+  }
+
+  private record(): void {
+    if (this.recording !== undefined || this.unrecorded.length === 0) return;
+    this.recording = (async () => {
+      while (this.unrecorded.length > 0) {
+        const batch = this.unrecorded;
+        this.unrecorded = [];
+        try {
+          await finishAttempts(this.opts.db, this.owner, batch, this.now());
+        } catch (err) {
+          // The leases run out and the deliveries are sent again: at least once still holds.
+          this.opts.log('error', 'webhook attempts could not be recorded', { deliveries: batch.length, cause: String(err) });
+        }
+      }
+    })().finally(() => {
+      this.recording = undefined;
+    });
   }
 
   private async claim(cfg: WebhooksConfig, limit: number): Promise<ClaimedDelivery[]> {
     if (cfg.endpoints.length === 0 || limit <= 0) return [];
     const now = this.now();
-    const disabled = await disabledEndpoints(this.opts.db);
+    if (this.disabled === undefined || now - this.disabled.at >= cfg.pollIntervalMs || now < this.disabled.at) {
+      this.disabled = { at: now, names: await disabledEndpoints(this.opts.db) };
+    }
+    const disabled = this.disabled.names;
     const names = cfg.endpoints.map((e) => e.name).filter((n) => !disabled.has(n) && (this.pausedUntil.get(n) ?? 0) <= now);
-    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
+    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: 2 * cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const cfg = this.opts.config().webhooks;
-      const free = cfg.concurrency - this.inFlight.size;
-      let claimed = 0;
-      if (free > 0) {
+      // Claimed ahead, up to twice the concurrency outstanding: claims (each a commit) are made in batches, and
+      // a claimed delivery waits at most one attempt for a slot, which the lease (two timeouts) covers.
+      const outstanding = this.queue.length + this.inFlight.size;
+      let claimedAll = false;
+      if (outstanding <= cfg.concurrency) {
+        const want = 2 * cfg.concurrency - outstanding;
         try {
-          const batch = await this.claim(cfg, free);
-          claimed = batch.length;
-          for (const d of batch) this.launch(d, cfg);
+          const batch = await this.claim(cfg, want);
+          this.queue.push(...batch);
+          claimedAll = batch.length === want;
         } catch (err) {
           this.opts.log('error', 'webhook relay could not read the outbox', { cause: String(err) });
         }
-        if (claimed === free) continue;
       }
+      while (this.inFlight.size < cfg.concurrency && this.queue.length > 0 && !this.stopping) {
+        const d = this.queue.shift();
+        if (d !== undefined) this.launch(d, cfg);
+      }
+      if (claimedAll && this.inFlight.size < cfg.concurrency) continue;
       // Full, or nothing more is due: wait for a slot, a nudge, stop, or the next poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, cfg.pollIntervalMs);
@@ -124,6 +181,9 @@ export class Relay {
       });
       this.wake = undefined;
     }
+    // Claimed but never started: give them back at once rather than when their lease runs out.
+    const unstarted = this.queue.splice(0);
+    await releaseLeases(this.opts.db, this.owner, unstarted.map((d) => d.id));
   }
 
   private launch(d: ClaimedDelivery, cfg: WebhooksConfig): void {
@@ -153,16 +213,11 @@ export class Relay {
     if (result.retryAfterMs !== null && outcome.status === 'pending') this.pausedUntil.set(endpoint.name, outcome.nextAttemptAt);
     if (result.errorCode === 'ERR_WEBHOOK_GONE') {
       await disableEndpoint(db, endpoint.name, `410 Gone answered for event ${d.eventId}`, now);
+      this.disabled = undefined;
       log('warn', 'webhook endpoint disabled', { endpoint: endpoint.name, reason: '410 Gone', event_id: d.eventId });
     }
-    await finishAttempt(
-      db,
-      d.id,
-      this.owner,
-      { startedAt, durationMs, statusCode: result.statusCode, errorCode: result.errorCode, error: result.error },
-      outcome,
-      now,
-    );
+    this.unrecorded.push({ deliveryId: d.id, attempt: { startedAt, durationMs, statusCode: result.statusCode, errorCode: result.errorCode, error: result.error }, outcome });
+    this.record();
     if (outcome.status !== 'delivered') {
       log('warn', 'webhook attempt failed', {
         endpoint: endpoint.name,

@@ -218,6 +218,8 @@ describe('the relay', () => {
     expect(await relay.runOnce()).toBe(0);
     expect(receiver.received).toHaveLength(1);
     expect(await enableEndpoint(db, 'sink')).toBe(true);
+    // A relay re-reads the disabled endpoints once per poll interval.
+    clock += config.webhooks.pollIntervalMs;
     await drain(relay);
     expect((await deliveries()).map((d) => d['status'])).toEqual(['failed', 'delivered', 'delivered']);
   });
