@@ -24,7 +24,7 @@ import { listMemberships } from '../src/admin/members.js';
 import { openDatabase } from '../src/db/connect.js';
 import type { Db } from '../src/db/connect.js';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
-import { decideAccess } from '../src/mapping/index.js';
+import { NO_TRANSFER, decideAccess } from '../src/mapping/index.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createServiceProvider } from '../src/saml/index.js';
 import { PG_URL, ROOT, createPgDatabase, promValue, startServer, summary } from './lib.js';
@@ -258,7 +258,7 @@ function mappingBench(): { meanUs: number; p99Us: number } {
     ...Array.from({ length: 50 }, (_, i) => group(5000 + i * 19)),
     ...Array.from({ length: 400 }, (_, i) => `Unmapped-${i}`),
   ];
-  const input = { email: 'someone@bench.example', groups, current: { role: 'AN' as const, roleSource: 'saml' as const }, currentProjects: [] };
+  const input = { email: 'someone@bench.example', groups, current: { role: 'AN' as const, roleSource: 'saml' as const }, currentProjects: [], ownership: NO_TRANSFER };
   for (let i = 0; i < 2000; i++) decideAccess(org, input);
   const samples: number[] = [];
   for (let i = 0; i < 20000; i++) {

@@ -16,10 +16,11 @@ import path from 'node:path';
 import { loadConfig } from '../src/configuration/index.js';
 import type { Config } from '../src/configuration/types.js';
 import { syncOrganizations } from '../src/db/organizations.js';
-import { insertSyntheticMembers, type SyntheticMember } from '../src/db/plan.js';
+import { insertSyntheticMembers, type SyntheticMember } from '../test/support/synthetic.js';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { silentLogger } from '../src/log.js';
 import { serve } from '../src/main.js';
+import { buildMemberWriter } from '../src/app.js';
 import { applyPlan } from '../src/plan/apply.js';
 import { computePlan } from '../src/plan/compute.js';
 
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
       t = performance.now();
       const applying = (async () => {
         running.state.swap(configB);
-        return applyPlan(db, configB, plan, { appliedBy: 'bench', force: true });
+        return applyPlan(db, configB, plan, { writer: buildMemberWriter({ config: configB, log: silentLogger }), appliedBy: 'bench', force: true });
       })();
       const busy = await loginLoop(url, during, applying).catch(async (err: unknown) => {
         await applying.catch(() => undefined);

@@ -20,6 +20,9 @@ import { createServiceProvider } from './saml/index.js';
 import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
 import type { SamlServiceProvider } from './saml/types.js';
 import { ConfigState } from './reload/state.js';
+import type { ChangeHook } from './members/write.js';
+import { MemberWriter } from './members/write.js';
+import { webhookOutbox } from './webhooks/outbox.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -27,6 +30,20 @@ export interface AppDeps {
   readonly log: Logger;
   /** The live configuration (issue 3: reloads swap it); created from `config` when absent. */
   readonly state?: ConfigState;
+  /** The one write path for role changes (buildMemberWriter). */
+  readonly writer: MemberWriter;
+}
+
+/**
+ * The write path every role change goes through, with the hooks that run inside its transactions. Built
+ * here for the server and by the CLI (apply, token) alike, so both write the same side effects.
+ */
+export function buildMemberWriter(deps: { readonly config: Config; readonly log: Logger; readonly current?: () => Config }): MemberWriter {
+  const hooks: ChangeHook[] = [
+    // Signed change events: the outbox row commits with the change (the relay delivers it later).
+    webhookOutbox(deps.current ?? (() => deps.config)),
+  ];
+  return new MemberWriter(hooks);
 }
 
 /** What an app holds beyond its requests (validation threads, metric sources), released by closeApp. */
@@ -126,7 +143,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   app.use(securityHeaders());
   app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
   app.use(sessionMiddleware(app, db, config));
-  const router = buildRouter({ config, db, log, providers, state }, (r) => {
+  const router = buildRouter({ config, db, log, providers, state, writer: deps.writer }, (r) => {
     if (devKeys !== undefined) mountDevIdp(r, config, devKeys, devOrgs);
   });
   app.use(router.routes());

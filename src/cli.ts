@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
 import { jsonLogger } from './log.js';
+import { buildMemberWriter } from './app.js';
 import { serve } from './main.js';
 import { MAPPING_COMMANDS, MAPPING_HELP, runMappingCommand } from './plan/cli.js';
 import { TOKEN_HELP, runTokenCommand } from './admin/cli.js';
@@ -45,7 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     return command === undefined ? 1 : 0;
   }
   const mapping = MAPPING_COMMANDS.find((c) => c === command);
-  if (mapping !== undefined) return runMappingCommand(mapping, rest, io);
+  if (mapping !== undefined) return runMappingCommand(mapping, rest, io, { memberWriter: (config) => buildMemberWriter({ config, log: jsonLogger() }) });
   if (command === 'token') return runTokenCommand(rest, io);
   let parsed;
   try {

@@ -1,7 +1,7 @@
 /** Process entry for `rolegate serve`: load config, open and migrate the database, listen, handle signals. */
 import http from 'node:http';
 import type { Config } from './configuration/types.js';
-import { closeApp, createApp } from './app.js';
+import { buildMemberWriter, closeApp, createApp } from './app.js';
 import { openDatabase } from './db/connect.js';
 import { purgeExpired } from './db/saml-state.js';
 import type { Logger } from './log.js';
@@ -31,9 +31,10 @@ export interface RunningServer {
 export async function serve(config: Config, log: Logger, options: ServeOptions = {}): Promise<RunningServer> {
   const db = await openDatabase(config.database, options.database);
   const state = new ConfigState(config);
-  const app = await createApp({ config, db, log, state });
+  const writer = buildMemberWriter({ config, log, current: () => state.current() });
+  const app = await createApp({ config, db, log, state, writer });
   await recordStartRevision(db, config);
-  const reloader = new Reloader({ db, state, log, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
+  const reloader = new Reloader({ db, state, log, writer, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
   if (options.reload?.watch === true) reloader.watch();
   if (options.reload?.signals === true) reloader.handleSignals();
   const server = http.createServer(app.callback());

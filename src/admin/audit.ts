@@ -9,8 +9,8 @@ import type { AuditRow } from '../db/audit.js';
 import type { Db } from '../db/connect.js';
 import type { AuditQuery } from '../db/admin-audit.js';
 import { auditBatches, queryAudit } from '../db/admin-audit.js';
-import type { MemberRow } from '../db/admin-members.js';
-import { membersByIds } from '../db/admin-members.js';
+import type { MembershipRow } from '../db/memberships.js';
+import { membershipsByIds } from '../db/memberships.js';
 
 export const DELETED_USER = 'Deleted User';
 
@@ -30,7 +30,7 @@ export interface AuditEventJson {
   readonly ip: string | null;
 }
 
-export function memberDisplay(m: MemberRow | undefined): string {
+export function memberDisplay(m: MembershipRow | undefined): string {
   if (m === undefined || m.isDeleted || m.email === null) return DELETED_USER;
   const name = [m.firstName, m.lastName].filter(Boolean).join(' ');
   return name === '' ? m.email : `${name} <${m.email}>`;
@@ -41,7 +41,7 @@ function actorUserId(actor: string): number | null {
   return m?.[1] === undefined ? null : Number(m[1]);
 }
 
-function toJson(row: AuditRow, members: ReadonlyMap<number, MemberRow>): AuditEventJson {
+function toJson(row: AuditRow, members: ReadonlyMap<number, MembershipRow>): AuditEventJson {
   const actorId = actorUserId(row.actor);
   const actor: AuditEventJson['actor'] =
     actorId !== null
@@ -84,7 +84,7 @@ async function named(db: Db, org: OrganizationConfig, rows: readonly AuditRow[])
     const a = actorUserId(r.actor);
     if (a !== null) ids.push(a);
   }
-  const members = await membersByIds(db, org.id, ids);
+  const members = await membershipsByIds(db, org.id, ids);
   return rows.map((r) => toJson(r, members));
 }
 

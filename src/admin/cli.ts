@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../cli.js';
 import { checkConfig } from '../configuration/index.js';
 import { openDatabase } from '../db/connect.js';
-import { findMember } from '../db/admin-members.js';
-import { listTokens } from '../db/admin-tokens.js';
+import { findMembership } from '../db/memberships.js';
+import { listTokens } from '../db/api-tokens.js';
 import { formatConfigIssue, RolegateError } from '../errors.js';
 import { isOrgAdmin } from './caller.js';
 import { createToken, revokeTokenById } from './tokens.js';
@@ -89,7 +89,7 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
     }
     const email = (v.email ?? '').trim().toLowerCase();
     const user = (await db('users').where({ organization_id: orgId, email, is_deleted: false }).first('id')) as { id: number } | undefined;
-    const member = user === undefined ? undefined : await findMember(db, orgId, Number(user.id));
+    const member = user === undefined ? undefined : await findMembership(db, orgId, Number(user.id));
     if (member === undefined) {
       io.err(`rolegate token create: no member ${email} in organization ${orgId}; they must sign in once first\n`);
       return 1;

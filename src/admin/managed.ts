@@ -1,11 +1,11 @@
 /**
- * "Is this role managed by the IdP?" (issue 4): computed with the same pure mapping a login uses, from the
+ * "Is this role managed by the IdP?": computed with the same pure mapping a login uses, from the
  * member's last asserted groups, so the page's badge, the API's 409 and the next login agree.
  */
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { OrgRole, RoleSource } from '../domain/roles.js';
-import { decideAccess } from '../mapping/index.js';
-import type { RuleMatch } from '../mapping/index.js';
+import { NO_TRANSFER, decideAccess } from '../mapping/index.js';
+import type { OwnershipFacts, RuleMatch } from '../mapping/index.js';
 
 export interface IdpManaged {
   /** The mapped group (as the IdP sent it) that decides the role. */
@@ -25,6 +25,11 @@ export interface ManagedInput {
   readonly groups: readonly string[] | null;
 }
 
+/** An Owner holds ownership by the owner line or a recorded transfer, never by a group: it is kept as held. */
+function heldOwnership(m: ManagedInput): OwnershipFacts {
+  return m.role === 'OW' ? { ownerLineTransferred: false, holdsByTransfer: true } : NO_TRANSFER;
+}
+
 function decisive(matches: readonly RuleMatch[]): RuleMatch | undefined {
   return matches.find((m) => m.decisive) ?? matches[0];
 }
@@ -37,7 +42,7 @@ function toManaged(m: RuleMatch | undefined): IdpManaged | null {
 export function orgRoleManagedBy(org: OrganizationConfig, m: ManagedInput): IdpManaged | null {
   if ((org.roleManagement ?? 'idp') === 'manual') return null;
   if (m.email === null || m.groups === null) return null;
-  const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: [] });
+  const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: [], ownership: heldOwnership(m) });
   if (d.org.reason.kind !== 'mapped') return null;
   return toManaged(decisive(d.org.reason.matches));
 }
@@ -49,7 +54,7 @@ export function orgRoleManagedBy(org: OrganizationConfig, m: ManagedInput): IdpM
  */
 export function projectRoleManagedBy(org: OrganizationConfig, m: ManagedInput, projectId: number): IdpManaged | null {
   if (m.email === null || m.groups === null) return null;
-  const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: [] });
+  const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: [], ownership: heldOwnership(m) });
   const p = d.projects.find((x) => x.projectId === projectId);
   if (p === undefined || p.reason.kind !== 'mapped') return null;
   return toManaged(decisive(p.reason.matches));

@@ -6,34 +6,23 @@
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
-import { isUniqueViolation } from '../db/connect.js';
-import type { AuditEvent } from '../db/audit.js';
-import { appendAudit } from '../db/audit.js';
-import type { MemberOrdering, MemberRow } from '../db/admin-members.js';
-import {
-  countAdmins,
-  emailTaken,
-  findMember,
-  groupsByUser,
-  insertInvitedMember,
-  listMembers,
-  listProjectRoles,
-  lockOrganization,
-  softDeleteMember,
-  writeRole,
-} from '../db/admin-members.js';
-import { revokeUserTokens } from '../db/admin-tokens.js';
-import { destroyUserSessions } from '../db/sessions.js';
+import { groupsByUser } from '../db/member-groups.js';
+import type { MemberOrdering, MembershipRow } from '../db/memberships.js';
+import { findMembership, listMembers } from '../db/memberships.js';
+import { listProjectMemberships } from '../db/project-memberships.js';
+import { isUniqueViolation } from '../db/rows.js';
+import { emailTaken, insertInvitedUser } from '../db/users.js';
 import type { OrgRole } from '../domain/roles.js';
-import { ORG_ROLE_NAMES, isActiveOrgRole } from '../domain/roles.js';
+import { ORG_ROLE_NAMES, isAdminRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
+import type { MemberWriter, WriteContext } from '../members/write.js';
 import type { Caller } from './caller.js';
-import { actorOf, isOrgAdmin } from './caller.js';
+import { actorOf } from './caller.js';
 import type { IdpManaged } from './managed.js';
 import { managedDetail, orgRoleManagedBy } from './managed.js';
 
 export interface MemberView {
-  readonly member: MemberRow;
+  readonly member: MembershipRow;
   readonly groups: readonly string[] | null;
   readonly groupsAssertedAt: Date | null;
   readonly managed: IdpManaged | null;
@@ -53,7 +42,7 @@ export interface ListOptions {
   readonly deleted: boolean;
 }
 
-async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MemberRow[]): Promise<MemberView[]> {
+async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MembershipRow[]): Promise<MemberView[]> {
   const groups = await groupsByUser(db, members.map((m) => m.userId));
   return members.map((member) => {
     const g = groups.get(member.userId);
@@ -73,7 +62,7 @@ export async function listMemberships(db: Db, org: OrganizationConfig, opts: Lis
 }
 
 export async function memberView(db: DbOrTrx, org: OrganizationConfig, userId: number): Promise<MemberView> {
-  const m = await findMember(db, org.id, userId);
+  const m = await findMembership(db, org.id, userId);
   if (m === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such member in this organization');
   const [view] = await views(db, org, [m]);
   if (view === undefined) throw new Error('unreachable');
@@ -86,7 +75,7 @@ export interface MemberDetail extends MemberView {
 
 export async function memberDetail(db: Db, org: OrganizationConfig, userId: number): Promise<MemberDetail> {
   const view = await memberView(db, org, userId);
-  const roles = await listProjectRoles(db, org.projects.map((p) => p.id), { userId });
+  const roles = await listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [userId] });
   return {
     ...view,
     projects: roles.map((r) => ({
@@ -104,11 +93,17 @@ export interface ChangeContext {
   readonly config: Config;
   readonly org: OrganizationConfig;
   readonly caller: Caller;
+  readonly writer: MemberWriter;
   readonly now: Date;
   readonly ip: string | null;
 }
 
-function manualReason(ctx: ChangeContext, kind: string, text: string, previous: OrgRole | null, extra: Record<string, unknown> = {}): unknown {
+/** The write path's context for a hand change by this caller. */
+export function writeContext(ctx: ChangeContext): WriteContext {
+  return { organizationId: ctx.org.id, source: 'admin', actor: actorOf(ctx.caller), configRevision: ctx.config.revision, now: ctx.now, ip: ctx.ip, assertionId: null };
+}
+
+function manualReason(ctx: ChangeContext, kind: string, text: string, previous: OrgRole | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     decision: { kind, text, matches: [] },
     by: actorOf(ctx.caller),
@@ -118,98 +113,56 @@ function manualReason(ctx: ChangeContext, kind: string, text: string, previous: 
   };
 }
 
-function audit(ctx: ChangeContext, e: Omit<AuditEvent, 'organizationId' | 'actor' | 'outcome' | 'configRevision' | 'ip'>): AuditEvent {
-  return { organizationId: ctx.org.id, actor: actorOf(ctx.caller), outcome: 'ok', configRevision: ctx.config.revision, ip: ctx.ip, ...e };
-}
-
 /** The caller as stored inside the transaction (their role may have changed since the request began). */
-async function liveCaller(trx: DbOrTrx, ctx: ChangeContext): Promise<MemberRow> {
-  const me = await findMember(trx, ctx.org.id, ctx.caller.userId);
-  if (me === undefined || me.isDeleted || !isOrgAdmin(me.role)) throw new RolegateError('ERR_FORBIDDEN', 'only an Owner or Administrator may do this');
+export async function liveCaller(trx: DbOrTrx, ctx: ChangeContext): Promise<MembershipRow> {
+  const me = await findMembership(trx, ctx.org.id, ctx.caller.userId);
+  if (me === undefined || me.isDeleted || !isAdminRole(me.role)) throw new RolegateError('ERR_FORBIDDEN', 'only an Owner or Administrator may do this');
   return me;
 }
 
-async function liveTarget(trx: DbOrTrx, orgId: number, userId: number): Promise<MemberRow> {
-  const target = await findMember(trx, orgId, userId);
+async function liveTarget(trx: DbOrTrx, orgId: number, userId: number): Promise<MembershipRow> {
+  const target = await findMembership(trx, orgId, userId);
   if (target === undefined || target.isDeleted) throw new RolegateError('ERR_NOT_FOUND', 'no such member in this organization');
   return target;
 }
 
-async function ensureAnotherAdmin(trx: DbOrTrx, orgId: number, what: string): Promise<void> {
-  const { owners, admins } = await countAdmins(trx, orgId);
-  if (owners + admins <= 1) {
-    throw new RolegateError('ERR_LAST_ADMIN', `${what}: this is the organization's last Owner or Administrator`);
-  }
-}
-
-/** Assign an organization role (PATCH/POST memberships). Returns the member as now stored. */
+/**
+ * Assign an organization role (PATCH/POST memberships). Returns the member as now stored. Making someone
+ * Owner is an ownership transfer (only the Owner may); the Owner and the last Owner/Administrator are kept
+ * by the write path's invariants (ERR_LAST_ADMIN); a role the IdP owns is refused (ERR_ROLE_MANAGED_BY_IDP).
+ */
 export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, role: OrgRole): Promise<MemberView> {
-  await db.transaction(async (trx) => {
-    await lockOrganization(trx, ctx.org.id);
+  await ctx.writer.run(db, writeContext(ctx), async (trx) => {
     const me = await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
-    if (target.role === role) return;
-    const events: AuditEvent[] = [];
-
+    if (target.role === role) return { intents: [], value: undefined };
     if (role === 'OW') {
       if (me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', 'only the Owner can make someone Owner (that transfers ownership)');
-      if (!isActiveOrgRole(target.role)) {
-        throw new RolegateError('ERR_MEMBER_INACTIVE', `${ORG_ROLE_NAMES[target.role]} members cannot become Owner; give them a role first`);
-      }
-      // A transfer: one Owner before, one after. The former Owner stays an Administrator.
-      await writeRole(trx, { organizationId: ctx.org.id, userId, role: 'OW', roleSource: 'manual', reason: manualReason(ctx, 'ownership_transfer', `ownership transferred by user:${me.userId}`, target.role, { from_user_id: me.userId }) }, ctx.now);
-      await writeRole(trx, { organizationId: ctx.org.id, userId: me.userId, role: 'AD', roleSource: 'manual', reason: manualReason(ctx, 'ownership_transfer', `ownership transferred to user:${userId}`, 'OW', { to_user_id: userId }) }, ctx.now);
-      events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: 'OW', reason: { kind: 'ownership_transfer', text: 'ownership transferred to this member', role_source: 'manual' } }));
-      events.push(audit(ctx, { subjectUserId: me.userId, subjectEmail: me.email, action: 'role_change', before: 'OW', after: 'AD', reason: { kind: 'ownership_transfer', text: `ownership transferred to user:${userId}; the former Owner stays Administrator`, role_source: 'manual' } }));
-      await appendAudit(trx, events, ctx.now);
-      return;
+      const reason = { kind: 'ownership_transfer', text: `ownership transferred from user:${me.userId} to user:${userId}; the former Owner stays Administrator`, by: actorOf(ctx.caller), config_revision: ctx.config.revision };
+      return { intents: [{ kind: 'transfer_ownership', fromUserId: me.userId, toUserId: userId, reason }], value: undefined };
     }
-
-    if (target.role === 'OW') {
-      if (me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', "only the Owner can change the Owner's role");
-      throw new RolegateError('ERR_LAST_ADMIN', 'the Owner cannot be demoted; make another member Owner instead (that transfers ownership)');
+    if (target.role === 'OW' && me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', "only the Owner can change the Owner's role");
+    if (target.role !== 'OW') {
+      const groups = (await groupsByUser(trx, [userId])).get(userId)?.groups ?? null;
+      const managed = orgRoleManagedBy(ctx.org, { email: target.email, role: target.role, roleSource: target.roleSource, groups });
+      if (managed !== null) throw new RolegateError('ERR_ROLE_MANAGED_BY_IDP', managedDetail(managed, "this member's organization role"));
     }
-
-    const groups = (await groupsByUser(trx, [userId])).get(userId)?.groups ?? null;
-    const managed = orgRoleManagedBy(ctx.org, { email: target.email, role: target.role, roleSource: target.roleSource, groups });
-    if (managed !== null) throw new RolegateError('ERR_ROLE_MANAGED_BY_IDP', managedDetail(managed, "this member's organization role"));
-
-    if (target.role === 'AD') await ensureAnotherAdmin(trx, ctx.org.id, 'cannot demote this Administrator');
-
-    await writeRole(
-      trx,
-      { organizationId: ctx.org.id, userId, role, roleSource: 'manual', reason: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} through the admin API`, target.role) },
-      ctx.now,
-    );
-    let ended: Record<string, number> = {};
-    if (role === 'DI') {
-      // Deactivation takes effect now: sessions and tokens end (a later reactivation does not revive them).
-      const sessions = await destroyUserSessions(trx, userId);
-      const tokens = await revokeUserTokens(trx, userId, ctx.now);
-      ended = { sessions_ended: sessions, tokens_revoked: tokens };
-    }
-    events.push(audit(ctx, { subjectUserId: userId, subjectEmail: target.email, action: 'role_change', before: target.role, after: role, reason: { kind: 'set_by_admin', text: 'set by hand through the admin API', role_source: 'manual', ...ended } }));
-    await appendAudit(trx, events, ctx.now);
+    const reason = { kind: 'set_by_admin', text: `set to ${ORG_ROLE_NAMES[role]} by hand through the admin API` };
+    return {
+      intents: [{ kind: 'org_role', userId, role, roleSource: 'manual', reason, stored: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} through the admin API`, target.role) }],
+      value: undefined,
+    };
   });
   return memberView(db, ctx.org, userId);
 }
 
 /** Soft delete (DELETE memberships/:user_id). */
 export async function deleteMember(db: Db, ctx: ChangeContext, userId: number): Promise<void> {
-  await db.transaction(async (trx) => {
-    await lockOrganization(trx, ctx.org.id);
+  await ctx.writer.run(db, writeContext(ctx), async (trx) => {
     await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
-    if (target.role === 'OW') throw new RolegateError('ERR_LAST_ADMIN', 'the Owner cannot be deleted; transfer ownership first');
-    if (target.role === 'AD') await ensureAnotherAdmin(trx, ctx.org.id, 'cannot delete this Administrator');
-    await softDeleteMember(trx, ctx.org.id, userId, target.email, manualReason(ctx, 'deleted', `deleted by user:${ctx.caller.userId}`, target.role), ctx.now);
-    const sessions = await destroyUserSessions(trx, userId);
-    const tokens = await revokeUserTokens(trx, userId, ctx.now);
-    await appendAudit(
-      trx,
-      [audit(ctx, { subjectUserId: userId, subjectEmail: null, action: 'member_deleted', before: target.role, after: null, reason: { kind: 'deleted', text: 'soft delete: personal data scrubbed, access ended', sessions_ended: sessions, tokens_revoked: tokens } })],
-      ctx.now,
-    );
+    const reason = manualReason(ctx, 'deleted', `deleted by user:${ctx.caller.userId}; soft delete: personal data scrubbed, access ended`, target.role);
+    return { intents: [{ kind: 'delete_member', userId, reason: { kind: 'deleted', text: 'soft delete: personal data scrubbed, access ended', ...reason } }], value: undefined };
   });
 }
 
@@ -226,12 +179,13 @@ export async function inviteMember(db: Db, ctx: ChangeContext, rawEmail: string)
   if (email.length > 320 || !EMAIL.test(email)) throw new RolegateError('ERR_BAD_REQUEST', 'email: expected an email address');
   let userId = 0;
   try {
-    await db.transaction(async (trx) => {
-      await lockOrganization(trx, ctx.org.id);
+    await ctx.writer.run(db, writeContext(ctx), async (trx) => {
       await liveCaller(trx, ctx);
       if (await emailTaken(trx, ctx.org.id, email)) throw new RolegateError('ERR_MEMBER_EXISTS', 'a member with this email already exists');
-      userId = await insertInvitedMember(trx, ctx.org.id, email, manualReason(ctx, 'invited', `invited by user:${ctx.caller.userId}; Not Activated until an admin assigns a role`, null, { invited_at: ctx.now.toISOString() }), ctx.now);
-      await appendAudit(trx, [audit(ctx, { subjectUserId: userId, subjectEmail: email, action: 'member_invited', before: null, after: 'NO', reason: { kind: 'invited', text: 'invited; the first SSO login with this email attaches to this member' } })], ctx.now);
+      userId = await insertInvitedUser(trx, ctx.org.id, email, ctx.now);
+      const stored = manualReason(ctx, 'invited', `invited by user:${ctx.caller.userId}; Not Activated until an admin assigns a role`, null, { invited_at: ctx.now.toISOString() });
+      const reason = { kind: 'invited', text: 'invited; the first SSO login with this email attaches to this member' };
+      return { intents: [{ kind: 'org_role', userId, role: 'NO', roleSource: 'manual', reason, stored, createdAs: 'member_invited' }], value: undefined };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new RolegateError('ERR_MEMBER_EXISTS', 'a member with this email already exists');

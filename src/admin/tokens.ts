@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { appendAudit } from '../db/audit.js';
-import type { MemberRow } from '../db/admin-members.js';
-import { findMember } from '../db/admin-members.js';
-import type { TokenRow } from '../db/admin-tokens.js';
-import { findLiveToken, findToken, hashTokenKey, insertToken, revokeToken, touchToken } from '../db/admin-tokens.js';
+import type { MembershipRow } from '../db/memberships.js';
+import { findMembership } from '../db/memberships.js';
+import type { TokenRow } from '../db/api-tokens.js';
+import { findLiveToken, findToken, hashTokenKey, insertToken, revokeToken, touchToken } from '../db/api-tokens.js';
 import { RolegateError } from '../errors.js';
 
 export const TOKEN_KEY = /^rg_[A-Za-z0-9_-]{43}$/;
@@ -58,11 +58,11 @@ export async function revokeTokenById(
 }
 
 /** The token and its member when the key is live and the member still has access (not deleted, not DI/NO). */
-export async function authenticateKey(db: DbOrTrx, key: string, now: Date): Promise<{ token: TokenRow; member: MemberRow } | undefined> {
+export async function authenticateKey(db: DbOrTrx, key: string, now: Date): Promise<{ token: TokenRow; member: MembershipRow } | undefined> {
   if (!TOKEN_KEY.test(key)) return undefined;
   const token = await findLiveToken(db, hashTokenKey(key));
   if (token === undefined) return undefined;
-  const member = await findMember(db, token.organizationId, token.userId);
+  const member = await findMembership(db, token.organizationId, token.userId);
   if (member === undefined || member.isDeleted || member.role === 'DI' || member.role === 'NO') return undefined;
   await touchToken(db, token.id, now);
   return { token, member };

@@ -105,3 +105,14 @@ export async function listAudit(
     ip: (r['ip'] as string | null) ?? null,
   }));
 }
+
+/**
+ * The one update of audit rows: a deleted member's email leaves the events about them (they read "Deleted
+ * User"). The events themselves (what happened) stay.
+ */
+export async function scrubAuditSubject(db: DbOrTrx, organizationId: number, userId: number, email: string | null): Promise<void> {
+  await db('audit_events').where({ organization_id: organizationId, subject_user_id: userId }).update({ subject_email: null });
+  if (email !== null) {
+    await db('audit_events').where({ organization_id: organizationId, subject_email: email }).whereNull('subject_user_id').update({ subject_email: null });
+  }
+}

@@ -244,12 +244,60 @@ const configLocks: Migration = {
 };
 
 /**
+ * Ownership moves only by a recorded transfer: `ownership_transfers` holds each one (who gave it, with the
+ * email they had, and who received it). The configured owner's role_source becomes `manual`, a value of
+ * Label Studio's RoleSourceEnum (the previous `config` is not one). Owners made by a transfer before this
+ * table existed are found from their membership's stored reason and recorded.
+ */
+const writePath: Migration = {
+  name: '0006_writepath',
+  async up(knex) {
+    await knex.schema.createTable('ownership_transfers', (t) => {
+      t.increments('id').primary();
+      t.integer('organization_id').notNullable().references('organizations.id');
+      t.integer('from_user_id').nullable();
+      // The giver's email at the time: the `owner:` line stops applying to this address.
+      t.string('from_email', 320).nullable();
+      t.integer('to_user_id').notNullable();
+      t.string('actor', 64).notNullable();
+      t.timestamp('at', { useTz: true }).notNullable();
+      t.index(['organization_id']);
+    });
+    await knex('memberships').where({ role_source: 'config' }).update({ role_source: 'manual' });
+    await knex('project_memberships').where({ role_source: 'config' }).update({ role_source: 'manual' });
+    const owners = (await knex('memberships').where({ role: 'OW', role_source: 'manual' }).select('organization_id', 'user_id', 'reason', 'updated_at')) as Record<string, unknown>[];
+    for (const row of owners) {
+      let reason: unknown;
+      try {
+        reason = JSON.parse(String(row['reason']));
+      } catch {
+        continue;
+      }
+      const from = typeof reason === 'object' && reason !== null ? (reason as Record<string, unknown>)['from_user_id'] : undefined;
+      if (typeof from !== 'number') continue;
+      const giver = (await knex('users').where({ id: from }).first('email')) as { email: string | null } | undefined;
+      await knex('ownership_transfers').insert({
+        organization_id: row['organization_id'],
+        from_user_id: from,
+        from_email: giver?.email ?? null,
+        to_user_id: row['user_id'],
+        actor: 'migration',
+        at: row['updated_at'],
+      });
+    }
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('ownership_transfers');
+  },
+};
+
+/**
  * Signed change events (webhooks): the outbox (`webhook_events`, written in the transaction of the change),
  * one delivery per event and endpoint with its lease, every attempt, a per-member event counter and the
  * endpoints disabled by a 410. Times are epoch milliseconds, compared as numbers on either database.
  */
 const webhooks: Migration = {
-  name: '0006_webhooks',
+  name: '0007_webhooks',
   async up(knex) {
     await knex.schema.createTable('webhook_events', (t) => {
       // The Standard Webhooks `webhook-id`: stable across retries, the receiver's idempotency key.
@@ -310,7 +358,7 @@ const webhooks: Migration = {
   },
 };
 
-const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks, webhooks];
+const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks, writePath, webhooks];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...MIGRATIONS],

@@ -38,9 +38,24 @@ export const PROJECT_MAPPING_ROLE_NAMES: Readonly<Record<ProjectMappingRole, str
   INHERIT: 'Inherit',
 };
 
-/** Where a membership's role came from (Label Studio's RoleSourceEnum, the subset rolegate writes). */
-export const ROLE_SOURCES = ['saml', 'manual', 'config'] as const;
+/**
+ * Where a membership's role came from: Label Studio's RoleSourceEnum, the subset rolegate writes. `saml`:
+ * the mapping at a login or an apply; `scim`: provisioning; `manual`: written by a person (a hand change
+ * in the admin surface, an ownership transfer, or the `owner:` line of the configuration).
+ */
+export const ROLE_SOURCES = ['saml', 'scim', 'manual', 'api'] as const;
 export type RoleSource = (typeof ROLE_SOURCES)[number];
+
+export function isRoleSource(value: unknown): value is RoleSource {
+  return typeof value === 'string' && (ROLE_SOURCES as readonly string[]).includes(value);
+}
+
+/** The roles that administer an organization; an organization that has one always keeps one. */
+export const ADMIN_ROLES = ['OW', 'AD'] as const;
+
+export function isAdminRole(role: OrgRole): boolean {
+  return role === 'OW' || role === 'AD';
+}
 
 const RANK: Readonly<Record<OrgRole, number>> = { OW: 5, AD: 4, MA: 3, RE: 2, AN: 1, NO: 0, DI: -1 };
 

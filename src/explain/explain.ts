@@ -8,14 +8,18 @@
 import { groupKey } from '../configuration/groups.js';
 import type { Config, OrganizationConfig, RuleSource } from '../configuration/types.js';
 import type { DbOrTrx } from '../db/connect.js';
-import { findMembership, findUser, findUserByEmail, listProjectMemberships, type MembershipRow } from '../db/members.js';
-import { findMemberGroups } from '../db/members.js';
+import { findMemberGroups } from '../db/member-groups.js';
+import type { MembershipRow } from '../db/memberships.js';
+import { findMembership } from '../db/memberships.js';
+import { ownershipOf } from '../db/ownership.js';
+import { listProjectMemberships } from '../db/project-memberships.js';
+import { findUser, findUserByEmail } from '../db/users.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { ORG_ROLE_NAMES, PROJECT_MAPPING_ROLE_NAMES } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision, Reason, RuleMatch } from '../mapping/index.js';
-import { decideAccess } from '../mapping/index.js';
-import { effectiveGroups, guardsOf } from '../plan/compute.js';
+import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
+import { NO_TRANSFER, decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
 
 export interface RuleTrace {
   readonly group: string;
@@ -169,15 +173,17 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
   const row = typeof user === 'number' ? await findUser(db, org.id, user) : await findUserByEmail(db, org.id, user.trim().toLowerCase());
   if (row === undefined) throw new RolegateError('ERR_NOT_FOUND', `no member ${String(user)} in organization ${org.id}`);
   const membership: MembershipRow | undefined = await findMembership(db, org.id, row.id);
-  const held = await listProjectMemberships(db, row.id, org.projects.map((p) => p.id));
+  const held = await listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [row.id] });
   const g = await findMemberGroups(db, row.id);
   const lastAsserted = g?.groups ?? null;
-  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, guardsOf(config, org), now);
+  const guards = org.guards ?? config.guards ?? GUARDS_DEFAULTS;
+  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, guards.maxGroupAgeDays, now);
   const decision = decideAccess(org, {
     email: row.email,
     groups: eff.groups,
     current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
     currentProjects: held.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
+    ownership: ownershipFacts(org, await ownershipOf(db, org.id), row.id),
   });
   return buildTrace(
     config,
@@ -200,7 +206,7 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
 /** A hypothetical new member with these groups (`explain --groups`): no database involved. */
 export function explainGroups(config: Config, organizationId: number, groups: readonly string[], email = 'hypothetical@explain.invalid'): ExplainTrace {
   const org = orgOf(config, organizationId);
-  const decision = decideAccess(org, { email: email.toLowerCase(), groups, current: null, currentProjects: [] });
+  const decision = decideAccess(org, { email: email.toLowerCase(), groups, current: null, currentProjects: [], ownership: NO_TRANSFER });
   return buildTrace(
     config,
     org,

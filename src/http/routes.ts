@@ -14,6 +14,7 @@ import { destroySamlSessions } from '../db/sessions.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyLogin } from '../members/login.js';
+import type { MemberWriter } from '../members/write.js';
 import { ConfigState } from '../reload/state.js';
 import { whoAmI } from '../members/whoami.js';
 import type { SamlServiceProvider } from '../saml/types.js';
@@ -44,6 +45,7 @@ export interface RouteDeps {
   readonly providers: ReadonlyMap<number, SamlServiceProvider>;
   /** The live configuration (issue 3): organizations, mapping and revision follow reloads; server settings do not. */
   readonly state?: ConfigState;
+  readonly writer: MemberWriter;
 }
 
 function hash(value: string): string {
@@ -60,7 +62,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
   // Issue 4: deny by default. The access guard precedes every route; a route without an entry in
   // src/http/admin/access.ts is refused.
-  const adminDeps = { config: () => state.current(), db, log };
+  const adminDeps = { config: () => state.current(), db, log, writer: deps.writer };
   mountAccessGuard(router, adminDeps);
 
   const orgParam = (ctx: Koa.Context): { org: OrganizationConfig; sp: SamlServiceProvider } => {
@@ -187,7 +189,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       assertionId = login.assertionId;
       // The configuration in force now (a reload may have happened while the Response was verified).
       const live = state.current();
-      const result = await applyLogin(db, live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
+      const result = await applyLogin(db, deps.writer, live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
         now: new Date(),
         ip,
         bindingHash: binding === undefined ? null : hash(binding),

@@ -4,12 +4,13 @@
  * trace all consume the same reasons, so what rolegate did and what it says it did cannot drift apart.
  *
  * Semantics (also the table in docs/mapping.md):
- *  1. The organization's `owner` email is Owner (source `config`); groups never change it.
+ *  1. Ownership moves only by a recorded transfer. The member holding it by the latest transfer stays
+ *     Owner; otherwise the organization's `owner` email is Owner (source `manual`: a person wrote it) at
+ *     every login, whatever role was set by hand, unless that email gave ownership away by a transfer.
  *  2. Groups unknown (no groups attribute, as Entra sends past its group limit): nothing changes; the member
  *     keeps what they hold (a new member is Not Activated) and a warning is recorded.
- *  3. Mapped groups present: the highest mapped role wins (source `saml`), even over a manual role.
- *     Except (issue 4): an Owner by ownership transfer (`manual`) stays Owner, the former owner's hand-set role
- *     replaces the `owner:` line, and with `role_management: manual` any role set by hand is kept.
+ *  3. Mapped groups present: the highest mapped role wins (source `saml`), even over a manual role, except
+ *     that with `role_management: manual` a role set by hand is kept.
  *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`) is kept; a role that
  *     came from the mapping (or from a former `owner:` line) becomes Deactivated; pending stays pending.
  *  5. Projects: the highest mapped project role, `Inherit` taking the organization role. No project access
@@ -40,6 +41,23 @@ export interface DecisionInput {
   /** The membership held now, if any. */
   readonly current: Held | null;
   readonly currentProjects: readonly HeldProject[];
+  readonly ownership: OwnershipFacts;
+}
+
+/** What the recorded ownership transfers say about one member. */
+export interface OwnershipFacts {
+  /** The configured `owner:` email gave ownership away by a recorded transfer: the line no longer applies. */
+  readonly ownerLineTransferred: boolean;
+  /** This member holds ownership by the latest recorded transfer. */
+  readonly holdsByTransfer: boolean;
+}
+
+/** No transfer was ever recorded (a new organization, a hypothetical member). */
+export const NO_TRANSFER: OwnershipFacts = Object.freeze({ ownerLineTransferred: false, holdsByTransfer: false });
+
+/** The facts for one member from the organization's transfer record (emails lower-cased). */
+export function ownershipFacts(org: OrganizationConfig, record: { readonly gaveAway: readonly string[]; readonly holderUserId: number | null }, userId: number | null): OwnershipFacts {
+  return { ownerLineTransferred: record.gaveAway.includes(org.owner), holdsByTransfer: userId !== null && record.holderUserId === userId };
 }
 
 /** A rule that matched, and the asserted group that matched it (its spelling as the IdP sent it). */
@@ -166,14 +184,15 @@ function decideOrg(
   hits: readonly { rule: OrgRoleRule; asserted: string }[],
 ): OrgDecision {
   const current = input.current;
-  // Set by hand through the admin API (issue 4): an Owner made by an ownership transfer keeps it whatever the
-  // groups say, and with `role_management: manual` every role set by hand sticks.
-  if (current !== null && current.roleSource === 'manual' && (current.role === 'OW' || org.roleManagement === 'manual')) {
-    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'the role was set by hand in rolegate (ownership transfer or role_management: manual); the mapping does not change it') };
+  if (current !== null && current.role === 'OW' && input.ownership.holdsByTransfer) {
+    return { role: 'OW', roleSource: 'manual', reason: reason('manual_kept', 'ownership was transferred to this member; the mapping does not change it') };
   }
-  // After a transfer the former owner's role was set by hand: the `owner:` line no longer applies to them.
-  if (input.email === org.owner && !(current !== null && current.roleSource === 'manual' && current.role !== 'NO')) {
-    return { role: 'OW', roleSource: 'config', reason: reason('owner', `${input.email} is the organization's owner (set by organizations[].owner, never by a group)`) };
+  if (input.email === org.owner && !input.ownership.ownerLineTransferred) {
+    return { role: 'OW', roleSource: 'manual', reason: reason('owner', `${input.email} is the organization's owner (set by organizations[].owner, never by a group or a hand change)`) };
+  }
+  // With `role_management: manual` every role set by hand sticks (ownership excepted: it follows transfers).
+  if (current !== null && current.roleSource === 'manual' && current.role !== 'OW' && org.roleManagement === 'manual') {
+    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'the role was set by hand in rolegate (role_management: manual); the mapping does not change it') };
   }
   if (!groupsKnown) {
     if (current === null) {
@@ -199,7 +218,7 @@ function decideOrg(
   if (current === null) {
     return { role: 'NO', roleSource: 'saml', reason: reason('new_without_mapped_group', 'no asserted group is mapped; a new member starts Not Activated') };
   }
-  if (current.roleSource === 'manual') {
+  if (current.roleSource === 'manual' && current.role !== 'OW') {
     return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'no asserted group is mapped; the role set by hand is kept') };
   }
   if (current.role === 'NO') {

@@ -4,25 +4,20 @@
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import type { AuditEvent } from '../db/audit.js';
 import { appendAudit } from '../db/audit.js';
-import {
-  deleteProjectMembership,
-  findMembership,
-  listProjectMemberships,
-  saveMemberGroups,
-  saveMembership,
-  saveProjectMembership,
-  upsertUser,
-} from '../db/members.js';
+import { saveMemberGroups } from '../db/member-groups.js';
+import { findMembership } from '../db/memberships.js';
+import { ownershipOf } from '../db/ownership.js';
+import { listProjectMemberships } from '../db/project-memberships.js';
 import { consumeAssertion, consumeAuthnRequest } from '../db/saml-state.js';
 import { destroyUserSessions } from '../db/sessions.js';
+import { upsertUser } from '../db/users.js';
 import type { OrgRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision } from '../mapping/index.js';
-import { decideAccess } from '../mapping/index.js';
+import { decideAccess, ownershipFacts } from '../mapping/index.js';
 import type { VerifiedLogin } from '../saml/types.js';
-import { refusal, refusalText } from '../plan/guards.js';
+import type { Intent, MemberWriter, WriteContext } from './write.js';
 
 export interface LoginContext {
   readonly now: Date;
@@ -58,6 +53,7 @@ function storedReason(decisionReason: unknown, login: VerifiedLogin, config: Con
  */
 export async function applyLogin(
   db: Db,
+  writer: MemberWriter,
   config: Config,
   org: OrganizationConfig,
   login: VerifiedLogin,
@@ -83,77 +79,55 @@ export async function applyLogin(
 
     const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now);
     const membership = await findMembership(trx, org.id, user.id);
-    const heldProjects = await listProjectMemberships(trx, user.id, org.projects.map((p) => p.id));
+    const heldProjects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: [user.id] });
     const decision = decideAccess(org, {
       email: login.email,
       groups: login.groups,
       current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
       currentProjects: heldProjects.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
+      ownership: ownershipFacts(org, await ownershipOf(trx, org.id), user.id),
     });
 
-    const audit: AuditEvent[] = [];
-    const base = {
-      organizationId: org.id,
-      actor: 'saml',
-      subjectUserId: user.id,
-      subjectEmail: user.email,
-      configRevision: config.revision,
-      assertionId: login.assertionId,
-      ip: ctx.ip,
-    } as const;
     const previous = membership?.role ?? null;
     const next = decision.org;
-    let orgChanged = membership === undefined || membership.role !== next.role || membership.roleSource !== next.roleSource;
-    // Guards (issue 3): an Owner is never demoted, the last active Administrator-or-Owner never demoted or
-    // deactivated; the refused change is audited and the member keeps the role and the project roles that follow.
-    const guard = orgChanged && membership !== undefined ? await refusal(trx, org.id, user.id, membership.role, next.role) : null;
-    const refused = guard !== null;
-    if (guard !== null) {
-      orgChanged = false;
-      audit.push({
-        ...base,
-        action: 'role_change',
-        outcome: 'refused',
-        before: previous,
-        after: next.role,
-        reason: { guard, text: refusalText(guard), decision: next.reason },
-      });
-    }
-    const effective: OrgRole = refused && membership !== undefined ? membership.role : next.role;
-    if (orgChanged) {
-      await saveMembership(
-        trx,
-        { organizationId: org.id, userId: user.id, role: next.role, roleSource: next.roleSource, reason: storedReason(next.reason, login, config, previous, ctx.now) },
-        ctx.now,
-      );
-      audit.push({ ...base, action: membership === undefined ? 'member_created' : 'role_change', outcome: 'ok', before: previous, after: next.role, reason: next.reason });
-    }
-    for (const project of refused ? [] : decision.projects) {
-      const held = heldProjects.find((p) => p.projectId === project.projectId);
-      if (project.role === null) {
-        if (held !== undefined) {
-          await deleteProjectMembership(trx, project.projectId, user.id);
-          audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held.role, after: null, reason: { project_id: project.projectId, ...project.reason } });
-        }
-      } else if (held === undefined || held.role !== project.role || held.roleSource !== project.roleSource) {
-        await saveProjectMembership(
-          trx,
-          { projectId: project.projectId, userId: user.id, role: project.role, roleSource: project.roleSource, reason: storedReason(project.reason, login, config, held?.role ?? null, ctx.now) },
-          ctx.now,
-        );
-        audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held?.role ?? null, after: project.role, reason: { project_id: project.projectId, ...project.reason } });
-      }
-    }
+    const intents: Intent[] = [
+      {
+        kind: 'org_role',
+        userId: user.id,
+        role: next.role,
+        roleSource: next.roleSource,
+        reason: { ...next.reason },
+        stored: storedReason(next.reason, login, config, previous, ctx.now),
+        createdAs: 'member_created',
+      },
+      ...decision.projects.map(
+        (p): Intent => ({
+          kind: 'project_role',
+          userId: user.id,
+          projectId: p.projectId,
+          role: p.role,
+          roleSource: p.roleSource,
+          reason: { ...p.reason },
+          stored: storedReason(p.reason, login, config, heldProjects.find((h) => h.projectId === p.projectId)?.role ?? null, ctx.now),
+        }),
+      ),
+    ];
+    const wctx: WriteContext = { organizationId: org.id, source: 'login', actor: 'saml', configRevision: config.revision, now: ctx.now, ip: ctx.ip, assertionId: login.assertionId };
+    const written = await writer.write(trx, wctx, intents, { refusals: 'skip' });
+    const effective: OrgRole = written.roles.get(user.id) ?? next.role;
+
     await saveMemberGroups(trx, user.id, login.groups, login.assertionId, ctx.now);
+    const base = { organizationId: org.id, actor: 'saml', subjectUserId: user.id, subjectEmail: user.email, configRevision: config.revision, assertionId: login.assertionId, ip: ctx.ip } as const;
+    const audit = [];
     if (!decision.groupsKnown) {
-      audit.push({ ...base, action: 'groups_unknown', outcome: 'warning', reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
+      audit.push({ ...base, action: 'groups_unknown', outcome: 'warning' as const, reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
     }
     if (effective === 'DI') {
-      // Revocation takes effect now, not at session expiry.
+      // Whatever the change list says (the member may have been Deactivated before), they leave with no session.
       await destroyUserSessions(trx, user.id);
-      audit.push({ ...base, action: 'login', outcome: 'refused', errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
+      audit.push({ ...base, action: 'login', outcome: 'refused' as const, errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
     } else {
-      audit.push({ ...base, action: 'login', outcome: 'ok', after: effective });
+      audit.push({ ...base, action: 'login', outcome: 'ok' as const, after: effective });
     }
     await appendAudit(trx, audit, ctx.now);
     return { userId: user.id, role: effective, nextPath, decision, created };

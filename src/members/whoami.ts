@@ -1,7 +1,9 @@
 /** The signed-in member as the API and the profile page show them (Label Studio's whoami shape, extended). */
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import { findMembership, findUser, listProjectMemberships } from '../db/members.js';
+import { findMembership } from '../db/memberships.js';
+import { listProjectMemberships } from '../db/project-memberships.js';
+import { findUser } from '../db/users.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 
@@ -21,7 +23,7 @@ export async function whoAmI(db: Db, org: OrganizationConfig, userId: number): P
   const membership = await findMembership(db, org.id, userId);
   if (membership === undefined || membership.role === 'DI') return undefined;
   const projects = isActiveOrgRole(membership.role)
-    ? (await listProjectMemberships(db, userId, org.projects.map((p) => p.id))).map((pm) => ({
+    ? (await listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [userId] })).map((pm) => ({
         id: pm.projectId,
         title: org.projects.find((p) => p.id === pm.projectId)?.title ?? `Project ${pm.projectId}`,
         role: pm.role,

@@ -10,20 +10,22 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config, OrganizationConfig } from '../configuration/types.js';
-import type { AuditEvent } from '../db/audit.js';
 import { appendAudit } from '../db/audit.js';
 import type { Db } from '../db/connect.js';
-import { deleteProjectMembership, saveProjectMembership } from '../db/members.js';
-import { loadPlanMembers, updateMembershipRole } from '../db/plan.js';
+import { loadMembersWithGroups } from '../db/memberships.js';
 import { syncOrganizations } from '../db/organizations.js';
+import { ownershipOf } from '../db/ownership.js';
 import { recordRevision } from '../db/revisions.js';
-import { destroyUserSessions } from '../db/sessions.js';
 import type { Logger } from '../log.js';
+import type { RefusalRule } from '../members/invariants.js';
+import type { Intent, MemberWriter, WriteContext } from '../members/write.js';
 import type { OrgChangeKind, Plan, ProjectChangeKind } from './compute.js';
-import { refusal, refusalText, type RefusalKind } from './guards.js';
-import { classify, decideForMember, effectiveGroups, guardsOf, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
+import { effectiveGroups } from '../mapping/index.js';
+import { decideForMember, guardsOf, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
 
 export interface ApplyOptions {
+  /** The write path every role change goes through. */
+  readonly writer: MemberWriter;
   /** Apply even when the mass-demotion guard refuses the plan (`apply --force`). Never overrides the Owner and last-administrator guards. */
   readonly force?: boolean;
   /** Recorded with the revision and in audit reasons: 'apply', 'reload:SIGHUP', 'reload:file'. */
@@ -38,7 +40,7 @@ export interface OrgApplySummary {
   readonly organizationId: number;
   readonly title: string;
   readonly counts: Record<OrgChangeKind | `project_${ProjectChangeKind}` | 'refused' | 'sessions_ended', number>;
-  readonly refused: readonly { userId: number; email: string; from: string; to: string; refused: RefusalKind }[];
+  readonly refused: readonly { userId: number; email: string; from: string; to: string; refused: RefusalRule }[];
 }
 
 export type ApplyResult =
@@ -83,7 +85,7 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
       refused: [],
     };
     for (let i = 0; i < ids.length; i += batchSize) {
-      await applyBatch(db, config, org, ids.slice(i, i + batchSize), summary, options.appliedBy, clock(), log);
+      await applyBatch(db, options.writer, config, org, ids.slice(i, i + batchSize), summary, options.appliedBy, clock(), log);
       batches++;
       // Let queued logins have the connection between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -120,6 +122,7 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
 
 async function applyBatch(
   db: Db,
+  writer: MemberWriter,
   config: Config,
   org: OrganizationConfig,
   ids: readonly number[],
@@ -131,22 +134,17 @@ async function applyBatch(
   const guards = guardsOf(config, org);
   const refusedNow: OrgApplySummary['refused'][number][] = [];
   await db.transaction(async (trx) => {
-    const byId = new Map((await loadPlanMembers(trx, org.id, ids)).map((m) => [m.userId, m]));
-    const audit: AuditEvent[] = [];
+    // Lock before reading, so that the decisions are made from what the write path will count.
+    await writer.lock(trx, org.id);
+    const ownership = await ownershipOf(trx, org.id);
+    const members = await loadMembersWithGroups(trx, org.id, ids);
+    const byId = new Map(members.map((m) => [m.userId, m]));
+    const intents: Intent[] = [];
     for (const id of ids) {
       const member = byId.get(id);
       if (member === undefined) continue; // deleted meanwhile
-      const { groups } = effectiveGroups(member, guards, now);
-      const decision = decideForMember(org, member, groups);
-      const next = decision.org;
-      const base = {
-        organizationId: org.id,
-        actor: 'config',
-        subjectUserId: member.userId,
-        subjectEmail: member.email,
-        configRevision: config.revision,
-        assertionId: member.assertionId,
-      } as const;
+      const { groups } = effectiveGroups(member, guards.maxGroupAgeDays, now);
+      const decision = decideForMember(org, member, groups, ownership);
       const stored = (previous: string | null, reason: unknown): unknown => ({
         decision: reason,
         groups,
@@ -156,52 +154,32 @@ async function applyBatch(
         previous_role: previous,
         applied_by: appliedBy,
       });
-      if (next.role !== member.role || next.roleSource !== member.roleSource) {
-        const kind = classify(member.role, next.role);
-        const refused = await refusal(trx, org.id, member.userId, member.role, next.role);
-        if (refused !== null) {
-          summary.counts.refused++;
-          refusedNow.push({ userId: member.userId, email: member.email, from: member.role, to: next.role, refused });
-          audit.push({
-            ...base,
-            action: 'role_change',
-            outcome: 'refused',
-            before: member.role,
-            after: next.role,
-            reason: { guard: refused, text: refusalText(refused), decision: next.reason, applied_by: appliedBy },
-          });
-          continue; // the member keeps the role, and the project roles that follow from it
-        }
-        await updateMembershipRole(trx, { organizationId: org.id, userId: member.userId, role: next.role, roleSource: next.roleSource, reason: stored(member.role, next.reason) }, now);
-        summary.counts[kind]++;
-        audit.push({ ...base, action: 'role_change', outcome: 'ok', before: member.role, after: next.role, reason: { ...next.reason, applied_by: appliedBy } });
-        if (next.role === 'DI') {
-          // Revocation now, not at the next login or session expiry.
-          summary.counts.sessions_ended += await destroyUserSessions(trx, member.userId);
-        }
-        if (isDemotion(kind)) log?.('info', 'member demoted by config', { org: org.id, user_id: member.userId, before: member.role, after: next.role });
-      }
+      const next = decision.org;
+      intents.push({ kind: 'org_role', userId: id, role: next.role, roleSource: next.roleSource, reason: { ...next.reason, applied_by: appliedBy }, stored: stored(member.role, next.reason) });
       for (const p of decision.projects) {
         const held = member.projects.find((h) => h.projectId === p.projectId);
-        const reason = { project_id: p.projectId, ...p.reason, applied_by: appliedBy };
-        if (p.role === null) {
-          if (held === undefined) continue;
-          await deleteProjectMembership(trx, p.projectId, member.userId);
-          summary.counts.project_removed++;
-          audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held.role, after: null, reason });
-        } else if (held === undefined || held.role !== p.role || held.roleSource !== p.roleSource) {
-          await saveProjectMembership(trx, { projectId: p.projectId, userId: member.userId, role: p.role, roleSource: p.roleSource, reason: stored(held?.role ?? null, p.reason) }, now);
-          summary.counts[held === undefined ? 'project_added' : 'project_changed']++;
-          audit.push({ ...base, action: 'project_role_change', outcome: 'ok', before: held?.role ?? null, after: p.role, reason });
-        }
+        intents.push({ kind: 'project_role', userId: id, projectId: p.projectId, role: p.role, roleSource: p.roleSource, reason: { ...p.reason, applied_by: appliedBy }, stored: stored(held?.role ?? null, p.reason) });
       }
     }
-    await appendAudit(trx, audit, now);
+    const ctx: WriteContext = { organizationId: org.id, source: appliedBy.startsWith('reload') ? 'reload' : 'apply', actor: 'config', configRevision: config.revision, now, ip: null, assertionId: null };
+    const result = await writer.write(trx, ctx, intents, { refusals: 'skip' });
+    for (const r of result.refusals) {
+      summary.counts.refused++;
+      refusedNow.push({ userId: r.userId, email: r.email ?? '', from: r.from, to: r.to ?? 'deleted', refused: r.rule });
+    }
+    for (const c of result.changes) {
+      if (c.kind === 'org_role' && c.before !== null) {
+        const kind: OrgChangeKind = c.transition === 'created' ? 'activated' : c.transition;
+        summary.counts[kind]++;
+        if (isDemotion(kind)) log?.('info', 'member demoted by config', { org: org.id, user_id: c.userId, before: c.before.role, after: c.after.role });
+      } else if (c.kind === 'project_role') {
+        summary.counts[c.after === null ? 'project_removed' : c.before === null ? 'project_added' : 'project_changed']++;
+      }
+    }
+    summary.counts.sessions_ended += result.sessionsEnded;
   });
   for (const r of refusedNow) {
     (summary.refused as OrgApplySummary['refused'][number][]).push(r);
     log?.('warn', 'config change refused by guard', { org: org.id, user_id: r.userId, email: r.email, before: r.from, after: r.to, guard: r.refused });
   }
 }
-
-export { refusalText };

@@ -1,5 +1,5 @@
 /**
- * `rolegate plan`, `rolegate apply` and `rolegate explain` (issue 3). Exit codes: 0 done, 2 invalid
+ * `rolegate plan`, `rolegate apply` and `rolegate explain` Exit codes: 0 done, 2 invalid
  * configuration, 3 apply refused by the mass-demotion guard, 4 not found, 64 usage.
  */
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { openDatabase } from '../db/connect.js';
 import { formatConfigIssue, RolegateError } from '../errors.js';
 import { explainGroups, explainMember, renderExplain } from '../explain/explain.js';
 import { withConfigLock } from '../db/reload-lock.js';
+import type { MemberWriter } from '../members/write.js';
 import { applyPlan } from './apply.js';
 import { computePlan } from './compute.js';
 import { renderApplyResult, renderPlan } from './render.js';
@@ -41,7 +42,12 @@ function load(file: string, io: CliIo): Config | undefined {
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 
-export async function runMappingCommand(command: (typeof MAPPING_COMMANDS)[number], args: readonly string[], io: CliIo): Promise<number> {
+/** What the composition root gives the commands that write (cli.ts builds it from app.ts). */
+export interface MappingServices {
+  readonly memberWriter: (config: Config) => MemberWriter;
+}
+
+export async function runMappingCommand(command: (typeof MAPPING_COMMANDS)[number], args: readonly string[], io: CliIo, services: MappingServices): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -123,10 +129,10 @@ export async function runMappingCommand(command: (typeof MAPPING_COMMANDS)[numbe
       io.out(v.json === true ? json(plan) : renderPlan(plan, { limit, stale: v.stale === true }));
       return 0;
     }
-    // Under the configuration lock, like a reload of a running instance (issue 6): never two appliers at once.
+    // Under the configuration lock, like a reload of a running instance: never two appliers at once.
     const { plan, result } = await withConfigLock(db, async () => {
       const plan = await computePlan(db, config);
-      return { plan, result: await applyPlan(db, config, plan, { force: v.force === true, appliedBy: 'apply' }) };
+      return { plan, result: await applyPlan(db, config, plan, { writer: services.memberWriter(config), force: v.force === true, appliedBy: 'apply' }) };
     });
     if (!result.applied) {
       if (v.json === true) io.out(json({ applied: false, refused: true, plan }));

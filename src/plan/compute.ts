@@ -12,18 +12,23 @@
 import { groupKey } from '../configuration/groups.js';
 import type { Config, GuardsConfig, OrganizationConfig, ProjectConfig } from '../configuration/types.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
-import { ADMIN_ROLES, loadPlanMembers, type PlanMember } from '../db/plan.js';
+import type { MemberWithGroups } from '../db/memberships.js';
+import { loadMembersWithGroups } from '../db/memberships.js';
+import type { OwnershipRecord } from '../db/ownership.js';
+import { ownershipOf } from '../db/ownership.js';
 import { latestRevision } from '../db/revisions.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { compareOrgRoles, isActiveOrgRole } from '../domain/roles.js';
+import { isActiveOrgRole, isAdminRole } from '../domain/roles.js';
 import type { AccessDecision, Reason } from '../mapping/index.js';
-import { decideAccess } from '../mapping/index.js';
+import { decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
 import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
-import type { RefusalKind } from './guards.js';
+import type { OrgTransition, RefusalRule } from '../members/invariants.js';
+import { AdminCount, transitionOf } from '../members/invariants.js';
 
-export type OrgChangeKind = 'promoted' | 'demoted' | 'deactivated' | 'activated' | 'source_changed';
+export type OrgChangeKind = Exclude<OrgTransition, 'created'>;
 export type ProjectChangeKind = 'added' | 'removed' | 'changed';
-export type { RefusalKind };
+export type RefusalKind = RefusalRule;
+type PlanMember = MemberWithGroups;
 
 /** One counter per kind of change, all zero: the shared start of a plan's and an apply's summary. */
 export function zeroChangeCounts(): Record<OrgChangeKind | `project_${ProjectChangeKind}`, number> {
@@ -101,15 +106,6 @@ export function guardsOf(config: Config, org: OrganizationConfig): GuardsConfig 
 
 const DAY_MS = 86_400_000;
 
-/** The groups a plan may use for a member: null when unknown or stale. */
-export function effectiveGroups(member: Pick<PlanMember, 'groups' | 'assertedAt'>, guards: GuardsConfig, now: Date): { groups: readonly string[] | null; stale: boolean } {
-  if (member.groups === null) return { groups: null, stale: false };
-  if (guards.maxGroupAgeDays !== null && member.assertedAt !== null && now.getTime() - member.assertedAt.getTime() > guards.maxGroupAgeDays * DAY_MS) {
-    return { groups: null, stale: true };
-  }
-  return { groups: member.groups, stale: false };
-}
-
 /** Folded group → the projects with a rule for it, per organization object (built once). */
 interface ProjectIndex {
   readonly byGroup: ReadonlyMap<string, readonly ProjectConfig[]>;
@@ -168,32 +164,27 @@ function narrowed(org: OrganizationConfig, member: PlanMember, groups: readonly 
 }
 
 /** The decision for one stored member under `org`: the same call a login makes. */
-export function decideForMember(org: OrganizationConfig, member: PlanMember, groups: readonly string[] | null): AccessDecision {
+export function decideForMember(org: OrganizationConfig, member: PlanMember, groups: readonly string[] | null, ownership: OwnershipRecord): AccessDecision {
   return decideAccess(narrowed(org, member, groups), {
     email: member.email,
     groups,
     current: { role: member.role, roleSource: member.roleSource },
     currentProjects: member.projects,
+    ownership: ownershipFacts(org, ownership, member.userId),
   });
 }
 
 export function classify(from: OrgRole, to: OrgRole): OrgChangeKind {
-  if (to === 'DI') return 'deactivated';
-  if (!isActiveOrgRole(from) && isActiveOrgRole(to)) return 'activated';
-  const cmp = compareOrgRoles(to, from);
-  if (cmp > 0) return 'promoted';
-  if (cmp < 0) return 'demoted';
-  return 'source_changed';
+  const t = transitionOf(from, to);
+  return t === 'created' ? 'activated' : t;
 }
 
 export function isDemotion(kind: OrgChangeKind): boolean {
   return kind === 'demoted' || kind === 'deactivated';
 }
 
-const isAdmin = (role: OrgRole): boolean => ADMIN_ROLES.includes(role);
-
 /** The per-member diff of one organization, guards included. Pure given the loaded members. */
-export function planOrganization(config: Config, org: OrganizationConfig, members: readonly PlanMember[], now: Date): OrgPlan {
+export function planOrganization(config: Config, org: OrganizationConfig, members: readonly PlanMember[], ownership: OwnershipRecord, now: Date): OrgPlan {
   const guards = guardsOf(config, org);
   const titles = new Map(org.projects.map((p) => [p.id, p.title]));
   const changes: MemberChange[] = [];
@@ -204,8 +195,8 @@ export function planOrganization(config: Config, org: OrganizationConfig, member
   let admins = 0;
   for (const member of members) {
     if (isActiveOrgRole(member.role)) activeMembers++;
-    if (isAdmin(member.role)) admins++;
-    const eff = effectiveGroups(member, guards, now);
+    if (isAdminRole(member.role)) admins++;
+    const eff = effectiveGroups(member, guards.maxGroupAgeDays, now);
     if (eff.stale && member.assertedAt !== null) {
       stale.push({
         userId: member.userId,
@@ -214,7 +205,7 @@ export function planOrganization(config: Config, org: OrganizationConfig, member
         ageDays: Math.floor((now.getTime() - member.assertedAt.getTime()) / DAY_MS),
       });
     } else if (eff.groups === null) unknown++;
-    const decision = decideForMember(org, member, eff.groups);
+    const decision = decideForMember(org, member, eff.groups, ownership);
     const next = decision.org;
     if (next.role !== member.role || next.roleSource !== member.roleSource) {
       changes.push({
@@ -236,17 +227,12 @@ export function planOrganization(config: Config, org: OrganizationConfig, member
     }
   }
 
-  // Guards on individual changes, in apply order (promotions first, so a new administrator counts).
+  // The write path's invariants, in its order (what adds an administrator is counted first).
   const ordered = orderForApply(changes);
-  let adminsLeft = admins;
-  for (const c of ordered) if (!isAdmin(c.from.role) && isAdmin(c.to.role)) adminsLeft++;
+  const count = new AdminCount(admins);
   const guarded = ordered.map((c): MemberChange => {
-    if (c.from.role === 'OW' && c.to.role !== 'OW') return { ...c, refused: 'owner' };
-    if (isAdmin(c.from.role) && !isAdmin(c.to.role)) {
-      if (adminsLeft <= 1) return { ...c, refused: 'last_admin' };
-      adminsLeft--;
-    }
-    return c;
+    const refused = count.check(c.from.role, c.to.role);
+    return refused === null ? c : { ...c, refused };
   });
   // A refused org change keeps the member's role, so their project changes (which follow from it) are dropped too.
   const refusedUsers = new Set(guarded.filter((c) => c.refused !== undefined).map((c) => c.userId));
@@ -292,8 +278,8 @@ export function orderForApply<T extends Pick<MemberChange, 'kind' | 'userId'>>(c
 export async function computePlan(db: Db | DbOrTrx, config: Config, now: Date = new Date()): Promise<Plan> {
   const organizations: OrgPlan[] = [];
   for (const org of config.organizations) {
-    const members = await loadPlanMembers(db, org.id);
-    organizations.push(planOrganization(config, org, members, now));
+    const members = await loadMembersWithGroups(db, org.id);
+    organizations.push(planOrganization(config, org, members, await ownershipOf(db, org.id), now));
   }
   const current = await latestRevision(db);
   return {

@@ -1,7 +1,7 @@
 /** Plans and apply summaries as text for people (the CLI, the service log, a refused reload). */
 import { ORG_ROLE_NAMES, isOrgRole, type ActiveOrgRole, type OrgRole } from '../domain/roles.js';
 import type { ApplyResult } from './apply.js';
-import { refusalText } from './apply.js';
+import { refusalText } from '../members/invariants.js';
 import type { MemberChange, OrgPlan, Plan } from './compute.js';
 
 const name = (role: OrgRole | ActiveOrgRole | null): string => (role === null ? '(none)' : ORG_ROLE_NAMES[role]);

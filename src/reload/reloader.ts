@@ -19,12 +19,15 @@ import type { Logger } from '../log.js';
 import { applyPlan, revisionContent } from '../plan/apply.js';
 import { computePlan } from '../plan/compute.js';
 import { renderPlan } from '../plan/render.js';
+import type { MemberWriter } from '../members/write.js';
 import type { ConfigState, ReloadStatus } from './state.js';
 
 export interface ReloaderOptions {
   readonly db: Db;
   readonly state: ConfigState;
   readonly log: Logger;
+  /** The write path a reload's role changes go through. */
+  readonly writer: MemberWriter;
   /** The file to reload (default: the current configuration's file). */
   readonly file?: string;
   readonly env?: NodeJS.ProcessEnv;
@@ -150,7 +153,7 @@ export class Reloader {
         } catch (err) {
           return await refuse(next.revision, [String((err as Error).message ?? err)], `config reload refused: ${String((err as Error).message ?? err)}`, 'config_reload');
         }
-        const result = await applyPlan(db, next, plan, { appliedBy: `reload:${trigger}`, log });
+        const result = await applyPlan(db, next, plan, { writer: this.#opts.writer, appliedBy: `reload:${trigger}`, log });
         const changes = result.applied ? result.organizations.reduce((n, o) => n + Object.values(o.counts).reduce((a, b) => a + b, 0) - o.counts.sessions_ended, 0) : 0;
         const status: ReloadStatus = {
           ok: true,

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeApp, createApp } from '../../src/app.js';
+import { buildMemberWriter, closeApp, createApp } from '../../src/app.js';
 import { errorMiddleware } from '../../src/http/errors.js';
 import { ACCESS, accessGuard } from '../../src/http/admin/access.js';
 import { silentLogger } from '../../src/log.js';
@@ -64,7 +64,7 @@ beforeAll(async () => {
       development_idp: true
 `,
   });
-  const koa = await createApp({ config: app.config, db: app.db, log: silentLogger });
+  const koa = await createApp({ config: app.config, db: app.db, log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) });
   const mw = koa.middleware.find((m) => (m as { router?: unknown }).router !== undefined) as { router: Router } | undefined;
   if (mw === undefined) throw new Error('no router in the app');
   routes = mw.router.stack.filter((l) => l.methods.length > 0).map((l) => ({ name: l.name, path: String(l.path), methods: l.methods.filter((m) => m !== 'HEAD') }));
@@ -170,7 +170,7 @@ describe('the access table', () => {
   it('a route without a rule, or without a name, is refused', async () => {
     const { default: RouterClass } = await import('@koa/router');
     const router = new RouterClass();
-    router.use(accessGuard({ config: () => app.config, db: app.db, log: silentLogger }));
+    router.use(accessGuard({ config: () => app.config, db: app.db, log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) }));
     router.get('not-in-the-table', '/x', (ctx) => {
       ctx.body = 'open';
     });

@@ -1,7 +1,7 @@
 /** GET /api/openapi.json is true to the router: every admin API route is in it, and nothing else is. */
 import type Router from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeApp, createApp } from '../../src/app.js';
+import { buildMemberWriter, closeApp, createApp } from '../../src/app.js';
 import { ACCESS } from '../../src/http/admin/access.js';
 import { silentLogger } from '../../src/log.js';
 import { startApp } from '../support/app.js';
@@ -12,7 +12,7 @@ let routes: { name: string; path: string; methods: string[] }[];
 
 beforeAll(async () => {
   app = await startApp();
-  const koa = await createApp({ config: app.config, db: app.db, log: silentLogger });
+  const koa = await createApp({ config: app.config, db: app.db, log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) });
   const mw = koa.middleware.find((m) => (m as { router?: unknown }).router !== undefined) as unknown as { router: Router };
   routes = mw.router.stack
     .filter((l) => l.methods.length > 0)

@@ -46,7 +46,7 @@ describe('explain a hypothetical member (no database)', () => {
 
   it('the owner is Owner by the owner line; matching rules are shown but not decisive', () => {
     const t = explainGroups(config, 1, ['LS-Annotators'], 'Owner@Acme.example');
-    expect(t.decision.org).toMatchObject({ role: 'OW', roleSource: 'config', reason: { kind: 'owner' } });
+    expect(t.decision.org).toMatchObject({ role: 'OW', roleSource: 'manual', reason: { kind: 'owner' } });
     expect(marks(t.organizationRules)['LS-Annotators']).toBe('matched');
   });
 

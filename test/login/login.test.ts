@@ -151,7 +151,7 @@ describe('login creates, activates, falls back and demotes', () => {
   it('the configured owner is Owner whatever the groups say', async () => {
     const browser = app.browser();
     await signIn(app, browser, { email: 'owner@acme.example', groups: ['LS-Annotators'] });
-    expect((await whoami(browser)).organization).toMatchObject({ role: 'OW', role_source: 'config' });
+    expect((await whoami(browser)).organization).toMatchObject({ role: 'OW', role_source: 'manual' });
   });
 
   it('the membership row records why: rules, groups, assertion id, config revision, previous role', async () => {

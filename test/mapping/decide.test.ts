@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OrganizationConfig } from '../../src/configuration/types.js';
 import type { MappableOrgRole, ProjectMappingRole } from '../../src/domain/roles.js';
-import { decideAccess } from '../../src/mapping/index.js';
-import type { DecisionInput, Held, HeldProject } from '../../src/mapping/index.js';
+import { NO_TRANSFER, decideAccess } from '../../src/mapping/index.js';
+import type { DecisionInput, Held, HeldProject, OwnershipFacts } from '../../src/mapping/index.js';
 
 function org(opts: { roleManagement?: 'idp' | 'manual'; groupMatch?: 'exact' | 'case-insensitive'; roles?: Record<string, MappableOrgRole>; projects?: Record<number, Record<string, ProjectMappingRole>> } = {}): OrganizationConfig {
   const roles = opts.roles ?? { 'LS-Admins': 'AD', 'LS-Managers': 'MA', 'LS-Reviewers': 'RE', 'LS-Annotators': 'AN' };
@@ -29,15 +29,18 @@ function org(opts: { roleManagement?: 'idp' | 'manual'; groupMatch?: 'exact' | '
   };
 }
 
-function input(groups: readonly string[] | null, current: Held | null = null, currentProjects: HeldProject[] = [], email = 'alice@acme.example'): DecisionInput {
-  return { email, groups, current, currentProjects };
+function input(groups: readonly string[] | null, current: Held | null = null, currentProjects: HeldProject[] = [], email = 'alice@acme.example', ownership: OwnershipFacts = NO_TRANSFER): DecisionInput {
+  return { email, groups, current, currentProjects, ownership };
 }
+
+const TRANSFERRED_TO_THEM: OwnershipFacts = { ownerLineTransferred: true, holdsByTransfer: true };
+const OWNER_LINE_GAVE_AWAY: OwnershipFacts = { ownerLineTransferred: true, holdsByTransfer: false };
 
 const saml = (role: Held['role']): Held => ({ role, roleSource: 'saml' });
 const manual = (role: Held['role']): Held => ({ role, roleSource: 'manual' });
 
 describe('organization role', () => {
-  const cases: { name: string; groups: string[] | null; current: Held | null; email?: string; management?: 'idp' | 'manual'; role: string; source: string; kind: string }[] = [
+  const cases: { name: string; groups: string[] | null; current: Held | null; email?: string; management?: 'idp' | 'manual'; ownership?: OwnershipFacts; role: string; source: string; kind: string }[] = [
     { name: 'highest mapped role wins', groups: ['LS-Annotators', 'LS-Admins', 'LS-Reviewers'], current: null, role: 'AD', source: 'saml', kind: 'mapped' },
     { name: 'a single mapped group gives its role', groups: ['LS-Reviewers'], current: null, role: 'RE', source: 'saml', kind: 'mapped' },
     { name: 'a new user with no mapped group is Not Activated', groups: ['Staff'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
@@ -55,21 +58,24 @@ describe('organization role', () => {
     { name: 'a manual role is kept when no mapped group applies', groups: ['Staff'], current: manual('MA'), role: 'MA', source: 'manual', kind: 'manual_kept' },
     { name: 'a manual Deactivated is kept when no mapped group applies', groups: [], current: manual('DI'), role: 'DI', source: 'manual', kind: 'manual_kept' },
     { name: 'where a mapped group applies the mapping wins over a manual role', groups: ['LS-Annotators'], current: manual('AD'), role: 'AN', source: 'saml', kind: 'mapped' },
-    { name: 'the owner is Owner with no groups', groups: [], current: null, email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
-    { name: 'the owner stays Owner whatever the groups', groups: ['LS-Annotators'], current: saml('AN'), email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
-    { name: 'the owner stays Owner with groups unknown', groups: null, current: null, email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
+    { name: 'the owner is Owner with no groups', groups: [], current: null, email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'the owner stays Owner whatever the groups', groups: ['LS-Annotators'], current: saml('AN'), email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'the owner stays Owner with groups unknown', groups: null, current: null, email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
     { name: 'role_management manual: a role set by hand sticks even where a mapped group applies', groups: ['LS-Annotators'], current: manual('MA'), management: 'manual', role: 'MA', source: 'manual', kind: 'manual_kept' },
     { name: 'role_management manual: a role from the mapping still follows the groups', groups: ['LS-Annotators'], current: saml('MA'), management: 'manual', role: 'AN', source: 'saml', kind: 'mapped' },
-    { name: 'an Owner by ownership transfer (manual) stays Owner whatever the groups', groups: ['LS-Annotators'], current: manual('OW'), role: 'OW', source: 'manual', kind: 'manual_kept' },
-    { name: 'after a transfer the former owner (manual role) is no longer Owner by the owner line', groups: [], current: manual('AD'), email: 'owner@acme.example', role: 'AD', source: 'manual', kind: 'manual_kept' },
-    { name: 'an invited owner (manual Not Activated) becomes Owner by the owner line', groups: [], current: manual('NO'), email: 'owner@acme.example', role: 'OW', source: 'config', kind: 'owner' },
-    { name: 'a former owner (source config) with no mapped group is deactivated', groups: [], current: { role: 'OW', roleSource: 'config' }, role: 'DI', source: 'saml', kind: 'no_mapped_group' },
+    { name: 'an Owner by a recorded ownership transfer stays Owner whatever the groups', groups: ['LS-Annotators'], current: manual('OW'), ownership: TRANSFERRED_TO_THEM, role: 'OW', source: 'manual', kind: 'manual_kept' },
+    { name: 'after a recorded transfer the former owner (manual role) is no longer Owner by the owner line', groups: [], current: manual('AD'), email: 'owner@acme.example', ownership: OWNER_LINE_GAVE_AWAY, role: 'AD', source: 'manual', kind: 'manual_kept' },
+    { name: 'a role set by hand never pre-empts the owner line (no recorded transfer)', groups: [], current: manual('AN'), email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'a hand-set Deactivated never locks out the configured owner', groups: [], current: manual('DI'), email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'role_management manual: the owner line still wins over a hand-set role', groups: [], current: manual('AN'), email: 'owner@acme.example', management: 'manual', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'an invited owner (manual Not Activated) becomes Owner by the owner line', groups: [], current: manual('NO'), email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },
+    { name: 'a former owner (Owner without a recorded transfer, no longer the owner line) with no mapped group is deactivated', groups: [], current: manual('OW'), role: 'DI', source: 'saml', kind: 'no_mapped_group' },
     { name: 'exact matching: case differs → no match', groups: ['ls-admins'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
     { name: 'exact matching: a prefix or suffix is no match', groups: ['LS-Admins ', 'LS-Admin', 'XLS-Admins'], current: null, role: 'NO', source: 'saml', kind: 'new_without_mapped_group' },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const d = decideAccess(org(c.management === undefined ? {} : { roleManagement: c.management }), input(c.groups, c.current, [], c.email));
+      const d = decideAccess(org(c.management === undefined ? {} : { roleManagement: c.management }), input(c.groups, c.current, [], c.email, c.ownership));
       expect(d.org.role).toBe(c.role);
       expect(d.org.roleSource).toBe(c.source);
       expect(d.org.reason.kind).toBe(c.kind);

@@ -19,7 +19,7 @@ describe('rolegate plan / apply', () => {
     await populate(db, [
       { count: 10, prefix: 'reviewer', groups: ['LS-Reviewers'], role: 'RE' },
       { count: 5, prefix: 'old', groups: ['LS-Reviewers'], role: 'RE', ageDays: 100 },
-      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'config' },
+      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'manual' },
     ]);
     await db.destroy();
     const next = writeConfig(dir, { roles: ROLES.replace('      LS-Reviewers: Reviewer\n', ''), orgGuards: '      max_group_age_days: 30\n' }, 'next.yaml');

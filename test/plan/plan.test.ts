@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import { storeSession } from '../../src/db/sessions.js';
+import { buildMemberWriter } from '../../src/app.js';
+import { silentLogger } from '../../src/log.js';
 import { applyPlan } from '../../src/plan/apply.js';
 import { computePlan, type OrgPlan } from '../../src/plan/compute.js';
 import { renderPlan } from '../../src/plan/render.js';
@@ -118,7 +120,7 @@ describe('apply', () => {
       await populate(db);
       const config = writeConfig(dir, { roles: ROLES.replace('LS-Annotators: Annotator', 'LS-Annotators: Manager') }, 'new.yaml');
       const plan = await computePlan(db, config, NOW);
-      const result = await applyPlan(db, config, plan, { appliedBy: 'apply', batchSize: 150, now: () => NOW });
+      const result = await applyPlan(db, config, plan, { writer: buildMemberWriter({ config, log: silentLogger }), appliedBy: 'apply', batchSize: 150, now: () => NOW });
       expect(result.applied).toBe(true);
       if (!result.applied) return;
       expect(result.batches).toBe(Math.ceil(800 / 150));
@@ -155,12 +157,12 @@ describe('apply', () => {
       const config = writeConfig(dir, { roles: ROLES.replace('      LS-Reviewers: Reviewer\n', '') }, 'drop.yaml');
       const plan = await computePlan(db, config, NOW);
       const before = await db('memberships').orderBy('id');
-      const refused = await applyPlan(db, config, plan, { appliedBy: 'apply' });
+      const refused = await applyPlan(db, config, plan, { writer: buildMemberWriter({ config, log: silentLogger }), appliedBy: 'apply' });
       expect(refused.applied).toBe(false);
       expect(await db('memberships').orderBy('id')).toEqual(before);
       expect(await count(db, 'config_revisions')).toBe(0);
 
-      const forced = await applyPlan(db, config, plan, { appliedBy: 'apply', force: true });
+      const forced = await applyPlan(db, config, plan, { writer: buildMemberWriter({ config, log: silentLogger }), appliedBy: 'apply', force: true });
       expect(forced.applied && forced.forced).toBe(true);
       expect(forced.applied && forced.organizations[0]?.counts).toMatchObject({ deactivated: 1100, sessions_ended: 1 });
       expect(await roleOf(db, 'reviewer0@acme.example')).toBe('DI');
@@ -190,7 +192,7 @@ describe('guards on individual changes', () => {
         ['second-admin0@acme.example', 'DI', 'last_admin'],
       ]);
       expect(renderPlan(plan)).toContain('refused by guard (1)');
-      const result = await applyPlan(db, config, plan, { appliedBy: 'apply' });
+      const result = await applyPlan(db, config, plan, { writer: buildMemberWriter({ config, log: silentLogger }), appliedBy: 'apply' });
       expect(result.applied && result.organizations[0]?.counts).toMatchObject({ deactivated: 1, refused: 1 });
       expect(await roleOf(db, 'solo-admin0@acme.example')).toBe('DI');
       expect(await roleOf(db, 'second-admin0@acme.example')).toBe('AD');
@@ -208,13 +210,13 @@ describe('guards on individual changes', () => {
     const db = await openDb(writeConfig(dir));
     try {
       await populate(db, [
-        { count: 1, prefix: 'owner', groups: ['LS-Annotators'], role: 'OW', roleSource: 'config' },
-        { count: 1, prefix: 'former-owner', groups: [], role: 'OW', roleSource: 'config' },
+        { count: 1, prefix: 'owner', groups: ['LS-Annotators'], role: 'OW', roleSource: 'manual' },
+        { count: 1, prefix: 'former-owner', groups: [], role: 'OW', roleSource: 'manual' },
       ]);
       const config = writeConfig(dir, { roles: '      LS-Annotators: Annotator\n', orgGuards: '      max_demotion_percent: 100\n' }, 'owner.yaml');
       const plan = await computePlan(db, config, NOW);
       expect(plan.organizations[0]?.changes.map((c) => [c.email, c.to.role, c.refused])).toEqual([['former-owner0@acme.example', 'DI', 'owner']]);
-      const result = await applyPlan(db, config, plan, { appliedBy: 'apply' });
+      const result = await applyPlan(db, config, plan, { writer: buildMemberWriter({ config, log: silentLogger }), appliedBy: 'apply' });
       expect(result.applied && result.organizations[0]?.counts.refused).toBe(1);
       expect(await roleOf(db, 'former-owner0@acme.example')).toBe('OW');
       expect(await roleOf(db, 'owner@acme.example')).toBe('OW');

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/configuration/index.js';
 import type { Config } from '../../src/configuration/types.js';
 import { openDatabase, type Db } from '../../src/db/connect.js';
 import { syncOrganizations } from '../../src/db/organizations.js';
-import { insertSyntheticMembers, type SyntheticMember } from '../../src/db/plan.js';
+import { insertSyntheticMembers, type SyntheticMember } from '../support/synthetic.js';
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../../src/domain/roles.js';
 import { ROOT } from '../support/app.js';
 
@@ -113,7 +113,7 @@ export const POPULATION: readonly Cohort[] = [
   { count: 150, prefix: 'pending', groups: ['Staff'], role: 'NO' },
   { count: 50, prefix: 'gone', groups: [], role: 'DI' },
   { count: 100, prefix: 'old', groups: ['LS-Reviewers'], role: 'RE', ageDays: 400 },
-  { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'config' },
+  { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'manual' },
 ];
 
 export function members(cohorts: readonly Cohort[]): SyntheticMember[] {

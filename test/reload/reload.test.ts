@@ -2,8 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { checkConfig, loadConfig } from '../../src/configuration/index.js';
 import type { Config } from '../../src/configuration/types.js';
 import { formatConfigIssue } from '../../src/errors.js';
-import { decideAccess } from '../../src/mapping/index.js';
-import { loadPlanMembers } from '../../src/db/plan.js';
+import { NO_TRANSFER, decideAccess } from '../../src/mapping/index.js';
+import { loadMembersWithGroups } from '../../src/db/memberships.js';
 import { ROLES, cleanupDirs, populate } from '../plan/support.js';
 import { startReloadApp, type ReloadApp } from './support.js';
 
@@ -111,7 +111,7 @@ describe('reload in the running service', () => {
     await populate(a.db, [
       { count: 2400, prefix: 'bulk-reviewer', groups: ['LS-Reviewers', 'LS-AllProjects'], role: 'RE', projects: [{ projectId: 42, role: 'RE' }] },
       { count: 600, prefix: 'bulk-annotator', groups: ['LS-Annotators'], role: 'AN' },
-      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'config' },
+      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'manual' },
     ]);
     const old = a.config;
     const parts = { roles: ROLES.replace('LS-Reviewers: Reviewer', 'LS-Reviewers: Manager').replace('      LS-Annotators: Annotator\n', ''), guards: LENIENT };
@@ -141,10 +141,10 @@ describe('reload in the running service', () => {
     const orgOld = old.organizations[0];
     const orgNew = next.organizations[0];
     if (orgOld === undefined || orgNew === undefined) throw new Error('no organization');
-    const members = await loadPlanMembers(a.db, 1);
+    const members = await loadMembersWithGroups(a.db, 1);
     expect(members.length).toBe(3001);
     const consistent = (org: typeof orgOld, m: (typeof members)[number]): boolean => {
-      const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: m.projects });
+      const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: m.projects, ownership: NO_TRANSFER });
       if (d.org.role !== m.role || d.org.roleSource !== m.roleSource) return false;
       return d.projects.every((p) => {
         const held = m.projects.find((h) => h.projectId === p.projectId);

@@ -4,7 +4,7 @@
  * and clears their timers, so nothing of the app is left to fire after it is closed.
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { closeApp, createApp } from '../../src/app.js';
+import { buildMemberWriter, closeApp, createApp } from '../../src/app.js';
 import type { Config } from '../../src/configuration/types.js';
 import { openDatabase } from '../../src/db/connect.js';
 import { silentLogger } from '../../src/log.js';
@@ -46,7 +46,7 @@ describe('closeApp', () => {
     const db = await openDatabase(config.database);
     try {
       const state = new ConfigState(config);
-      const app = await createApp({ config, db, log: silentLogger, state });
+      const app = await createApp({ config, db, log: silentLogger, state, writer: buildMemberWriter({ config, log: silentLogger }) });
       expect(verifiers).toEqual({ created: 1, closed: 0 });
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       state.swap(inline(writeConfig(dir, { roles: ROLES.replace('LS-Managers: Manager', 'LS-Managers: Reviewer') }, 'second.yaml')));

@@ -121,7 +121,7 @@ function scenario(kind: 'postgres' | 'sqlite'): void {
       { count: 250, prefix: 'annotator', groups: ['LS-Annotators'], role: 'AN' },
       { count: 120, prefix: 'manager', groups: ['LS-Managers'], role: 'MA' },
       { count: 3, prefix: 'admin', groups: ['LS-Admins'], role: 'AD' },
-      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'config' },
+      { count: 1, prefix: 'owner', groups: [], role: 'OW', roleSource: 'manual' },
     ]);
 
     // Round 1: the new file, SIGHUP to both at the same moment.

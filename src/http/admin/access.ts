@@ -17,9 +17,10 @@ import { isOrgAdmin } from '../../admin/caller.js';
 import { authenticateKey } from '../../admin/tokens.js';
 import type { Config, OrganizationConfig } from '../../configuration/types.js';
 import type { Db } from '../../db/connect.js';
-import { findMember } from '../../db/admin-members.js';
+import { findMembership } from '../../db/memberships.js';
 import { RolegateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import type { MemberWriter } from '../../members/write.js';
 import { isSameOrigin } from '../safety.js';
 import { endSession, readSession } from '../session.js';
 
@@ -96,6 +97,7 @@ export interface AccessDeps {
   readonly config: () => Config;
   readonly db: Db;
   readonly log: Logger;
+  readonly writer: MemberWriter;
 }
 
 const STATE_KEY = 'rolegateCaller';
@@ -145,7 +147,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   const s = readSession(ctx);
   if (s === undefined) return undefined;
   const org = config.organizations.find((o) => o.id === s.organizationId);
-  const member = org === undefined ? undefined : await findMember(deps.db, org.id, s.userId);
+  const member = org === undefined ? undefined : await findMembership(deps.db, org.id, s.userId);
   if (org === undefined || member === undefined || member.isDeleted || member.role === 'DI') {
     endSession(ctx);
     return undefined;

@@ -11,7 +11,7 @@ import type { ChangeContext } from '../../admin/members.js';
 import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from '../../admin/members.js';
 import { assignProjectRole, listRoles, removeProjectRole } from '../../admin/projects.js';
 import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { listTokens } from '../../db/admin-tokens.js';
+import { listTokens } from '../../db/api-tokens.js';
 import { organizationCreatedAt } from '../../db/organizations.js';
 import type { ProjectRole } from '../../domain/roles.js';
 import { PROJECT_ROLES } from '../../domain/roles.js';
@@ -39,7 +39,7 @@ import { memberDetailJson, membershipJson, projectRoleJson, tokenJson } from './
 
 export function changeContext(ctx: Koa.Context, deps: AccessDeps): ChangeContext {
   const { caller, org } = callerOf(ctx);
-  return { config: deps.config(), org, caller, now: new Date(), ip: ctx.ip };
+  return { config: deps.config(), org, caller, writer: deps.writer, now: new Date(), ip: ctx.ip };
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {

@@ -10,8 +10,8 @@ import { memberDisplay } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
 import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from '../../admin/members.js';
 import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { membersByIds } from '../../db/admin-members.js';
-import { listTokens } from '../../db/admin-tokens.js';
+import { membershipsByIds } from '../../db/memberships.js';
+import { listTokens } from '../../db/api-tokens.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { isOrgRole } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
@@ -138,7 +138,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
   router.get('page-tokens', '/organization/tokens', async (ctx) => {
     const shell = shellFor(ctx);
     const tokens = await listTokens(db, shell.org.id);
-    const members = await membersByIds(db, shell.org.id, tokens.map((t) => t.userId));
+    const members = await membershipsByIds(db, shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
     html(ctx, tokensPage(shell, tokens, owners));
   });

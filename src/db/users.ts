@@ -1,0 +1,90 @@
+/** The users table: one row per person per organization (an identity never spans organizations). */
+import type { DbOrTrx } from './connect.js';
+import type { Raw } from './rows.js';
+import { dateOrNull, insertedId, num, str, toDate } from './rows.js';
+
+export interface UserRow {
+  readonly id: number;
+  readonly organizationId: number;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly dateJoined: Date;
+  readonly lastLoginAt: Date | null;
+}
+
+function toUser(row: Raw): UserRow {
+  return {
+    id: num(row['id']),
+    organizationId: num(row['organization_id']),
+    email: str(row['email']),
+    firstName: str(row['first_name']),
+    lastName: str(row['last_name']),
+    dateJoined: toDate(row['date_joined']),
+    lastLoginAt: dateOrNull(row['last_login_at']),
+  };
+}
+
+/** The live user with this (lower-cased) email. */
+export async function findUserByEmail(db: DbOrTrx, organizationId: number, email: string): Promise<UserRow | undefined> {
+  const row = (await db('users').where({ organization_id: organizationId, email, is_deleted: false }).first()) as Raw | undefined;
+  return row === undefined ? undefined : toUser(row);
+}
+
+export async function findUser(db: DbOrTrx, organizationId: number, userId: number): Promise<UserRow | undefined> {
+  const row = (await db('users').where({ organization_id: organizationId, id: userId, is_deleted: false }).first()) as Raw | undefined;
+  return row === undefined ? undefined : toUser(row);
+}
+
+/**
+ * Find or create the live user with this email. Insert-if-absent on the (organization, email) unique
+ * key, so two concurrent first logins of one person produce one row.
+ */
+export async function upsertUser(
+  db: DbOrTrx,
+  organizationId: number,
+  profile: { email: string; firstName: string; lastName: string },
+  now: Date,
+): Promise<{ user: UserRow; created: boolean }> {
+  const inserted = await db('users')
+    .insert({
+      organization_id: organizationId,
+      email: profile.email,
+      first_name: profile.firstName,
+      last_name: profile.lastName,
+      date_joined: now,
+      last_login_at: now,
+      is_deleted: false,
+    })
+    .onConflict(['organization_id', 'email'])
+    .ignore()
+    .returning('id');
+  const created = inserted.length > 0;
+  if (!created) {
+    await db('users')
+      .where({ organization_id: organizationId, email: profile.email })
+      .update({ first_name: profile.firstName, last_name: profile.lastName, last_login_at: now });
+  }
+  const user = await findUserByEmail(db, organizationId, profile.email);
+  if (user === undefined) throw new Error('user vanished inside its own transaction');
+  return { user, created };
+}
+
+/** A live user with this email exists in the organization. */
+export async function emailTaken(db: DbOrTrx, organizationId: number, email: string): Promise<boolean> {
+  const row = await db('users').where({ organization_id: organizationId, email, is_deleted: false }).first('id');
+  return row !== undefined;
+}
+
+/** A user without a login yet (an invite): the person's first SSO login finds this row by email. */
+export async function insertInvitedUser(db: DbOrTrx, organizationId: number, email: string, now: Date): Promise<number> {
+  const inserted = (await db('users')
+    .insert({ organization_id: organizationId, email, first_name: '', last_name: '', date_joined: now, last_login_at: null, is_deleted: false })
+    .returning('id')) as unknown[];
+  return insertedId(inserted);
+}
+
+/** Soft delete: the person's data leaves the row (email NULL frees the address for a new account). */
+export async function scrubUser(db: DbOrTrx, organizationId: number, userId: number): Promise<void> {
+  await db('users').where({ organization_id: organizationId, id: userId }).update({ email: null, first_name: '', last_name: '', is_deleted: true });
+}

@@ -1,0 +1,432 @@
+/**
+ * The one write path for memberships and project memberships. Every role change — the mapping at a login,
+ * an apply or reload, a hand change in the admin surface or the CLI, SCIM provisioning — is a list of
+ * intents handed to `MemberWriter.write`, which
+ *
+ *  1. reads the rows the intents concern and turns the intents into a list of changes (old → new);
+ *  2. checks the invariants (invariants.ts) once, under one locking rule: on PostgreSQL a transaction that
+ *     may take away an Owner or Administrator locks the organization row before it counts them (so two such
+ *     transactions serialize); SQLite has one writer at a time;
+ *  3. writes the rows;
+ *  4. derives every side effect from the list: a member whose access ends (Deactivated, Not Activated from
+ *     an active role, or deleted) loses their sessions and API tokens for good (tokens get `revoked_at`, so
+ *     a later reactivation brings none back); one audit row per change and per refusal;
+ *  5. runs the registered hooks inside the same transaction with the final list (an outbox writer sees
+ *     exactly what commits).
+ *
+ * A refusal changes nothing for that member. Writers that decide for many members (a login, an apply)
+ * refuse per member and carry on (`refusals: 'skip'`); a hand change is all-or-nothing (`run`), rolled
+ * back on refusal with the refusal audited once in a transaction of its own.
+ */
+import { revokeUserTokens } from '../db/api-tokens.js';
+import type { AuditEvent } from '../db/audit.js';
+import { appendAudit, scrubAuditSubject } from '../db/audit.js';
+import type { Db, DbOrTrx } from '../db/connect.js';
+import { deleteMemberGroups } from '../db/member-groups.js';
+import type { MembershipRow } from '../db/memberships.js';
+import { countActiveAdmins, lockOrganization, membershipsByIds, upsertMembership } from '../db/memberships.js';
+import type { ProjectMembershipRow } from '../db/project-memberships.js';
+import { deleteProjectMembership, deleteUserProjectMemberships, listProjectMemberships, upsertProjectMembership } from '../db/project-memberships.js';
+import { recordTransfer } from '../db/ownership.js';
+import { destroyUserSessions } from '../db/sessions.js';
+import { findUser, scrubUser } from '../db/users.js';
+import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
+import { isActiveOrgRole } from '../domain/roles.js';
+import { RolegateError } from '../errors.js';
+import type { OrgTransition, RefusalRule } from './invariants.js';
+import { AdminCount, addsAdmin, refusalText, removesAdmin, transitionOf } from './invariants.js';
+
+/** Who decided: the audit and the hooks tell a login from an apply, a hand change or SCIM. */
+export type WriteSource = 'login' | 'apply' | 'reload' | 'admin' | 'cli' | 'scim';
+
+export interface WriteContext {
+  readonly organizationId: number;
+  readonly source: WriteSource;
+  /** The audit actor: 'saml' (a login), 'config' (apply/reload), 'cli', 'scim', or `user:<id>`. */
+  readonly actor: string;
+  readonly configRevision: string | null;
+  readonly now: Date;
+  readonly ip: string | null;
+  /** The assertion a login decided from (recorded on its audit rows); null otherwise. */
+  readonly assertionId: string | null;
+}
+
+export type Reason = Readonly<Record<string, unknown>>;
+
+/** Give a member this organization role (creates the membership when there is none). */
+export interface SetOrgRole {
+  readonly kind: 'org_role';
+  readonly userId: number;
+  readonly role: OrgRole;
+  readonly roleSource: RoleSource;
+  /** Why (the rule and groups, or who set it by hand): on the audit row and in the change list. */
+  readonly reason: Reason;
+  /** What the membership row stores as its reason; default `reason`. */
+  readonly stored?: unknown;
+  /** Audit action when the membership is new: a login creates a member, an admin invites one. */
+  readonly createdAs?: 'member_created' | 'member_invited';
+}
+
+/** Give a member this project role, or end it (`role` null). */
+export interface SetProjectRole {
+  readonly kind: 'project_role';
+  readonly userId: number;
+  readonly projectId: number;
+  readonly role: ActiveOrgRole | null;
+  readonly roleSource: RoleSource;
+  readonly reason: Reason;
+  readonly stored?: unknown;
+}
+
+/** Soft delete: personal data scrubbed, access ended, project memberships and last-seen groups removed. */
+export interface DeleteMember {
+  readonly kind: 'delete_member';
+  readonly userId: number;
+  readonly reason: Reason;
+}
+
+/** The Owner hands ownership to an active member and stays Administrator; recorded as a transfer. */
+export interface TransferOwnership {
+  readonly kind: 'transfer_ownership';
+  readonly fromUserId: number;
+  readonly toUserId: number;
+  readonly reason: Reason;
+}
+
+export type Intent = SetOrgRole | SetProjectRole | DeleteMember | TransferOwnership;
+
+export interface OrgRoleState {
+  readonly role: OrgRole;
+  readonly roleSource: RoleSource;
+}
+
+export interface ProjectRoleState {
+  readonly role: ActiveOrgRole;
+  readonly roleSource: RoleSource;
+}
+
+interface ChangeBase {
+  readonly organizationId: number;
+  readonly userId: number;
+  /** The member's email when the change was made (a deletion scrubs it from the row afterwards). */
+  readonly email: string | null;
+  readonly source: WriteSource;
+  readonly actor: string;
+  readonly reason: Reason;
+}
+
+export interface OrgRoleChange extends ChangeBase {
+  readonly kind: 'org_role';
+  readonly before: OrgRoleState | null;
+  readonly after: OrgRoleState;
+  readonly transition: OrgTransition;
+  /** Part of a recorded ownership transfer. */
+  readonly transfer: boolean;
+}
+
+export interface ProjectRoleChange extends ChangeBase {
+  readonly kind: 'project_role';
+  readonly projectId: number;
+  readonly before: ProjectRoleState | null;
+  readonly after: ProjectRoleState | null;
+}
+
+export interface MemberDeletion extends ChangeBase {
+  readonly kind: 'member_deleted';
+  readonly before: OrgRoleState;
+}
+
+export type RoleChange = OrgRoleChange | ProjectRoleChange | MemberDeletion;
+
+export interface Refusal {
+  readonly organizationId: number;
+  readonly userId: number;
+  readonly email: string | null;
+  readonly from: OrgRole;
+  /** null = a deletion. */
+  readonly to: OrgRole | null;
+  readonly rule: RefusalRule;
+  readonly reason: Reason;
+}
+
+export interface WriteResult {
+  /** What was written, in order. */
+  readonly changes: readonly RoleChange[];
+  readonly refusals: readonly Refusal[];
+  /** Each member's organization role after the write (members the intents named). */
+  readonly roles: ReadonlyMap<number, OrgRole>;
+  readonly sessionsEnded: number;
+  readonly tokensRevoked: number;
+}
+
+/**
+ * Runs inside the write path's transaction after the rows are written, with the final list of changes
+ * (never called with an empty list). Throwing rolls the whole write back.
+ */
+export type ChangeHook = (trx: DbOrTrx, changes: readonly RoleChange[], ctx: WriteContext) => Promise<void>;
+
+export interface WriteOptions {
+  /** 'skip': a refused member keeps their roles and the rest is written; 'throw': ERR_LAST_ADMIN, nothing written. */
+  readonly refusals: 'skip' | 'throw';
+}
+
+/** Thrown by `write` in 'throw' mode: the refusals ride along so that `run` can audit them after the rollback. */
+class RefusedError extends RolegateError {
+  constructor(readonly refusals: readonly Refusal[]) {
+    super('ERR_LAST_ADMIN', refusals.map((r) => refusalText(r.rule)).join('; '));
+  }
+}
+
+/** Access ends: from an active role to a state, or Deactivated whatever it was before. */
+function endsAccess(before: OrgRole | null, after: OrgRole | null): boolean {
+  if (after === null || after === 'DI') return true;
+  return after === 'NO' && before !== null && isActiveOrgRole(before);
+}
+
+/** Transactions of the write path that hold their organization's row lock (PostgreSQL). */
+const locked = new WeakMap<object, Set<number>>();
+
+export class MemberWriter {
+  readonly #hooks: readonly ChangeHook[];
+
+  constructor(hooks: readonly ChangeHook[]) {
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Take the organization row lock now. Writers that read before they decide (the admin surface, apply)
+   * call this first, so that what they read cannot change under them.
+   */
+  async lock(trx: DbOrTrx, organizationId: number): Promise<void> {
+    const held = locked.get(trx) ?? new Set<number>();
+    if (held.has(organizationId)) return;
+    await lockOrganization(trx, organizationId);
+    held.add(organizationId);
+    locked.set(trx, held);
+  }
+
+  /**
+   * A hand change in a transaction of its own: `prepare` runs after the lock and returns the intents. On a
+   * refusal nothing is written, the refusal is audited once, and ERR_LAST_ADMIN is thrown.
+   */
+  async run<T>(db: Db, ctx: WriteContext, prepare: (trx: DbOrTrx) => Promise<{ intents: readonly Intent[]; value: T }>): Promise<{ result: WriteResult; value: T }> {
+    try {
+      return await db.transaction(async (trx) => {
+        await this.lock(trx, ctx.organizationId);
+        const { intents, value } = await prepare(trx);
+        const result = await this.write(trx, ctx, intents, { refusals: 'throw' });
+        return { result, value };
+      });
+    } catch (err) {
+      if (err instanceof RefusedError) {
+        await db.transaction((trx) => appendAudit(trx, err.refusals.map((r) => refusalEvent(ctx, r, 'ERR_LAST_ADMIN')), ctx.now));
+      }
+      throw err;
+    }
+  }
+
+  /** Inside the caller's transaction. See the module comment for what happens, in order. */
+  async write(trx: DbOrTrx, ctx: WriteContext, intents: readonly Intent[], options: WriteOptions): Promise<WriteResult> {
+    const org = ctx.organizationId;
+    const ids = new Set<number>();
+    for (const i of intents) {
+      if (i.kind === 'transfer_ownership') ids.add(i.fromUserId).add(i.toUserId);
+      else ids.add(i.userId);
+    }
+    let members = await membershipsByIds(trx, org, [...ids]);
+    // The one locking rule: lock before counting whenever an Owner or Administrator could be taken away.
+    if (!locked.get(trx)?.has(org) && intents.some((i) => mayRemoveAdmin(i, members))) {
+      await this.lock(trx, org);
+      members = await membershipsByIds(trx, org, [...ids]);
+    }
+    const projectIds = [...new Set(intents.flatMap((i) => (i.kind === 'project_role' ? [i.projectId] : [])))];
+    const heldProjects = new Map<string, ProjectMembershipRow>();
+    for (const p of await listProjectMemberships(trx, projectIds, { userIds: [...ids] })) heldProjects.set(`${p.projectId}:${p.userId}`, p);
+
+    // Adding Owners/Administrators is counted before taking any away, so a batch that swaps them is allowed.
+    const ordered = [...intents].sort((a, b) => rank(a, members) - rank(b, members));
+    const needsCount = ordered.some((i) => mayRemoveAdmin(i, members));
+    const count = new AdminCount(needsCount ? await countActiveAdmins(trx, org) : Number.MAX_SAFE_INTEGER);
+
+    // A member's first membership (a login, an invite): the email comes from the user row.
+    const emails = new Map<number, string | null>();
+    for (const id of ids) {
+      const m = members.get(id);
+      emails.set(id, m !== undefined ? m.email : ((await findUser(trx, org, id))?.email ?? null));
+    }
+    const base = (userId: number, reason: Reason): ChangeBase => ({ organizationId: org, userId, email: emails.get(userId) ?? null, source: ctx.source, actor: ctx.actor, reason });
+    const refusals: Refusal[] = [];
+    const refusedUsers = new Set<number>();
+    const roles = new Map<number, OrgRole>();
+    for (const [id, m] of members) roles.set(id, m.role);
+    const orgChanges: { change: OrgRoleChange | MemberDeletion; stored: unknown; createdAs: string | undefined }[] = [];
+    const transfers: TransferOwnership[] = [];
+
+    for (const intent of ordered) {
+      if (intent.kind === 'project_role') continue;
+      if (intent.kind === 'transfer_ownership') {
+        const from = live(members, intent.fromUserId);
+        const to = live(members, intent.toUserId);
+        if (from.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', 'only the Owner can transfer ownership');
+        if (!isActiveOrgRole(to.role)) throw new RolegateError('ERR_MEMBER_INACTIVE', 'only an active member can become Owner');
+        count.check(to.role, 'OW');
+        count.check('OW', 'AD', { transfer: true });
+        const giverReason = { ...intent.reason, to_user_id: to.userId };
+        const takerReason = { ...intent.reason, from_user_id: from.userId };
+        orgChanges.push({ change: { ...base(to.userId, takerReason), kind: 'org_role', before: state(to), after: { role: 'OW', roleSource: 'manual' }, transition: transitionOf(to.role, 'OW'), transfer: true }, stored: takerReason, createdAs: undefined });
+        orgChanges.push({ change: { ...base(from.userId, giverReason), kind: 'org_role', before: state(from), after: { role: 'AD', roleSource: 'manual' }, transition: 'demoted', transfer: true }, stored: giverReason, createdAs: undefined });
+        roles.set(to.userId, 'OW').set(from.userId, 'AD');
+        transfers.push(intent);
+        continue;
+      }
+      const current = members.get(intent.userId);
+      if (current !== undefined && current.isDeleted) continue; // deleted meanwhile: nothing to change
+      const from = current === undefined ? null : current.role;
+      const to = intent.kind === 'delete_member' ? null : intent.role;
+      if (intent.kind === 'org_role' && current !== undefined && current.role === intent.role && current.roleSource === intent.roleSource) continue;
+      const rule = count.check(from, to);
+      if (rule !== null && from !== null) {
+        refusals.push({ organizationId: org, userId: intent.userId, email: current?.email ?? null, from, to, rule, reason: intent.reason });
+        refusedUsers.add(intent.userId);
+        continue;
+      }
+      if (intent.kind === 'delete_member') {
+        if (current === undefined) continue;
+        orgChanges.push({ change: { ...base(intent.userId, intent.reason), kind: 'member_deleted', before: state(current) }, stored: intent.reason, createdAs: undefined });
+        roles.set(intent.userId, 'DI');
+      } else {
+        orgChanges.push({
+          change: { ...base(intent.userId, intent.reason), kind: 'org_role', before: current === undefined ? null : state(current), after: { role: intent.role, roleSource: intent.roleSource }, transition: transitionOf(from, intent.role), transfer: false },
+          stored: intent.stored ?? intent.reason,
+          createdAs: intent.createdAs,
+        });
+        roles.set(intent.userId, intent.role);
+      }
+    }
+    if (refusals.length > 0 && options.refusals === 'throw') throw new RefusedError(refusals);
+
+    const projectChanges: { change: ProjectRoleChange; stored: unknown }[] = [];
+    for (const intent of intents) {
+      if (intent.kind !== 'project_role' || refusedUsers.has(intent.userId)) continue;
+      const held = heldProjects.get(`${intent.projectId}:${intent.userId}`);
+      if (intent.role === null && held === undefined) continue;
+      if (intent.role !== null && held !== undefined && held.role === intent.role && held.roleSource === intent.roleSource) continue;
+      projectChanges.push({
+        change: {
+          ...base(intent.userId, intent.reason),
+          kind: 'project_role',
+          projectId: intent.projectId,
+          before: held === undefined ? null : { role: held.role, roleSource: held.roleSource },
+          after: intent.role === null ? null : { role: intent.role, roleSource: intent.roleSource },
+        },
+        stored: intent.stored ?? intent.reason,
+      });
+    }
+
+    // Rows.
+    for (const { change, stored } of orgChanges) {
+      if (change.kind === 'member_deleted') {
+        await scrubUser(trx, org, change.userId);
+        await upsertMembership(trx, { organizationId: org, userId: change.userId, role: 'DI', roleSource: 'manual', reason: stored }, ctx.now);
+        await deleteUserProjectMemberships(trx, change.userId);
+        await deleteMemberGroups(trx, change.userId);
+        await scrubAuditSubject(trx, org, change.userId, change.email);
+      } else {
+        await upsertMembership(trx, { organizationId: org, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored }, ctx.now);
+      }
+    }
+    for (const t of transfers) {
+      await recordTransfer(trx, { organizationId: org, fromUserId: t.fromUserId, fromEmail: members.get(t.fromUserId)?.email ?? null, toUserId: t.toUserId, actor: ctx.actor }, ctx.now);
+    }
+    for (const { change, stored } of projectChanges) {
+      if (change.after === null) await deleteProjectMembership(trx, change.projectId, change.userId);
+      else await upsertProjectMembership(trx, { projectId: change.projectId, userId: change.userId, role: change.after.role, roleSource: change.after.roleSource, reason: stored }, ctx.now);
+    }
+
+    // Side effects, derived from the list.
+    let sessionsEnded = 0;
+    let tokensRevoked = 0;
+    const ended = new Map<number, { sessions_ended: number; tokens_revoked: number }>();
+    for (const { change } of orgChanges) {
+      const after = change.kind === 'member_deleted' ? null : change.after.role;
+      if (!endsAccess(change.before?.role ?? null, after) || ended.has(change.userId)) continue;
+      const sessions = await destroyUserSessions(trx, change.userId);
+      const tokens = await revokeUserTokens(trx, change.userId, ctx.now);
+      sessionsEnded += sessions;
+      tokensRevoked += tokens;
+      ended.set(change.userId, { sessions_ended: sessions, tokens_revoked: tokens });
+    }
+
+    const events: AuditEvent[] = [];
+    for (const r of refusals) events.push(refusalEvent(ctx, r, null));
+    for (const { change, createdAs } of orgChanges) {
+      const extra = ended.get(change.userId) ?? {};
+      if (change.kind === 'member_deleted') {
+        events.push({ ...eventBase(ctx, change), subjectEmail: null, action: 'member_deleted', before: change.before.role, after: null, reason: { ...change.reason, ...extra } });
+      } else {
+        const action = change.before === null ? (createdAs ?? 'member_created') : 'role_change';
+        events.push({ ...eventBase(ctx, change), action, before: change.before?.role ?? null, after: change.after.role, reason: { ...change.reason, role_source: change.after.roleSource, ...extra } });
+      }
+    }
+    for (const { change } of projectChanges) {
+      events.push({ ...eventBase(ctx, change), action: 'project_role_change', before: change.before?.role ?? null, after: change.after?.role ?? null, reason: { project_id: change.projectId, ...change.reason } });
+    }
+    await appendAudit(trx, events, ctx.now);
+
+    const changes: RoleChange[] = [...orgChanges.map((c) => c.change), ...projectChanges.map((c) => c.change)];
+    if (changes.length > 0) for (const hook of this.#hooks) await hook(trx, changes, ctx);
+    return { changes, refusals, roles, sessionsEnded, tokensRevoked };
+  }
+}
+
+function live(members: ReadonlyMap<number, MembershipRow>, userId: number): MembershipRow {
+  const m = members.get(userId);
+  if (m === undefined || m.isDeleted) throw new RolegateError('ERR_NOT_FOUND', 'no such member in this organization');
+  return m;
+}
+
+function state(m: MembershipRow): OrgRoleState {
+  return { role: m.role, roleSource: m.roleSource };
+}
+
+function targetRole(i: Intent): OrgRole | null | undefined {
+  if (i.kind === 'org_role') return i.role;
+  if (i.kind === 'delete_member') return null;
+  return undefined;
+}
+
+function mayRemoveAdmin(i: Intent, members: ReadonlyMap<number, MembershipRow>): boolean {
+  if (i.kind === 'transfer_ownership') return true;
+  const to = targetRole(i);
+  return to !== undefined && removesAdmin(members.get(i.userId)?.role ?? null, to);
+}
+
+/** Sort key: what adds an Owner/Administrator first, what takes one away last, by user id within. */
+function rank(i: Intent, members: ReadonlyMap<number, MembershipRow>): number {
+  if (i.kind === 'transfer_ownership' || i.kind === 'project_role') return 1;
+  const from = members.get(i.userId)?.role ?? null;
+  const to = targetRole(i) ?? null;
+  return addsAdmin(from, to) ? 0 : removesAdmin(from, to) ? 2 : 1;
+}
+
+function eventBase(ctx: WriteContext, c: ChangeBase): Pick<AuditEvent, 'organizationId' | 'actor' | 'subjectUserId' | 'subjectEmail' | 'outcome' | 'configRevision' | 'assertionId' | 'ip'> {
+  return { organizationId: c.organizationId, actor: ctx.actor, subjectUserId: c.userId, subjectEmail: c.email, outcome: 'ok', configRevision: ctx.configRevision, assertionId: ctx.assertionId, ip: ctx.ip };
+}
+
+function refusalEvent(ctx: WriteContext, r: Refusal, errorCode: string | null): AuditEvent {
+  return {
+    organizationId: r.organizationId,
+    actor: ctx.actor,
+    subjectUserId: r.userId,
+    subjectEmail: r.email,
+    action: r.to === null ? 'member_deleted' : 'role_change',
+    outcome: 'refused',
+    errorCode,
+    before: r.from,
+    after: r.to,
+    reason: { guard: r.rule, text: refusalText(r.rule), decision: r.reason },
+    configRevision: ctx.configRevision,
+    assertionId: ctx.assertionId,
+    ip: ctx.ip,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The outbox writer registered on the write path: runs inside the transaction of every membership change,
+ * with the final list of changes, and writes their events (events.ts). Throwing here rolls the change back,
+ * so a change never commits without its events, and a change that rolls back leaves none.
+ */
+import type { Config } from '../configuration/types.js';
+import type { ChangeHook, Reason, RoleChange, WriteContext } from '../members/write.js';
+import { eventsForChange, mappingAppliedEvent, recordEvents, type DecidingRule, type EventDraft } from './events.js';
+
+/** The rule that decided, from a mapping decision's reason (`matches[].decisive`); null for hand changes. */
+export function decidingRule(reason: Reason): DecidingRule | null {
+  const matches = reason['matches'];
+  if (!Array.isArray(matches)) return null;
+  for (const m of matches as unknown[]) {
+    if (typeof m !== 'object' || m === null) continue;
+    const match = m as { decisive?: unknown; group?: unknown; source?: { line?: unknown; path?: unknown } };
+    if (match.decisive !== true) continue;
+    const line = match.source?.line;
+    const path = match.source?.path;
+    if (typeof line === 'number' && typeof path === 'string') return { path, line, group: typeof match.group === 'string' ? match.group : null };
+  }
+  return null;
+}
+
+export function draftsFor(changes: readonly RoleChange[], ctx: WriteContext): EventDraft[] {
+  const drafts: EventDraft[] = [];
+  for (const c of changes) {
+    const ref = { organizationId: c.organizationId, userId: c.userId, email: c.email, source: c.source, actor: c.actor, rule: decidingRule(c.reason) };
+    if (c.kind === 'org_role') drafts.push(...eventsForChange({ ...ref, kind: 'org_role', before: c.before?.role ?? null, after: c.after.role }));
+    else if (c.kind === 'project_role') drafts.push(...eventsForChange({ ...ref, kind: 'project_role', projectId: c.projectId, before: c.before?.role ?? null, after: c.after?.role ?? null }));
+    else drafts.push(...eventsForChange({ ...ref, kind: 'deleted', before: c.before.role }));
+  }
+  // An apply or reload is written in batches of members; each batch that changed someone says so.
+  if ((ctx.source === 'apply' || ctx.source === 'reload') && changes.length > 0) {
+    const first = changes[0];
+    const appliedBy = first === undefined ? ctx.source : String(first.reason['applied_by'] ?? ctx.source);
+    drafts.push(
+      mappingAppliedEvent({
+        organizationId: ctx.organizationId,
+        configRevision: ctx.configRevision ?? '',
+        appliedBy,
+        membersChanged: new Set(changes.map((c) => c.userId)).size,
+      }),
+    );
+  }
+  return drafts;
+}
+
+/** The hook, reading the configuration in force at each change (a reload may change the endpoints). */
+export function webhookOutbox(current: () => Config): ChangeHook {
+  return async (trx, changes, ctx) => {
+    const webhooks = current().webhooks;
+    if (webhooks.endpoints.length === 0) return;
+    await recordEvents(trx, webhooks, draftsFor(changes, ctx), ctx.now);
+  };
+}
