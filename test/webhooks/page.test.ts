@@ -125,8 +125,11 @@ describe('the Webhooks view of the Organization page', () => {
     expect(res.status).toBe(302);
     expect(res.location).toBe('/organization/webhooks');
     await until(async () => (await listDeliveries(app.db, 1, { limit: 1 }))[0]?.status === 'delivered', 'the resent delivery');
-    expect(receiver.received.map((r) => r.id)).toEqual([eventId, eventId]);
-    expect(receiver.received[1]?.verifyError).toBeUndefined();
+    // Sign-ins of this test send their own events too; this one arrived twice: the 410, then the resend.
+    const resent = receiver.received.filter((r) => r.id === eventId);
+    expect(resent).toHaveLength(2);
+    expect(resent[1]?.verifyError).toBeUndefined();
+    expect(resent[1]?.body).toBe(resent[0]?.body);
     const page = await owner.request('GET', '/organization/webhooks');
     expect(page.text).toContain('enabled');
     expect(page.text).toContain('No failed deliveries.');
