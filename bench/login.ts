@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SAML } from '@node-saml/node-saml';
 import { loadConfig } from '../src/configuration/index.js';
+import { resolvedSamlSettings } from '../src/configuration/defaults.js';
 import type { OrganizationConfig } from '../src/configuration/types.js';
 import { listMemberships } from '../src/admin/members.js';
 import { openDatabase } from '../src/db/connect.js';
@@ -137,7 +138,7 @@ async function baseline(org: OrganizationConfig, samples: readonly string[]): Pr
   const idp = org.sso.idp.kind === 'external' ? org.sso.idp : undefined;
   if (idp === undefined) throw new Error('external IdP expected');
   const trust = { entityId: idp.entityId, ssoUrl: idp.ssoUrl, certs: idp.certs };
-  const saml = { clockSkewSeconds: 60, maxResponseBytes: 262_144, requestTtlSeconds: 600 };
+  const saml = resolvedSamlSettings({ workers: 0 });
   const raw = new SAML(nodeSamlOptions(org, saml, trust, false));
   for (const r of samples.slice(0, 5)) await raw.validatePostResponseAsync({ SAMLResponse: r });
   let t = performance.now();

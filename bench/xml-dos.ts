@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { resolvedOrganizationDefaults, resolvedSamlSettings } from '../src/configuration/defaults.js';
 import type { OrganizationConfig, SamlSettings } from '../src/configuration/types.js';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { readAuthnRequestId } from '../src/devidp/routes.js';
@@ -40,8 +41,9 @@ const org: OrganizationConfig = {
   },
   roles: [],
   projects: [],
+  ...resolvedOrganizationDefaults(),
 };
-const settings: SamlSettings = { clockSkewSeconds: 60, maxResponseBytes: 262_144, requestTtlSeconds: 600 };
+const settings: SamlSettings = resolvedSamlSettings({ workers: 0 });
 const sp = createServiceProvider(org, settings, { entityId: IDP, ssoUrl: 'https://idp.test/sso', certs: [IDP_CERT] });
 
 function signed(groups: readonly string[], sign: 'assertion' | 'both' = 'assertion'): string {

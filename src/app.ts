@@ -14,14 +14,28 @@ import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Logger } from './log.js';
-import { RATE_LIMIT_DEFAULTS, SAML_DEFAULTS } from './configuration/defaults.js';
-import { registerSources, type PoolSource } from './metrics/index.js';
+import { registerSources } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
 import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
 import type { SamlServiceProvider } from './saml/types.js';
 import { ConfigState } from './reload/state.js';
 import type { ChangeHook } from './members/write.js';
 import { MemberWriter } from './members/write.js';
+import { auditCsv, auditPage } from './admin/audit.js';
+import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from './admin/members.js';
+import { assignProjectRole, listRoles, removeProjectRole } from './admin/projects.js';
+import { authenticateKey, createToken, revokeTokenById } from './admin/tokens.js';
+import { listTokens } from './db/api-tokens.js';
+import { connectionPool, ping } from './db/connect.js';
+import { findMembership, membershipsByIds } from './db/memberships.js';
+import { organizationCreatedAt } from './db/organizations.js';
+import { saveAuthnRequest } from './db/saml-state.js';
+import { destroySamlSessions, destroySession, loadSession, storeSession } from './db/sessions.js';
+import { explainMember } from './explain/explain.js';
+import type { Services } from './http/services.js';
+import { applyLogin, auditRejectedLogin } from './members/login.js';
+import { whoAmI } from './members/whoami.js';
+import { webhookServices } from './webhooks/admin.js';
 import { webhookOutbox } from './webhooks/outbox.js';
 
 export interface AppDeps {
@@ -56,6 +70,40 @@ export async function closeApp(app: Koa): Promise<void> {
   await close?.();
 }
 
+/** The functions the HTTP layer calls, bound to this database and write path. */
+export function buildServices(db: Db, writer: MemberWriter): Services {
+  return {
+    ping: () => ping(db),
+    applyLogin: (...a) => applyLogin(db, writer, ...a),
+    auditRejectedLogin: (...a) => auditRejectedLogin(db, ...a),
+    whoAmI: (...a) => whoAmI(db, ...a),
+    saveAuthnRequest: (r) => saveAuthnRequest(db, r),
+    loadSession: (key, now) => loadSession(db, key, now),
+    storeSession: (key, data, expiresAt) => storeSession(db, key, data, expiresAt),
+    destroySession: (key) => destroySession(db, key),
+    destroySamlSessions: (org, nameId, indexes) => destroySamlSessions(db, org, nameId, indexes),
+    organizationCreatedAt: (id) => organizationCreatedAt(db, id),
+    findMember: (org, userId) => findMembership(db, org, userId),
+    membersByIds: (org, ids) => membershipsByIds(db, org, ids),
+    listMemberships: (...a) => listMemberships(db, ...a),
+    memberDetail: (...a) => memberDetail(db, ...a),
+    setMemberRole: (...a) => setMemberRole(db, ...a),
+    deleteMember: (...a) => deleteMember(db, ...a),
+    inviteMember: (...a) => inviteMember(db, ...a),
+    listRoles: (...a) => listRoles(db, ...a),
+    assignProjectRole: (...a) => assignProjectRole(db, ...a),
+    removeProjectRole: (...a) => removeProjectRole(db, ...a),
+    auditPage: (...a) => auditPage(db, ...a),
+    auditCsv: (...a) => auditCsv(db, ...a),
+    explainMember: (...a) => explainMember(db, ...a),
+    createToken: (...a) => createToken(db, ...a),
+    revokeTokenById: (...a) => revokeTokenById(db, ...a),
+    authenticateKey: (...a) => authenticateKey(db, ...a),
+    listTokens: (org, filter) => listTokens(db, org, filter),
+    webhooks: webhookServices(db),
+  };
+}
+
 export async function createApp(deps: AppDeps): Promise<Koa> {
   const { config, db, log } = deps;
   await syncOrganizations(db, config, new Date());
@@ -80,8 +128,8 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
     // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue (issue 6).
     const verifier = createSamlVerifier(providerInputs, inlineProviders, {
-      workers: cfg.saml.workers ?? 0,
-      queueLimit: cfg.saml.queueLimit ?? SAML_DEFAULTS.queueLimit,
+      workers: cfg.saml.workers,
+      queueLimit: cfg.saml.queueLimit,
     });
     return { providers: new Map([...inlineProviders].map(([id, sp]) => [id, withVerifier(sp, verifier)] as const)), verifier };
   };
@@ -92,7 +140,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   // Verifiers replaced by a reload, each with the timer that closes it once its admitted Responses are done;
   // closeApp closes them at once and clears the timers (nothing left to fire after close).
   const retired = new Map<SamlVerifier, NodeJS.Timeout>();
-  let unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
+  let unregisterMetrics = registerSources({ queue: verifier, pool: connectionPool(db) });
   const state = deps.state ?? new ConfigState(config);
   state.onSwap((next) => {
     const fresh = buildProviders(next); // throws (nothing swapped) when a certificate does not load
@@ -102,7 +150,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
       providers.clear();
       for (const [id, sp] of fresh.providers) providers.set(id, sp);
       unregisterMetrics();
-      unregisterMetrics = registerSources({ queue: verifier, pool: (db.client as { pool: PoolSource }).pool });
+      unregisterMetrics = registerSources({ queue: verifier, pool: connectionPool(db) });
       // Responses already admitted by the old verifier finish there; then its threads stop.
       const timer = setTimeout(() => {
         retired.delete(old);
@@ -141,9 +189,10 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   });
   app.use(errorMiddleware(log));
   app.use(securityHeaders());
-  app.use(samlRateLimit(config.server.rateLimits ?? RATE_LIMIT_DEFAULTS, log));
-  app.use(sessionMiddleware(app, db, config));
-  const router = buildRouter({ config, db, log, providers, state, writer: deps.writer }, (r) => {
+  app.use(samlRateLimit(config.server.rateLimits, log));
+  const services = buildServices(db, deps.writer);
+  app.use(sessionMiddleware(app, services, config));
+  const router = buildRouter({ config, services, log, providers, state, writer: deps.writer }, (r) => {
     if (devKeys !== undefined) mountDevIdp(r, config, devKeys, devOrgs);
   });
   app.use(router.routes());

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
+import type { CliIo } from './log.js';
 import { jsonLogger } from './log.js';
+export type { CliIo };
 import { buildMemberWriter } from './app.js';
 import { serve } from './main.js';
 import { MAPPING_COMMANDS, MAPPING_HELP, runMappingCommand } from './plan/cli.js';
@@ -23,11 +25,6 @@ Environment:
   NODE_ENV=production           Refuses development_idp: true
 `;
 
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-}
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),

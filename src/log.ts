@@ -16,3 +16,10 @@ export function jsonLogger(write: (line: string) => void = (line) => process.std
 }
 
 export const silentLogger: Logger = () => {};
+
+/** The streams and environment of a command (the CLI writes only through these, so tests can run it). */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}

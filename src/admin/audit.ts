@@ -7,8 +7,8 @@ import { stringify } from 'csv-stringify';
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { AuditRow } from '../db/audit.js';
 import type { Db } from '../db/connect.js';
-import type { AuditQuery } from '../db/admin-audit.js';
-import { auditBatches, queryAudit } from '../db/admin-audit.js';
+import type { AuditQuery } from '../db/audit.js';
+import { auditBatches, queryAudit } from '../db/audit.js';
 import type { MembershipRow } from '../db/memberships.js';
 import { membershipsByIds } from '../db/memberships.js';
 

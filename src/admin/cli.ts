@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../log.js';
 import { checkConfig } from '../configuration/index.js';
 import { openDatabase } from '../db/connect.js';
 import { findMembership } from '../db/memberships.js';
+import { findUserByEmail } from '../db/users.js';
 import { listTokens } from '../db/api-tokens.js';
 import { formatConfigIssue, RolegateError } from '../errors.js';
 import { isOrgAdmin } from './caller.js';
@@ -88,8 +89,8 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
       return 0;
     }
     const email = (v.email ?? '').trim().toLowerCase();
-    const user = (await db('users').where({ organization_id: orgId, email, is_deleted: false }).first('id')) as { id: number } | undefined;
-    const member = user === undefined ? undefined : await findMembership(db, orgId, Number(user.id));
+    const user = await findUserByEmail(db, orgId, email);
+    const member = user === undefined ? undefined : await findMembership(db, orgId, user.id);
     if (member === undefined) {
       io.err(`rolegate token create: no member ${email} in organization ${orgId}; they must sign in once first\n`);
       return 1;

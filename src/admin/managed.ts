@@ -40,7 +40,7 @@ function toManaged(m: RuleMatch | undefined): IdpManaged | null {
 
 /** The rule that owns this member's organization role, or null when an admin may set it by hand. */
 export function orgRoleManagedBy(org: OrganizationConfig, m: ManagedInput): IdpManaged | null {
-  if ((org.roleManagement ?? 'idp') === 'manual') return null;
+  if (org.roleManagement === 'manual') return null;
   if (m.email === null || m.groups === null) return null;
   const d = decideAccess(org, { email: m.email, groups: m.groups, current: { role: m.role, roleSource: m.roleSource }, currentProjects: [], ownership: heldOwnership(m) });
   if (d.org.reason.kind !== 'mapped') return null;

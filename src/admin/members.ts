@@ -21,6 +21,11 @@ import { actorOf } from './caller.js';
 import type { IdpManaged } from './managed.js';
 import { managedDetail, orgRoleManagedBy } from './managed.js';
 
+/** A member as the admin surface shows it (the membership repository's row). */
+export type MemberRow = MembershipRow;
+export type { MemberOrdering };
+export { MEMBER_ORDERINGS } from '../db/memberships.js';
+
 export interface MemberView {
   readonly member: MembershipRow;
   readonly groups: readonly string[] | null;

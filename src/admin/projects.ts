@@ -13,6 +13,8 @@ import { managedDetail, projectRoleManagedBy } from './managed.js';
 import type { ChangeContext } from './members.js';
 import { liveCaller, writeContext } from './members.js';
 
+export type { ProjectMembershipRow as ProjectRoleRow };
+
 function project(org: OrganizationConfig, projectId: number): { id: number; title: string } {
   const p = org.projects.find((x) => x.id === projectId);
   if (p === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such project in this organization');

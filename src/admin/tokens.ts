@@ -11,6 +11,8 @@ import type { TokenRow } from '../db/api-tokens.js';
 import { findLiveToken, findToken, hashTokenKey, insertToken, revokeToken, touchToken } from '../db/api-tokens.js';
 import { RolegateError } from '../errors.js';
 
+export type { TokenRow };
+
 export const TOKEN_KEY = /^rg_[A-Za-z0-9_-]{43}$/;
 
 export interface CreatedToken {

@@ -3,7 +3,7 @@
  * the key table of docs/configuration.md is written from this file.
  */
 import os from 'node:os';
-import type { AttributeNames, DevPersona } from './types.js';
+import type { AttributeNames, DevPersona, GuardsConfig, RoleManagement, SamlSettings } from './types.js';
 
 export const SERVER_DEFAULTS = {
   /** Loopback only: exposing the service is a decision (set `host: 0.0.0.0` behind a proxy). */
@@ -156,6 +156,19 @@ export function defaultPersonas(org: { readonly owner: string }): DevPersona[] {
     // No groups attribute at all (Entra past its group limit): groups unknown, nothing is demoted.
     persona('entra-overage', 'Erin', 'Overage', null),
   ];
+}
+
+/**
+ * SAML settings with every default resolved: what the loader produces for a file that sets only
+ * `overrides`. For code that builds settings without a file (the benchmarks, unit tests of saml/).
+ */
+export function resolvedSamlSettings(overrides: Partial<SamlSettings> = {}): SamlSettings {
+  return { ...SAML_DEFAULTS, workers: samlDefaultWorkers(), ...overrides };
+}
+
+/** The organization fields a file may leave out, resolved as the loader does (guards inherited from the top level). */
+export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement } {
+  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement };
 }
 
 /**

@@ -382,7 +382,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   ) {
     return undefined;
   }
-  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, ...(metricsToken === undefined ? {} : { metricsToken }) };
+  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, metricsToken: metricsToken ?? null };
 }
 
 /** `server.rate_limits` (issue 5): requests per minute on /saml/*, per client address and per organization. */

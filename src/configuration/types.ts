@@ -17,16 +17,13 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Session lifetime in seconds. Default 28800 (8 h). */
   readonly sessionMaxAgeSeconds: number;
-  /**
-   * Bearer token that may read `GET /metrics` (issue 6). Absent = the endpoint is off (404): deny by default.
-   * Optional for hand-built test configs.
-   */
-  readonly metricsToken?: string;
-  /** Rate limits on `/saml/*` (issue 5). The loader always sets them; absent (hand-built test configs) = defaults. */
-  readonly rateLimits?: RateLimits;
+  /** Bearer token that may read `GET /metrics`; null (no `metrics_token`) = the endpoint is off (404). */
+  readonly metricsToken: string | null;
+  /** Rate limits on `/saml/*`. */
+  readonly rateLimits: RateLimits;
 }
 
-/** `server.rate_limits`: token buckets on `/saml/*`, per instance (issue 5). Requests per minute. */
+/** `server.rate_limits`: token buckets on `/saml/*`, per instance. Requests per minute. */
 export interface RateLimits {
   readonly perIpPerMinute: number;
   readonly perOrganizationPerMinute: number;
@@ -43,13 +40,10 @@ export interface SamlSettings {
   readonly maxResponseBytes: number;
   /** How long an issued AuthnRequest id stays usable, seconds. Default 600. */
   readonly requestTtlSeconds: number;
-  /**
-   * Worker threads validating SAML Responses (issue 6); 0 = inline on the main thread. The loader always sets
-   * it (default: os.availableParallelism()); optional only for hand-built test settings, where absent = 0.
-   */
-  readonly workers?: number;
+  /** Worker threads validating SAML Responses; 0 = inline on the main thread. Default: os.availableParallelism(). */
+  readonly workers: number;
   /** Responses allowed to wait for a worker; beyond that the ACS answers 503 + Retry-After. Default 64. */
-  readonly queueLimit?: number;
+  readonly queueLimit: number;
 }
 
 export interface AttributeNames {
@@ -138,7 +132,7 @@ export interface ProjectConfig {
 }
 
 /**
- * Guards on mapping changes applied by a reload or `rolegate apply` (issue 3). Top-level `guards:` sets
+ * Guards on mapping changes applied by a reload or `rolegate apply`. Top-level `guards:` sets
  * them for every organization; an organization's own `guards:` overrides key by key.
  */
 export interface GuardsConfig {
@@ -158,14 +152,13 @@ export interface OrganizationConfig {
   readonly sso: SsoConfig;
   readonly roles: readonly OrgRoleRule[];
   readonly projects: readonly ProjectConfig[];
-  /** The effective guards (top-level merged with the organization's own). Optional for hand-built test configs. */
-  readonly guards?: GuardsConfig;
+  /** The effective guards (top-level merged with the organization's own). */
+  readonly guards: GuardsConfig;
   /**
-   * Who owns organization roles (issue 4): `idp` (default) refuses an admin's role change where a mapped group
-   * applies; `manual` lets it stick (role_source `manual`) and the mapping stops changing that member's
-   * organization role. Absent = `idp` (optional for hand-built test configs).
+   * Who owns organization roles: `idp` (default) refuses an admin's role change where a mapped group applies;
+   * `manual` lets it stick (role_source `manual`) and the mapping stops changing that member's organization role.
    */
-  readonly roleManagement?: RoleManagement;
+  readonly roleManagement: RoleManagement;
 }
 
 export type RoleManagement = 'idp' | 'manual';
@@ -179,8 +172,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly saml: SamlSettings;
   readonly organizations: readonly OrganizationConfig[];
-  /** Top-level guards (defaults when absent). Optional for hand-built test configs. */
-  readonly guards?: GuardsConfig;
+  /** Top-level guards (the defaults, overridden key by key by `guards:`). */
+  readonly guards: GuardsConfig;
   /** `webhooks:` signed change events (no endpoints when the section is absent: nothing is recorded or sent). */
   readonly webhooks: WebhooksConfig;
 }

@@ -1,7 +1,7 @@
 /** API tokens (issue 4). Only sha256(key) is stored; the key itself is shown once, at creation. */
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
-import { toDate } from './connect.js';
+import { toDate } from './rows.js';
 
 export interface TokenRow {
   readonly id: number;

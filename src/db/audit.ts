@@ -1,23 +1,10 @@
-/** Append-only audit events. Nothing here updates or deletes a row. */
-import type { DbOrTrx } from './connect.js';
-import { recordRoleChanges } from '../metrics/index.js';
-
 /**
- * Role changes for the metrics endpoint, counted from the audit events that describe them (every change is
- * audited, whoever makes it), once the transaction that writes them commits.
+ * The audit_events table: append-only events, and the queries of the admin surface (filters, a page, batches
+ * for the CSV export). Nothing here deletes a row; the one update scrubs a deleted member's email.
  */
-function countRoleChanges(db: DbOrTrx, events: readonly AuditEvent[]): void {
-  const actions = events.filter((e) => e.outcome === 'ok').map((e) => e.action);
-  if (actions.length === 0) return;
-  if (db.isTransaction === true) {
-    (db as { executionPromise?: Promise<unknown> }).executionPromise?.then(
-      () => recordRoleChanges(actions),
-      () => {},
-    );
-  } else {
-    recordRoleChanges(actions);
-  }
-}
+import type { Knex } from 'knex';
+import type { DbOrTrx } from './connect.js';
+import { toDate } from './rows.js';
 
 export interface AuditEvent {
   readonly organizationId: number | null;
@@ -39,7 +26,6 @@ export interface AuditEvent {
 
 export async function appendAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
   if (events.length === 0) return;
-  countRoleChanges(db, events);
   await db('audit_events').insert(
     events.map((e) => ({
       at: now,
@@ -114,5 +100,82 @@ export async function scrubAuditSubject(db: DbOrTrx, organizationId: number, use
   await db('audit_events').where({ organization_id: organizationId, subject_user_id: userId }).update({ subject_email: null });
   if (email !== null) {
     await db('audit_events').where({ organization_id: organizationId, subject_email: email }).whereNull('subject_user_id').update({ subject_email: null });
+  }
+}
+
+// ---- queries of the admin surface ------------------------------------------------------------------------
+
+export interface AuditQuery {
+  readonly organizationId: number;
+  /** Events where this member was the subject or the actor. */
+  readonly userId?: number;
+  readonly action?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+type Raw = Record<string, unknown>;
+
+function toAudit(r: Raw): AuditRow {
+  return {
+    id: Number(r['id']),
+    at: toDate(r['at']),
+    organizationId: r['organization_id'] == null ? null : Number(r['organization_id']),
+    actor: String(r['actor']),
+    subjectUserId: r['subject_user_id'] == null ? null : Number(r['subject_user_id']),
+    subjectEmail: typeof r['subject_email'] === 'string' ? r['subject_email'] : null,
+    action: String(r['action']),
+    outcome: String(r['outcome']),
+    errorCode: typeof r['error_code'] === 'string' ? r['error_code'] : null,
+    before: typeof r['before'] === 'string' ? r['before'] : null,
+    after: typeof r['after'] === 'string' ? r['after'] : null,
+    reason: parse(r['reason']),
+    configRevision: typeof r['config_revision'] === 'string' ? r['config_revision'] : null,
+    assertionId: typeof r['assertion_id'] === 'string' ? r['assertion_id'] : null,
+    ip: typeof r['ip'] === 'string' ? r['ip'] : null,
+  };
+}
+
+function parse(v: unknown): unknown {
+  if (typeof v !== 'string') return null;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}
+
+function filtered(db: DbOrTrx, q: AuditQuery): Knex.QueryBuilder {
+  const query = db('audit_events').where('organization_id', q.organizationId);
+  if (q.userId !== undefined) {
+    const id = q.userId;
+    query.andWhere((w) => {
+      w.where('subject_user_id', id).orWhere('actor', `user:${id}`);
+    });
+  }
+  if (q.action !== undefined) query.andWhere('action', q.action);
+  if (q.since !== undefined) query.andWhere('at', '>=', q.since);
+  if (q.until !== undefined) query.andWhere('at', '<=', q.until);
+  return query;
+}
+
+/** Newest first. */
+export async function queryAudit(db: DbOrTrx, q: AuditQuery, page: { offset: number; limit: number }): Promise<{ count: number; rows: AuditRow[] }> {
+  const countRow = (await filtered(db, q).count({ n: '*' }).first()) as { n: number | string } | undefined;
+  const rows = (await filtered(db, q).orderBy('id', 'desc').offset(page.offset).limit(page.limit)) as Raw[];
+  return { count: countRow === undefined ? 0 : Number(countRow.n), rows: rows.map(toAudit) };
+}
+
+/** The whole filtered log, newest first, in batches (keyset on id), for a streamed export. */
+export async function* auditBatches(db: DbOrTrx, q: AuditQuery, batchSize = 500): AsyncGenerator<AuditRow[]> {
+  let below: number | undefined;
+  for (;;) {
+    const query = filtered(db, q).orderBy('id', 'desc').limit(batchSize);
+    if (below !== undefined) query.andWhere('id', '<', below);
+    const rows = ((await query) as Raw[]).map(toAudit);
+    if (rows.length === 0) return;
+    yield rows;
+    below = rows[rows.length - 1]?.id;
+    if (rows.length < batchSize) return;
   }
 }

@@ -61,16 +61,21 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   return db;
 }
 
-/** True when `err` is a unique-constraint violation on either database. */
-export function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+/** Run `fn` once `db`'s transaction commits (at once outside a transaction); never after a rollback. */
+export function afterCommit(db: DbOrTrx, fn: () => void): void {
+  if (db.isTransaction === true) {
+    (db as { executionPromise?: Promise<unknown> }).executionPromise?.then(fn, () => {});
+  } else {
+    fn();
+  }
 }
 
-/** Timestamps are stored as ISO strings on SQLite and timestamptz on PostgreSQL; read both back as Date. */
-export function toDate(value: unknown): Date {
-  if (value instanceof Date) return value;
-  if (typeof value === 'string' || typeof value === 'number') return new Date(value);
-  throw new TypeError('not a timestamp');
+/** A cheap round trip (readiness checks). */
+export async function ping(db: Db): Promise<void> {
+  await db.raw('select 1');
+}
+
+/** The connection pool's counters, for the metrics endpoint. */
+export function connectionPool(db: Db): { numUsed(): number; numFree(): number; numPendingAcquires(): number } {
+  return (db.client as { pool: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
 }

@@ -1,6 +1,6 @@
 /** Applied configuration revisions (issue 3): hash, content, when, by whom. Append-only. */
 import type { DbOrTrx } from './connect.js';
-import { toDate } from './connect.js';
+import { toDate } from './rows.js';
 
 export interface RevisionRow {
   readonly id: number;

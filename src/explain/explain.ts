@@ -18,7 +18,6 @@ import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { ORG_ROLE_NAMES, PROJECT_MAPPING_ROLE_NAMES } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision, Reason, RuleMatch } from '../mapping/index.js';
-import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
 import { NO_TRANSFER, decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
 
 export interface RuleTrace {
@@ -176,8 +175,7 @@ export async function explainMember(db: DbOrTrx, config: Config, organizationId:
   const held = await listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [row.id] });
   const g = await findMemberGroups(db, row.id);
   const lastAsserted = g?.groups ?? null;
-  const guards = org.guards ?? config.guards ?? GUARDS_DEFAULTS;
-  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, guards.maxGroupAgeDays, now);
+  const eff = effectiveGroups({ groups: lastAsserted, assertedAt: g?.assertedAt ?? null }, org.guards.maxGroupAgeDays, now);
   const decision = decideAccess(org, {
     email: row.email,
     groups: eff.groups,

@@ -13,7 +13,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 export function metricsHandler(config: Config): Koa.Middleware {
   const token = config.server.metricsToken;
-  const expected = token === undefined ? undefined : digest(token);
+  const expected = token === null ? undefined : digest(token);
   return async (ctx) => {
     if (expected === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such page');
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(ctx.get('Authorization'));

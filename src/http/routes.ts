@@ -7,16 +7,10 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
 import type { Config, OrganizationConfig } from '../configuration/types.js';
-import type { Db } from '../db/connect.js';
-import { appendAudit } from '../db/audit.js';
-import { saveAuthnRequest } from '../db/saml-state.js';
-import { destroySamlSessions } from '../db/sessions.js';
 import { RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { applyLogin } from '../members/login.js';
 import type { MemberWriter } from '../members/write.js';
 import { ConfigState } from '../reload/state.js';
-import { whoAmI } from '../members/whoami.js';
 import type { SamlServiceProvider } from '../saml/types.js';
 import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
@@ -24,6 +18,7 @@ import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler } from './metrics.js';
 import { mountAccessGuard, mountAdmin } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
+import type { Services } from './services.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
 
@@ -40,7 +35,7 @@ export const BINDING_COOKIE_CROSS_SITE = 'rolegate.authn.xs';
 
 export interface RouteDeps {
   readonly config: Config;
-  readonly db: Db;
+  readonly services: Services;
   readonly log: Logger;
   readonly providers: ReadonlyMap<number, SamlServiceProvider>;
   /** The live configuration (issue 3): organizations, mapping and revision follow reloads; server settings do not. */
@@ -53,7 +48,7 @@ function hash(value: string): string {
 }
 
 export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): Router {
-  const { config, db, log, providers } = deps;
+  const { config, services, log, providers } = deps;
   const router = new Router();
   const https = config.server.publicUrl.startsWith('https:');
   const publicOrigin = new URL(config.server.publicUrl).origin;
@@ -62,7 +57,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
   // Issue 4: deny by default. The access guard precedes every route; a route without an entry in
   // src/http/admin/access.ts is refused.
-  const adminDeps = { config: () => state.current(), db, log, writer: deps.writer };
+  const adminDeps = { config: () => state.current(), services, log, writer: deps.writer };
   mountAccessGuard(router, adminDeps);
 
   const orgParam = (ctx: Koa.Context): { org: OrganizationConfig; sp: SamlServiceProvider } => {
@@ -86,7 +81,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   // --- health ------------------------------------------------------------------------------------
   router.get('healthz', '/healthz', async (ctx) => {
     try {
-      await db.raw('select 1');
+      await services.ping();
     } catch (err) {
       throw new RolegateError('ERR_UNAVAILABLE', 'database does not answer', { cause: err });
     }
@@ -100,7 +95,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   router.get('home', '/', async (ctx) => {
     const s = readSession(ctx);
     const org = s === undefined ? undefined : orgs.get(s.organizationId);
-    const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
+    const me = s === undefined || org === undefined ? undefined : await services.whoAmI(org, s.userId);
     if (s !== undefined && me === undefined) endSession(ctx);
     ctx.type = 'html';
     ctx.body = me === undefined ? signInPage(state.current().organizations) : profilePage(me);
@@ -117,7 +112,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   router.get('whoami', '/api/current-user/whoami', async (ctx) => {
     const s = readSession(ctx);
     const org = s === undefined ? undefined : orgs.get(s.organizationId);
-    const me = s === undefined || org === undefined ? undefined : await whoAmI(db, org, s.userId);
+    const me = s === undefined || org === undefined ? undefined : await services.whoAmI(org, s.userId);
     if (me === undefined) {
       if (s !== undefined) endSession(ctx);
       throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
@@ -157,7 +152,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       ctx.append('Set-Cookie', `${BINDING_COOKIE_CROSS_SITE}=${binding}; path=/saml/; max-age=${maxAge}; samesite=none; secure; httponly`);
     }
     const redirect = await sp.authnRequestRedirect(next);
-    await saveAuthnRequest(db, {
+    await services.saveAuthnRequest( {
       id: redirect.requestId,
       organizationId: org.id,
       bindingHash: hash(binding),
@@ -189,7 +184,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       assertionId = login.assertionId;
       // The configuration in force now (a reload may have happened while the Response was verified).
       const live = state.current();
-      const result = await applyLogin(db, deps.writer, live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
+      const result = await services.applyLogin(live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
         now: new Date(),
         ip,
         bindingHash: binding === undefined ? null : hash(binding),
@@ -212,24 +207,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       log('warn', 'login', { org: org.id, outcome: 'rejected', code: err.code, detail: err.message, email: subject, ip });
       // A revoked login wrote its audit row inside the login transaction (with the demotion).
       if (err.code !== 'ERR_ACCESS_REVOKED') {
-        await appendAudit(
-          db,
-          [
-            {
-              organizationId: org.id,
-              actor: 'saml',
-              subjectEmail: subject,
-              action: 'login',
-              outcome: 'rejected',
-              errorCode: err.code,
-              reason: { detail: err.message },
-              configRevision: state.current().revision,
-              assertionId,
-              ip,
-            },
-          ],
-          new Date(),
-        );
+        await services.auditRejectedLogin({ organizationId: org.id, subjectEmail: subject, errorCode: err.code, detail: err.message, configRevision: state.current().revision, assertionId, ip }, new Date());
       }
       throw err;
     }
@@ -267,7 +245,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       ctx.redirect('/');
       return;
     }
-    const ended = await destroySamlSessions(db, org.id, message.nameId, message.sessionIndexes);
+    const ended = await services.destroySamlSessions( org.id, message.nameId, message.sessionIndexes);
     log('info', 'logout', { org: org.id, outcome: 'idp-initiated', sessions_ended: ended, request_id: message.id });
     // This browser's own session too, when it is one of them (the row is gone; drop the cookie).
     const s = readSession(ctx);

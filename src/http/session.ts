@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
 import type { Config } from '../configuration/types.js';
-import type { Db } from '../db/connect.js';
-import { destroySession, loadSession, storeSession } from '../db/sessions.js';
+import type { Services } from './services.js';
 
 export const SESSION_COOKIE = 'rolegate.sid';
 
@@ -23,7 +22,7 @@ export interface SessionData {
   readonly logoutRequestId?: string;
 }
 
-export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middleware {
+export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSession' | 'storeSession' | 'destroySession'>, config: Config): Koa.Middleware {
   const maxAgeMs = config.server.sessionMaxAgeSeconds * 1000;
   return session(
     {
@@ -37,12 +36,12 @@ export function sessionMiddleware(app: Koa, db: Db, config: Config): Koa.Middlew
       renew: false,
       genid: () => randomBytes(32).toString('base64url'),
       store: {
-        get: async (key: string) => loadSession(db, key, new Date()),
+        get: async (key: string) => services.loadSession(key, new Date()),
         set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session') => {
           const ttl = typeof maxAge === 'number' ? maxAge : maxAgeMs;
-          await storeSession(db, key, data, new Date(Date.now() + ttl));
+          await services.storeSession(key, data, new Date(Date.now() + ttl));
         },
-        destroy: async (key: string) => destroySession(db, key),
+        destroy: async (key: string) => services.destroySession(key),
       },
     },
     app,

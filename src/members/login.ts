@@ -35,6 +35,19 @@ export interface LoginResult {
   readonly created: boolean;
 }
 
+/** The audit row of a login refused before its transaction (a bad signature, a replay, …). */
+export async function auditRejectedLogin(
+  db: Db,
+  e: { organizationId: number; subjectEmail: string | null; errorCode: string; detail: string; configRevision: string; assertionId: string | null; ip: string | null },
+  now: Date,
+): Promise<void> {
+  await appendAudit(
+    db,
+    [{ organizationId: e.organizationId, actor: 'saml', subjectEmail: e.subjectEmail, action: 'login', outcome: 'rejected', errorCode: e.errorCode, reason: { detail: e.detail }, configRevision: e.configRevision, assertionId: e.assertionId, ip: e.ip }],
+    now,
+  );
+}
+
 /** The reason stored on a membership row: enough to answer "why does this person have this role?". */
 function storedReason(decisionReason: unknown, login: VerifiedLogin, config: Config, previous: OrgRole | null, at: Date): unknown {
   return {

@@ -22,6 +22,8 @@ import { revokeUserTokens } from '../db/api-tokens.js';
 import type { AuditEvent } from '../db/audit.js';
 import { appendAudit, scrubAuditSubject } from '../db/audit.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
+import { afterCommit } from '../db/connect.js';
+import { recordRoleChanges } from '../metrics/index.js';
 import { deleteMemberGroups } from '../db/member-groups.js';
 import type { MembershipRow } from '../db/memberships.js';
 import { countActiveAdmins, lockOrganization, membershipsByIds, upsertMembership } from '../db/memberships.js';
@@ -375,8 +377,16 @@ export class MemberWriter {
 
     const changes: RoleChange[] = [...orgChanges.map((c) => c.change), ...projectChanges.map((c) => c.change)];
     if (changes.length > 0) for (const hook of this.#hooks) await hook(trx, changes, ctx);
+    if (changes.length > 0) afterCommit(trx, () => recordRoleChanges(changes.map(metricKind)));
     return { changes, refusals, roles, sessionsEnded, tokensRevoked };
   }
+}
+
+/** The role_changes_total label of a change. */
+function metricKind(c: RoleChange): string {
+  if (c.kind === 'project_role') return 'project_role_change';
+  if (c.kind === 'member_deleted') return 'member_deleted';
+  return c.before === null ? 'member_created' : 'role_change';
 }
 
 function live(members: ReadonlyMap<number, MembershipRow>, userId: number): MembershipRow {

@@ -21,7 +21,7 @@ import type { RefusalRule } from '../members/invariants.js';
 import type { Intent, MemberWriter, WriteContext } from '../members/write.js';
 import type { OrgChangeKind, Plan, ProjectChangeKind } from './compute.js';
 import { effectiveGroups } from '../mapping/index.js';
-import { decideForMember, guardsOf, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
+import { decideForMember, isDemotion, orderForApply, zeroChangeCounts } from './compute.js';
 
 export interface ApplyOptions {
   /** The write path every role change goes through. */
@@ -131,7 +131,7 @@ async function applyBatch(
   now: Date,
   log: Logger | undefined,
 ): Promise<void> {
-  const guards = guardsOf(config, org);
+  const guards = org.guards;
   const refusedNow: OrgApplySummary['refused'][number][] = [];
   await db.transaction(async (trx) => {
     // Lock before reading, so that the decisions are made from what the write path will count.

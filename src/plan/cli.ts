@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../log.js';
 import { checkConfig } from '../configuration/index.js';
 import type { Config } from '../configuration/types.js';
 import { openDatabase } from '../db/connect.js';

@@ -10,7 +10,7 @@
  *   demotions refuse the whole plan unless forced.
  */
 import { groupKey } from '../configuration/groups.js';
-import type { Config, GuardsConfig, OrganizationConfig, ProjectConfig } from '../configuration/types.js';
+import type { Config, OrganizationConfig, ProjectConfig } from '../configuration/types.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import type { MemberWithGroups } from '../db/memberships.js';
 import { loadMembersWithGroups } from '../db/memberships.js';
@@ -21,7 +21,6 @@ import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
 import { isActiveOrgRole, isAdminRole } from '../domain/roles.js';
 import type { AccessDecision, Reason } from '../mapping/index.js';
 import { decideAccess, effectiveGroups, ownershipFacts } from '../mapping/index.js';
-import { GUARDS_DEFAULTS } from '../configuration/defaults.js';
 import type { OrgTransition, RefusalRule } from '../members/invariants.js';
 import { AdminCount, transitionOf } from '../members/invariants.js';
 
@@ -100,9 +99,6 @@ export interface Plan {
   readonly refused: boolean;
 }
 
-export function guardsOf(config: Config, org: OrganizationConfig): GuardsConfig {
-  return org.guards ?? config.guards ?? GUARDS_DEFAULTS;
-}
 
 const DAY_MS = 86_400_000;
 
@@ -184,8 +180,8 @@ export function isDemotion(kind: OrgChangeKind): boolean {
 }
 
 /** The per-member diff of one organization, guards included. Pure given the loaded members. */
-export function planOrganization(config: Config, org: OrganizationConfig, members: readonly PlanMember[], ownership: OwnershipRecord, now: Date): OrgPlan {
-  const guards = guardsOf(config, org);
+export function planOrganization(org: OrganizationConfig, members: readonly PlanMember[], ownership: OwnershipRecord, now: Date): OrgPlan {
+  const guards = org.guards;
   const titles = new Map(org.projects.map((p) => [p.id, p.title]));
   const changes: MemberChange[] = [];
   const projectChanges: ProjectChange[] = [];
@@ -279,7 +275,7 @@ export async function computePlan(db: Db | DbOrTrx, config: Config, now: Date = 
   const organizations: OrgPlan[] = [];
   for (const org of config.organizations) {
     const members = await loadMembersWithGroups(db, org.id);
-    organizations.push(planOrganization(config, org, members, await ownershipOf(db, org.id), now));
+    organizations.push(planOrganization(org, members, await ownershipOf(db, org.id), now));
   }
   const current = await latestRevision(db);
   return {

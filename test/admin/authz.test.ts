@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMemberWriter, closeApp, createApp } from '../../src/app.js';
+import { buildMemberWriter, buildServices, closeApp, createApp } from '../../src/app.js';
 import { errorMiddleware } from '../../src/http/errors.js';
 import { ACCESS, accessGuard } from '../../src/http/admin/access.js';
 import { silentLogger } from '../../src/log.js';
@@ -170,7 +170,7 @@ describe('the access table', () => {
   it('a route without a rule, or without a name, is refused', async () => {
     const { default: RouterClass } = await import('@koa/router');
     const router = new RouterClass();
-    router.use(accessGuard({ config: () => app.config, db: app.db, log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) }));
+    router.use(accessGuard({ config: () => app.config, services: buildServices(app.db, buildMemberWriter({ config: app.config, log: silentLogger })), log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) }));
     router.get('not-in-the-table', '/x', (ctx) => {
       ctx.body = 'open';
     });

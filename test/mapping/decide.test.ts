@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolvedOrganizationDefaults } from '../../src/configuration/defaults.js';
 import type { OrganizationConfig } from '../../src/configuration/types.js';
 import type { MappableOrgRole, ProjectMappingRole } from '../../src/domain/roles.js';
 import { NO_TRANSFER, decideAccess } from '../../src/mapping/index.js';
@@ -20,6 +21,7 @@ function org(opts: { roleManagement?: 'idp' | 'manual'; groupMatch?: 'exact' | '
       groupMatch: opts.groupMatch ?? 'exact',
     },
     roles: Object.entries(roles).map(([group, role], i) => ({ group, role, source: { line: 10 + i, path: `organizations[0].roles.${group}` } })),
+    ...resolvedOrganizationDefaults(),
     ...(opts.roleManagement === undefined ? {} : { roleManagement: opts.roleManagement }),
     projects: Object.entries(projects).map(([id, groups]) => ({
       id: Number(id),

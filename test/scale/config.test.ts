@@ -12,7 +12,7 @@ describe('scale settings load with their defaults', () => {
     if (!result.ok) return;
     expect(result.config.saml.workers).toBe(os.availableParallelism());
     expect(result.config.saml.queueLimit).toBe(64);
-    expect(result.config.server.metricsToken).toBeUndefined();
+    expect(result.config.server.metricsToken).toBeNull();
   });
 
   it('reads explicit values; workers: 0 means inline validation', () => {

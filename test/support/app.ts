@@ -102,15 +102,18 @@ export interface StartOptions {
    * behind a load balancer) and the same database, listening on a port of its own. `url` is its own address.
    */
   readonly share?: TestApp;
-  /** saml.workers for this app; default ROLEGATE_TEST_SAML_WORKERS, else 0 (validation inline). */
+  /** saml.workers for this app; default ROLEGATE_TEST_SAML_WORKERS, else what the file says (the loader's default). */
   readonly samlWorkers?: number;
 }
 
-/** Worker threads for SAML validation in test apps: inline unless asked (tests/scale runs the real pool). */
-function testSamlWorkers(opts: StartOptions): number {
+/**
+ * Worker threads for SAML validation in test apps: as configured, so that tests run the path production runs
+ * (the loader's default is the worker pool); a test or ROLEGATE_TEST_SAML_WORKERS may pin a number.
+ */
+function testSamlWorkers(opts: StartOptions, configured: number): number {
   if (opts.samlWorkers !== undefined) return opts.samlWorkers;
   const env = process.env['ROLEGATE_TEST_SAML_WORKERS'];
-  return env !== undefined && /^\d+$/.test(env) ? Number(env) : 0;
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : configured;
 }
 
 export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
@@ -136,7 +139,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
       config = { ...config, database: pg.config };
     }
   }
-  config = deepFreeze({ ...config, saml: { ...config.saml, workers: testSamlWorkers(opts) } });
+  config = deepFreeze({ ...config, saml: { ...config.saml, workers: testSamlWorkers(opts, config.saml.workers) } });
   let running: RunningServer;
   try {
     running = await serve(config, opts.log ?? silentLogger, schema === undefined ? {} : { database: { schema } });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import { resolvedOrganizationDefaults, resolvedSamlSettings } from '../../src/configuration/defaults.js';
 import type { OrganizationConfig, SamlSettings } from '../../src/configuration/types.js';
 import { buildSignedResponse, encodePostBinding, type BuildResponseOptions } from '../../src/devidp/response.js';
 import { RolegateError } from '../../src/errors.js';
@@ -55,12 +56,13 @@ export function testOrg(opts: TestOrgOptions = {}): OrganizationConfig {
     },
     roles: [],
     projects: [],
+    ...resolvedOrganizationDefaults(),
   };
   return org;
 }
 
 export function testSamlSettings(overrides: Partial<SamlSettings> = {}): SamlSettings {
-  return { clockSkewSeconds: 60, maxResponseBytes: 262_144, requestTtlSeconds: 600, ...overrides };
+  return resolvedSamlSettings(overrides);
 }
 
 export function idpTrust(org: OrganizationConfig): IdpTrust {

@@ -14,13 +14,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Caller } from '../../admin/caller.js';
 import { isOrgAdmin } from '../../admin/caller.js';
-import { authenticateKey } from '../../admin/tokens.js';
 import type { Config, OrganizationConfig } from '../../configuration/types.js';
-import type { Db } from '../../db/connect.js';
-import { findMembership } from '../../db/memberships.js';
 import { RolegateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { MemberWriter } from '../../members/write.js';
+import type { Services } from '../services.js';
 import { isSameOrigin } from '../safety.js';
 import { endSession, readSession } from '../session.js';
 
@@ -95,7 +93,7 @@ export function accessRule(name: string | undefined): AccessRule | undefined {
 export interface AccessDeps {
   /** The configuration in force (a function: a reload may replace it). */
   readonly config: () => Config;
-  readonly db: Db;
+  readonly services: Services;
   readonly log: Logger;
   readonly writer: MemberWriter;
 }
@@ -136,7 +134,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
     // A token request never falls back to the cookie: what it asks for is what it gets.
     const m = /^Token\s+(\S+)$/.exec(auth);
     if (m?.[1] === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'Authorization header: expected "Token <key>"');
-    const found = await authenticateKey(deps.db, m[1], new Date());
+    const found = await deps.services.authenticateKey(m[1], new Date());
     const org = found === undefined ? undefined : config.organizations.find((o) => o.id === found.token.organizationId);
     if (found === undefined || org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', "unknown or revoked token, or its member's access has ended");
     return {
@@ -147,7 +145,7 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   const s = readSession(ctx);
   if (s === undefined) return undefined;
   const org = config.organizations.find((o) => o.id === s.organizationId);
-  const member = org === undefined ? undefined : await findMembership(deps.db, org.id, s.userId);
+  const member = org === undefined ? undefined : await deps.services.findMember(org.id, s.userId);
   if (org === undefined || member === undefined || member.isDeleted || member.role === 'DI') {
     endSession(ctx);
     return undefined;

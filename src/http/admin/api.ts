@@ -5,18 +5,12 @@
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
-import { auditCsv, auditPage } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
 import type { ChangeContext } from '../../admin/members.js';
-import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from '../../admin/members.js';
-import { assignProjectRole, listRoles, removeProjectRole } from '../../admin/projects.js';
-import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { listTokens } from '../../db/api-tokens.js';
-import { organizationCreatedAt } from '../../db/organizations.js';
 import type { ProjectRole } from '../../domain/roles.js';
 import { PROJECT_ROLES } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
-import { explainMember, renderExplain } from '../../explain/explain.js';
+import { renderExplain } from '../../explain/explain.js';
 import type { AccessDeps } from './access.js';
 import { callerOf } from './access.js';
 import { OPENAPI } from './openapi.js';
@@ -43,7 +37,7 @@ export function changeContext(ctx: Koa.Context, deps: AccessDeps): ChangeContext
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const { services } = deps;
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '32kb', encoding: 'utf-8' });
 
   router.get('openapi', '/api/openapi.json', (ctx) => {
@@ -53,13 +47,13 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
   // --- organizations -----------------------------------------------------------------------------
   router.get('api-organizations', '/api/organizations', async (ctx) => {
     const { org } = callerOf(ctx);
-    const created = await organizationCreatedAt(db, org.id);
+    const created = await services.organizationCreatedAt(org.id);
     ctx.body = [{ id: org.id, title: org.title, contact_info: '', created_at: created?.toISOString() ?? null }];
   });
 
   router.get('api-organization', '/api/organizations/:id', async (ctx) => {
     const org = orgParam(ctx, callerOf(ctx).org);
-    const created = await organizationCreatedAt(db, org.id);
+    const created = await services.organizationCreatedAt(org.id);
     ctx.body = {
       id: org.id,
       title: org.title,
@@ -67,7 +61,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
       created_at: created?.toISOString() ?? null,
       // Invited members start Not Activated until an admin assigns a role.
       default_role: 'NO',
-      role_management: org.roleManagement ?? 'idp',
+      role_management: org.roleManagement,
       projects: org.projects.map((p) => ({ id: p.id, title: p.title })),
     };
   });
@@ -79,7 +73,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     const search = stringParam(ctx, 'search', 200);
     const roles = roleFilter(ctx);
     const ordering = orderingParam(ctx);
-    const page = await listMemberships(db, org, {
+    const page = await services.listMemberships(org, {
       offset: p.offset,
       limit: p.limit,
       deleted: boolParam(ctx, 'is_deleted'),
@@ -96,7 +90,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     const body = bodyObject(ctx);
     const userId = positiveInt(body['user_id'], 'user_id');
     const role = roleValue(body['role']);
-    const view = await setMemberRole(db, changeContext(ctx, deps), userId, role);
+    const view = await services.setMemberRole(changeContext(ctx, deps), userId, role);
     ctx.body = membershipJson(view);
   };
   router.patch('api-memberships-patch', '/api/organizations/:id/memberships', json, assign);
@@ -104,13 +98,13 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   router.get('api-membership', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
     const org = orgParam(ctx, callerOf(ctx).org);
-    ctx.body = memberDetailJson(await memberDetail(db, org, pathInt(ctx, 'user_id')));
+    ctx.body = memberDetailJson(await services.memberDetail(org, pathInt(ctx, 'user_id')));
   });
 
   // Issue 3: the decision as a readable trace (each rule matched or not, what a login now would change).
   router.get('api-membership-explain', '/api/organizations/:id/memberships/:user_id/explain', async (ctx) => {
     const org = orgParam(ctx, callerOf(ctx).org);
-    const trace = await explainMember(db, deps.config(), org.id, pathInt(ctx, 'user_id'));
+    const trace = await services.explainMember(deps.config(), org.id, pathInt(ctx, 'user_id'));
     if (ctx.accepts('json', 'text') === 'text') {
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = renderExplain(trace);
@@ -119,7 +113,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   router.delete('api-membership-delete', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
     orgParam(ctx, callerOf(ctx).org);
-    await deleteMember(db, changeContext(ctx, deps), pathInt(ctx, 'user_id'));
+    await services.deleteMember(changeContext(ctx, deps), pathInt(ctx, 'user_id'));
     ctx.status = 204;
   });
 
@@ -127,7 +121,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     orgParam(ctx, callerOf(ctx).org);
     const email = bodyObject(ctx)['email'];
     if (typeof email !== 'string') throw new RolegateError('ERR_BAD_REQUEST', 'email: expected an email address');
-    const invite = await inviteMember(db, changeContext(ctx, deps), email);
+    const invite = await services.inviteMember(changeContext(ctx, deps), email);
     ctx.status = 201;
     ctx.body = { ...membershipJson(invite.view), invite_url: invite.inviteUrl };
   });
@@ -149,12 +143,12 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (format === 'csv') {
       ctx.type = 'text/csv; charset=utf-8';
       ctx.set('Content-Disposition', `attachment; filename="rolegate-audit-org${org.id}.csv"`);
-      ctx.body = auditCsv(db, org, q);
+      ctx.body = services.auditCsv(org, q);
       return;
     }
     if (format !== 'json') throw new RolegateError('ERR_BAD_REQUEST', 'format: expected json or csv');
     const p = paging(ctx);
-    const page = await auditPage(db, org, q, p);
+    const page = await services.auditPage(org, q, p);
     ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, p, page.count, page.results);
   });
 
@@ -162,12 +156,12 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
   router.get('api-project-roles-all', '/api/projects/roles', async (ctx) => {
     const { org } = callerOf(ctx);
     const project = intQuery(ctx, 'project');
-    ctx.body = (await listRoles(db, org, project)).map(projectRoleJson);
+    ctx.body = (await services.listRoles(org, project)).map(projectRoleJson);
   });
 
   router.get('api-project-roles', '/api/projects/:id/roles', async (ctx) => {
     const { org } = callerOf(ctx);
-    ctx.body = (await listRoles(db, org, pathInt(ctx, 'id'))).map(projectRoleJson);
+    ctx.body = (await services.listRoles(org, pathInt(ctx, 'id'))).map(projectRoleJson);
   });
 
   router.post('api-project-roles-create', '/api/projects/roles', json, async (ctx) => {
@@ -178,20 +172,20 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (typeof role !== 'string' || !(PROJECT_ROLES as readonly string[]).includes(role)) {
       throw new RolegateError('ERR_INVALID_ROLE', `role: expected one of ${PROJECT_ROLES.join(', ')} (a project grants Reviewer or Annotator)`);
     }
-    const { row, created } = await assignProjectRole(db, changeContext(ctx, deps), project, user, role as ProjectRole);
+    const { row, created } = await services.assignProjectRole(changeContext(ctx, deps), project, user, role as ProjectRole);
     ctx.status = created ? 201 : 200;
     ctx.body = projectRoleJson(row);
   });
 
   router.delete('api-project-roles-delete', '/api/projects/roles/:id', async (ctx) => {
-    await removeProjectRole(db, changeContext(ctx, deps), pathInt(ctx, 'id'));
+    await services.removeProjectRole(changeContext(ctx, deps), pathInt(ctx, 'id'));
     ctx.status = 204;
   });
 
   // --- API tokens --------------------------------------------------------------------------------
   router.get('api-tokens', '/api/tokens', async (ctx) => {
     const { org } = callerOf(ctx);
-    ctx.body = (await listTokens(db, org.id, { includeRevoked: boolParam(ctx, 'include_revoked') })).map(tokenJson);
+    ctx.body = (await services.listTokens(org.id, { includeRevoked: boolParam(ctx, 'include_revoked') })).map(tokenJson);
   });
 
   router.post('api-tokens-create', '/api/tokens', json, async (ctx) => {
@@ -200,14 +194,14 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     if (caller.kind === 'token') throw new RolegateError('ERR_FORBIDDEN', 'tokens are created from a signed-in browser session or with `rolegate token create`');
     const name = bodyObject(ctx)['name'];
     if (name !== undefined && typeof name !== 'string') throw new RolegateError('ERR_BAD_REQUEST', 'name: expected a string');
-    const created = await createToken(db, { organizationId: org.id, userId: caller.userId, name: name ?? '', createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name: name ?? '', createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
     ctx.status = 201;
     ctx.body = { ...tokenJson(created.token), key: created.key };
   });
 
   router.delete('api-tokens-delete', '/api/tokens/:id', async (ctx) => {
     const { caller, org } = callerOf(ctx);
-    await revokeTokenById(db, { organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    await services.revokeTokenById({ organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
     ctx.status = 204;
   });
 }

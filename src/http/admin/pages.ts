@@ -5,13 +5,8 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { auditPage } from '../../admin/audit.js';
 import { memberDisplay } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
-import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from '../../admin/members.js';
-import { createToken, revokeTokenById } from '../../admin/tokens.js';
-import { membershipsByIds } from '../../db/memberships.js';
-import { listTokens } from '../../db/api-tokens.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { isOrgRole } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
@@ -88,7 +83,7 @@ function userParam(ctx: Koa.Context): number {
 }
 
 export function mountAdminPages(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const { services } = deps;
 
   router.get('asset-admin-css', '/assets/admin.css', staticAsset('text/css', ADMIN_CSS));
   router.get('asset-admin-js', '/assets/organization.js', staticAsset('application/javascript', ADMIN_JS));
@@ -100,7 +95,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const search = q(ctx, 'search').trim();
     const deleted = q(ctx, 'deleted') === '1';
     const page = pageNumber(ctx);
-    const result = await listMemberships(db, shell.org, {
+    const result = await services.listMemberships(shell.org, {
       offset: (page - 1) * PAGE_SIZE,
       limit: PAGE_SIZE,
       deleted,
@@ -113,8 +108,8 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
   router.get('page-member', '/organization/members/:user_id', async (ctx) => {
     const shell = shellFor(ctx);
     const userId = userParam(ctx);
-    const detail = await memberDetail(db, shell.org, userId);
-    const history = await auditPage(db, shell.org, { userId }, { offset: 0, limit: 50 });
+    const detail = await services.memberDetail(shell.org, userId);
+    const history = await services.auditPage(shell.org, { userId }, { offset: 0, limit: 50 });
     html(ctx, memberPage(shell, detail, history.results, q(ctx, 'confirm') === 'delete'));
   });
 
@@ -131,14 +126,14 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       if (Number.isNaN(d.getTime())) flash = { kind: 'error', text: `${key}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
       else filter[key] = d;
     }
-    const result = await auditPage(db, shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    const result = await services.auditPage(shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     html(ctx, auditPageView({ ...shell, flash }, f, result.count, result.results));
   });
 
   router.get('page-tokens', '/organization/tokens', async (ctx) => {
     const shell = shellFor(ctx);
-    const tokens = await listTokens(db, shell.org.id);
-    const members = await membershipsByIds(db, shell.org.id, tokens.map((t) => t.userId));
+    const tokens = await services.listTokens(shell.org.id);
+    const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
     html(ctx, tokensPage(shell, tokens, owners));
   });
@@ -149,7 +144,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization', async (ctx, form) => {
       const role = form['role'];
       if (!isOrgRole(role)) throw new RolegateError('ERR_INVALID_ROLE', 'choose a role from the list');
-      const view = await setMemberRole(db, changeContext(ctx, deps), userParam(ctx), role);
+      const view = await services.setMemberRole(changeContext(ctx, deps), userParam(ctx), role);
       return { kind: 'ok', text: `${view.member.email ?? 'The member'} is now ${roleName(view.member.role)}.` };
     }),
   );
@@ -159,7 +154,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     '/organization/members/:user_id/delete',
     action(deps, () => '/organization', async (ctx) => {
       const userId = userParam(ctx);
-      await deleteMember(db, changeContext(ctx, deps), userId);
+      await services.deleteMember(changeContext(ctx, deps), userId);
       return { kind: 'ok', text: 'Member deleted. Their history now shows "Deleted User".' };
     }),
   );
@@ -169,7 +164,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     '/organization/invites',
     action(deps, () => '/organization', async (ctx, form) => {
       const email = typeof form['email'] === 'string' ? form['email'] : '';
-      const invite = await inviteMember(db, changeContext(ctx, deps), email);
+      const invite = await services.inviteMember(changeContext(ctx, deps), email);
       return {
         kind: 'ok',
         text: `${invite.view.member.email ?? ''} is invited (Not Activated). Send them this link; their first SSO sign-in attaches to this member, then assign a role.`,
@@ -184,7 +179,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization/tokens', async (ctx, form) => {
       const { caller, org } = callerOf(ctx);
       const name = typeof form['name'] === 'string' ? form['name'] : '';
-      const created = await createToken(db, { organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
     }),
   );
@@ -196,7 +191,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const { caller, org } = callerOf(ctx);
       const raw = ctx.params['id'];
       if (typeof raw !== 'string' || !/^[1-9]\d{0,14}$/.test(raw)) throw new RolegateError('ERR_NOT_FOUND', 'no such token');
-      await revokeTokenById(db, { organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      await services.revokeTokenById({ organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: 'Token revoked.' };
     }),
   );

@@ -1,7 +1,7 @@
 /** Reading the admin API's path, query and body values strictly: anything unexpected is a 400 naming the field. */
 import type Koa from 'koa';
-import type { MemberOrdering } from '../../db/memberships.js';
-import { MEMBER_ORDERINGS } from '../../db/memberships.js';
+import type { MemberOrdering } from '../../admin/members.js';
+import { MEMBER_ORDERINGS } from '../../admin/members.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { isOrgRole } from '../../domain/roles.js';
 import type { OrganizationConfig } from '../../configuration/types.js';

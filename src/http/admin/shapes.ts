@@ -2,8 +2,8 @@
 import { DELETED_USER } from '../../admin/audit.js';
 import type { IdpManaged } from '../../admin/managed.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
-import type { ProjectMembershipRow } from '../../db/project-memberships.js';
-import type { TokenRow } from '../../db/api-tokens.js';
+import type { ProjectRoleRow } from '../../admin/projects.js';
+import type { TokenRow } from '../../admin/tokens.js';
 
 function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
@@ -55,7 +55,7 @@ export function memberDetailJson(d: MemberDetail) {
   };
 }
 
-export function projectRoleJson(r: ProjectMembershipRow) {
+export function projectRoleJson(r: ProjectRoleRow) {
   return { id: r.id, project: r.projectId, user: r.userId, role: r.role, role_source: r.roleSource };
 }
 

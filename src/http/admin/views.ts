@@ -4,7 +4,7 @@ import { reasonText } from '../../admin/audit.js';
 import type { Caller } from '../../admin/caller.js';
 import type { MemberDetail, MemberView } from '../../admin/members.js';
 import type { OrganizationConfig } from '../../configuration/types.js';
-import type { TokenRow } from '../../db/api-tokens.js';
+import type { TokenRow } from '../../admin/tokens.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { ORG_ROLES, ORG_ROLE_NAMES } from '../../domain/roles.js';
 import type { Html } from '../html.js';

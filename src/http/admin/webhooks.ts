@@ -7,17 +7,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { WebhookEndpointConfig } from '../../configuration/types.js';
-import {
-  deliveryCounts,
-  disabledEndpoints,
-  enableEndpoint,
-  findDelivery,
-  listDeliveries,
-  resendDelivery,
-  type DeliveryRow,
-  type DeliveryStatus,
-  type EndpointState,
-} from '../../db/webhooks.js';
+import type { DeliveryRow, WebhookDeliveries } from '../../webhooks/admin.js';
 import { RolegateError } from '../../errors.js';
 import { html, type Html } from '../html.js';
 import type { AccessDeps } from './access.js';
@@ -28,12 +18,8 @@ import { shell, when, type Shell } from './views.js';
 const RECENT = 50;
 const FAILURES = 20;
 
-export interface WebhooksView {
+export interface WebhooksView extends WebhookDeliveries {
   readonly endpoints: readonly WebhookEndpointConfig[];
-  readonly disabled: ReadonlyMap<string, EndpointState>;
-  readonly counts: ReadonlyMap<string, Record<DeliveryStatus, number>>;
-  readonly recent: readonly DeliveryRow[];
-  readonly failures: readonly DeliveryRow[];
 }
 
 function at(ms: number): Html | string {
@@ -93,18 +79,12 @@ function idParam(ctx: Koa.Context): number {
 }
 
 export function mountWebhookPages(router: Router, deps: AccessDeps): void {
-  const { db } = deps;
+  const hooks = deps.services.webhooks;
   const endpointsOf = (orgId: number): WebhookEndpointConfig[] => deps.config().webhooks.endpoints.filter((e) => e.organizations.includes(orgId));
 
   router.get('page-webhooks', '/organization/webhooks', async (ctx) => {
     const s = shellFor(ctx);
-    const view: WebhooksView = {
-      endpoints: endpointsOf(s.org.id),
-      disabled: await disabledEndpoints(db),
-      counts: await deliveryCounts(db, s.org.id),
-      recent: await listDeliveries(db, s.org.id, { limit: RECENT }),
-      failures: await listDeliveries(db, s.org.id, { status: 'failed', limit: FAILURES }),
-    };
+    const view: WebhooksView = { endpoints: endpointsOf(s.org.id), ...(await hooks.overview(s.org.id, { recent: RECENT, failures: FAILURES })) };
     ctx.type = 'html';
     ctx.body = webhooksPage(s, view);
   });
@@ -115,12 +95,12 @@ export function mountWebhookPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization/webhooks', async (ctx) => {
       const { org } = callerOf(ctx);
       const id = idParam(ctx);
-      const delivery = await findDelivery(db, org.id, id);
+      const delivery = await hooks.findDelivery(org.id, id);
       if (delivery === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such delivery');
       if (!endpointsOf(org.id).some((e) => e.name === delivery.endpoint)) {
         throw new RolegateError('ERR_BAD_REQUEST', `endpoint "${delivery.endpoint}" is no longer configured for this organization`);
       }
-      if (!(await resendDelivery(db, org.id, id, Date.now()))) throw new RolegateError('ERR_BAD_REQUEST', 'this delivery is being sent right now; try again in a moment');
+      if (!(await hooks.resend(org.id, id, Date.now()))) throw new RolegateError('ERR_BAD_REQUEST', 'this delivery is being sent right now; try again in a moment');
       deps.log('info', 'webhook resend', { delivery_id: id, endpoint: delivery.endpoint, event_id: delivery.eventId, org: org.id });
       return { kind: 'ok', text: `Delivery of ${delivery.eventType} to ${delivery.endpoint} queued again.` };
     }),
@@ -134,7 +114,7 @@ export function mountWebhookPages(router: Router, deps: AccessDeps): void {
       const name = ctx.params['name'];
       const endpoint = endpointsOf(org.id).find((e) => e.name === name);
       if (endpoint === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such endpoint');
-      const changed = await enableEndpoint(db, endpoint.name);
+      const changed = await hooks.enable(endpoint.name);
       if (changed) deps.log('info', 'webhook endpoint re-enabled', { endpoint: endpoint.name, org: org.id });
       return { kind: 'ok', text: changed ? `Endpoint ${endpoint.name} is enabled again; its pending deliveries resume.` : `Endpoint ${endpoint.name} was already enabled.` };
     }),
