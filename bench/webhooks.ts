@@ -131,7 +131,7 @@ async function relayRun(db: Db, config: Config): Promise<{ rate: number; queueSe
   for (;;) {
     const row = (await db('webhook_deliveries').where({ status: 'delivered' }).count({ n: '*' })) as { n: number | string }[];
     if (Number(row[0]?.n ?? 0) >= EVENTS) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
   }
   const seconds = (performance.now() - started) / 1000;
   await relay.stop();

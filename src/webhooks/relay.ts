@@ -10,8 +10,8 @@
  *                      max_delay_ms), never sooner than a `Retry-After` asks (which also pauses the endpoint on
  *                      this instance), until max_attempts, then failed (a resend starts a new round).
  *
- * Up to `concurrency` deliveries are in flight per instance, and at most as many more claimed ahead; a lease
- * (two timeouts plus a margin) covers the wait for a slot and the attempt. Outcomes are recorded in batches (one commit
+ * Up to `concurrency` deliveries are in flight per instance, and up to three times as many more claimed
+ * ahead; a lease (four timeouts plus a margin) covers the wait for a slot and the attempt. Outcomes are recorded in batches (one commit
  * for all the attempts that finished while the previous batch was being written): a crash before the commit
  * only means those deliveries are sent again.
  */
@@ -45,6 +45,8 @@ export interface RelayOptions {
   readonly random?: () => number;
 }
 
+/** Deliveries claimed per slot at most (in flight and waiting); the lease covers that many attempts. */
+const CLAIM_AHEAD = 4;
 /** Lease beyond the attempts' own timeouts, for recording the outcome. */
 const LEASE_MARGIN_MS = 5000;
 
@@ -145,18 +147,19 @@ export class Relay {
     }
     const disabled = this.disabled.names;
     const names = cfg.endpoints.map((e) => e.name).filter((n) => !disabled.has(n) && (this.pausedUntil.get(n) ?? 0) <= now);
-    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: 2 * cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
+    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: CLAIM_AHEAD * cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const cfg = this.opts.config().webhooks;
-      // Claimed ahead, up to twice the concurrency outstanding: claims (each a commit) are made in batches, and
-      // a claimed delivery waits at most one attempt for a slot, which the lease (two timeouts) covers.
+      // Claimed ahead, up to four times the concurrency outstanding: claims (each a commit) are made in
+      // batches, and the slots keep working while the database commits (SQLite has one connection). A claimed
+      // delivery waits at most three attempts for a slot, which the lease (four timeouts) covers.
       const outstanding = this.queue.length + this.inFlight.size;
       let claimedAll = false;
-      if (outstanding <= cfg.concurrency) {
-        const want = 2 * cfg.concurrency - outstanding;
+      if (outstanding <= (CLAIM_AHEAD / 2) * cfg.concurrency) {
+        const want = CLAIM_AHEAD * cfg.concurrency - outstanding;
         try {
           const batch = await this.claim(cfg, want);
           this.queue.push(...batch);
