@@ -46,11 +46,29 @@ export function draftsFor(changes: readonly RoleChange[], ctx: WriteContext): Ev
   return drafts;
 }
 
+/**
+ * Told after a transaction that wrote events has committed, so a relay in this process sends them at once
+ * instead of at its next poll (relays of other instances find them by polling).
+ */
+const committed = new EventTarget();
+
+export function onEventsCommitted(listener: () => void): () => void {
+  committed.addEventListener('committed', listener);
+  return () => committed.removeEventListener('committed', listener);
+}
+
 /** The hook, reading the configuration in force at each change (a reload may change the endpoints). */
 export function webhookOutbox(current: () => Config): ChangeHook {
   return async (trx, changes, ctx) => {
     const webhooks = current().webhooks;
     if (webhooks.endpoints.length === 0) return;
-    await recordEvents(trx, webhooks, draftsFor(changes, ctx), ctx.now);
+    const ids = await recordEvents(trx, webhooks, draftsFor(changes, ctx), ctx.now);
+    const execution = (trx as { executionPromise?: Promise<unknown> }).executionPromise;
+    if (ids.length > 0 && execution !== undefined) {
+      execution.then(
+        () => committed.dispatchEvent(new Event('committed')),
+        () => undefined, // rolled back: its events are gone with it
+      );
+    }
   };
 }

@@ -31,6 +31,7 @@ import {
   type FinishedAttempt,
 } from '../db/webhooks.js';
 import type { Logger } from '../log.js';
+import { onEventsCommitted } from './outbox.js';
 import { sendWebhook, type SendResult } from './send.js';
 import { secretKey, signedHeaders } from './signing.js';
 
@@ -73,6 +74,9 @@ export class Relay {
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  private stopListening: (() => void) | undefined;
+  /** A nudge that came while the loop was busy: look again before waiting. */
+  private nudged = false;
 
   constructor(private readonly opts: RelayOptions) {
     this.now = opts.now ?? Date.now;
@@ -83,17 +87,21 @@ export class Relay {
   start(): void {
     if (this.running !== undefined) return;
     this.stopping = false;
+    this.stopListening = onEventsCommitted(() => this.nudge());
     this.running = this.loop().catch((err: unknown) => this.opts.log('error', 'webhook relay stopped', { cause: String(err) }));
   }
 
   /** Look for due deliveries now rather than at the next poll. */
   nudge(): void {
-    this.wake?.();
+    if (this.wake !== undefined) this.wake();
+    else this.nudged = true;
   }
 
   /** Stop claiming, let the attempts in flight finish (each bounded by the timeout), then return. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopListening?.();
+    this.stopListening = undefined;
     this.wake?.();
     await this.running;
     this.running = undefined;
@@ -173,6 +181,10 @@ export class Relay {
         if (d !== undefined) this.launch(d, cfg);
       }
       if (claimedAll && this.inFlight.size < cfg.concurrency) continue;
+      if (this.nudged) {
+        this.nudged = false;
+        continue;
+      }
       // Full, or nothing more is due: wait for a slot, a nudge, stop, or the next poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, cfg.pollIntervalMs);

@@ -154,3 +154,24 @@ describe('events from the write path', () => {
     expect(await memberRole(app.db, 1, PEOPLE.AN.email)).toEqual(before);
   });
 });
+
+describe('a relay in the process that made the change', () => {
+  it('sends the events as soon as the change commits, without waiting for its next poll', async () => {
+    const r = await Receiver.start(newSecret());
+    process.env['WH_SECRET_0'] = r.secret;
+    // A poll interval of a minute: only the commit notification can bring the event out within the test.
+    const other = await startApp({
+      yaml: (dir, url) => standardYaml({ dir, publicUrl: url }) + webhooksYaml([{ name: 'sink', url: r.url, secret: r.secret, events: ['member.created'] }], '  poll_interval_ms: 60000\n'),
+    });
+    try {
+      // The relay's first look at the outbox happened at start; it now sleeps for a minute.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await signedIn(other, PEOPLE.MA);
+      for (let i = 0; i < 200 && r.received.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(r.received.map((x) => x.payload?.type)).toEqual(['member.created']);
+    } finally {
+      await other.close();
+      await r.down();
+    }
+  });
+});
