@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the login benchmark of issue 6, in one run on this machine.
+ * `npm run bench`: the login benchmark, in one run on this machine.
  *
  *  1. baseline: node-saml's validatePostResponseAsync alone, one thread, with rolegate's pinned options;
  *  2. rolegate over HTTP (`rolegate serve` in a child process: validation, mapping, one db transaction,
@@ -10,7 +10,7 @@
  *     page at 100,000 members on SQLite and PostgreSQL.
  *
  * Every Response is freshly signed with a unique assertion id (IdP-initiated, allowed in the bench org), and
- * every HTTP run gets a database of its own. The issue's 60 s of load is shortened to a fixed number of
+ * every HTTP run gets a database of its own. A 60 s load is shortened to a fixed number of
  * logins per run (about 5–15 s each) so the whole bench stays under ~10 minutes on 2 cores; the RSS trend is
  * sampled through the longest run.
  */
@@ -42,7 +42,7 @@ const GROUP_COUNTS = [20, 500] as const;
 const LOGINS: Record<(typeof GROUP_COUNTS)[number], number> = QUICK ? { 20: 60, 500: 16 } : { 20: 400, 500: 60 };
 /**
  * The RSS-trend run (default pool, SQLite, 20 groups) is longer. About 180 logins/s here: 3,000 logins is ~16 s;
- * ROLEGATE_BENCH_SOAK_LOGINS=11000 gives the issue's full 60 s of load (signing the bodies first takes ~1 min).
+ * ROLEGATE_BENCH_SOAK_LOGINS=11000 gives a full 60 s of load (signing the bodies first takes ~1 min).
  */
 const SOAK_LOGINS = Number(process.env['ROLEGATE_BENCH_SOAK_LOGINS'] ?? (QUICK ? 120 : 3000));
 
@@ -57,7 +57,7 @@ server:
   session_secret: bench-secret-0123456789abcdef
   data_dir: ${dir}/data
   metrics_token: ${METRICS_TOKEN}
-  # One client address sends every login here: the per-address limit of /saml/* (issue 5) would throttle it.
+  # One client address sends every login here: the per-address limit of /saml/* would throttle it.
   rate_limits:
     per_ip_per_minute: 1000000
     per_organization_per_minute: 1000000

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:plan`: the plan/apply benchmark of issue 3, on SQLite.
+ * `npm run bench:plan`: the plan/apply benchmark, on SQLite.
  *
  * 100,000 members across 1,000 projects and 2,022 groups (2 per project + 22 organization groups), every
  * member holding what the mapping gives them (2 project memberships each). One configuration change —
@@ -54,7 +54,7 @@ database:
   url: sqlite:${dir}/rolegate.db
 saml:
   # Validation inline on the main thread: the compiled bench has no worker module, and it is the harsher
-  # case for logins during an apply (issue 6's bench measures the pool).
+  # case for logins during an apply (bench/login.ts measures the pool).
   workers: 0
 organizations:
   - id: 1

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:xml-dos`: how long rolegate takes to REJECT each XML denial-of-service input, against the
- * time it takes to VALIDATE a normal signed Response, as a ratio table (issue 5: "each rejected within a time
+ * time it takes to VALIDATE a normal signed Response, as a ratio table ("each rejected within a time
  * budget measured in a benchmark, not a test"). In-process, through the same SAML service provider the ACS
  * uses (precheck → structure → node-saml → assertion checks), with real signatures from fixtures/keys; the
  * deflate bomb goes through the one Redirect-binding reader (the development IdP's SAMLRequest).

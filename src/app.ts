@@ -42,7 +42,7 @@ export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly log: Logger;
-  /** The live configuration (issue 3: reloads swap it); created from `config` when absent. */
+  /** The live configuration (reloads swap it); created from `config` when absent. */
   readonly state?: ConfigState;
   /** The one write path for role changes (buildMemberWriter). */
   readonly writer: MemberWriter;
@@ -114,7 +114,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     log('warn', 'development IdP enabled: it signs any identity; never use it in production', { organizations: devOrgs.map((o) => o.id) });
   }
 
-  // The per-organization SAML providers, built from a configuration: at start and again on each reload (issue 3).
+  // The per-organization SAML providers, built from a configuration: at start and again on each reload.
   const buildProviders = (cfg: Config): { providers: Map<number, SamlServiceProvider>; verifier: SamlVerifier } => {
     const inlineProviders = new Map<number, SamlServiceProvider>();
     const providerInputs: ProviderInputs[] = [];
@@ -126,7 +126,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
       inlineProviders.set(org.id, createServiceProvider(org, cfg.saml, idp));
       providerInputs.push({ org, saml: cfg.saml, idp });
     }
-    // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue (issue 6).
+    // Response validation in worker threads (saml.workers, 0 = inline) behind a bounded queue.
     const verifier = createSamlVerifier(providerInputs, inlineProviders, {
       workers: cfg.saml.workers,
       queueLimit: cfg.saml.queueLimit,
@@ -163,7 +163,7 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
 
   // maxIpsCount 1: behind the one trusted proxy, the client address is the X-Forwarded-For entry that proxy
   // appended (the last). koa's default (0) takes the FIRST entry, which the client itself can write, so audit
-  // rows and per-address rate limits could be steered with a forged header (issue 5).
+  // rows and per-address rate limits could be steered with a forged header.
   const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1, keys: [config.server.sessionSecret] });
   closers.set(app, async () => {
     unregisterMetrics();

@@ -31,12 +31,12 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_BAD_REQUEST: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
-  // too many requests on /saml/* from one address or for one organization (issue 5)
+  // too many requests on /saml/* from one address or for one organization
   ERR_RATE_LIMITED: 429,
   ERR_DEV_IDP_DISABLED: 404,
   ERR_UNAVAILABLE: 503,
   ERR_INTERNAL: 500,
-  // admin surface (issue 4)
+  // admin surface
   ERR_CSRF: 403,
   ERR_INVALID_ROLE: 400,
   ERR_ROLE_MANAGED_BY_IDP: 409,
@@ -66,8 +66,39 @@ export class RolegateError extends Error {
   }
 }
 
+/**
+ * What kind of mistake a configuration issue is: a closed set, stable across rewordings of the message, so
+ * tools and tests can tell them apart without reading English.
+ */
+export const CONFIG_ISSUE_CODES = [
+  /** Not YAML rolegate can read: syntax, tabs, duplicate keys, aliases, non-string keys. */
+  'ERR_CONFIG_YAML',
+  /** A `${VAR}` reference to an unset variable, or a malformed one. */
+  'ERR_CONFIG_ENV',
+  /** A key the schema does not have (a misspelt group key is a security bug). */
+  'ERR_CONFIG_UNKNOWN_KEY',
+  /** A required key is absent. */
+  'ERR_CONFIG_MISSING_KEY',
+  /** A value of the wrong kind (a list where a map belongs, a number read where a name was meant). */
+  'ERR_CONFIG_TYPE',
+  /** A value of the right kind but not acceptable (out of range, not a URL, not an email, empty). */
+  'ERR_CONFIG_VALUE',
+  /** Something that must be unique is not (organization or project ids, groups, owners). */
+  'ERR_CONFIG_DUPLICATE',
+  /** A role name the mapping does not have (or Owner, which only `owner:` grants). */
+  'ERR_CONFIG_ROLE',
+  /** A referenced file (certificate, key, IdP metadata) is missing or not what it must be. */
+  'ERR_CONFIG_FILE',
+  /** Keys that cannot be combined, or one that needs another. */
+  'ERR_CONFIG_CONFLICT',
+  /** Refused because it is unsafe: a short secret, the development IdP in production. */
+  'ERR_CONFIG_INSECURE',
+] as const;
+export type ConfigIssueCode = (typeof CONFIG_ISSUE_CODES)[number];
+
 /** One problem in a configuration file, positioned for a human: `file:line:col path: message`. */
 export interface ConfigIssue {
+  code: ConfigIssueCode;
   file: string;
   line: number;
   col: number;

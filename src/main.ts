@@ -13,7 +13,7 @@ import { Relay } from './webhooks/relay.js';
 export interface ServeOptions {
   /** Passed to openDatabase (tests: a PostgreSQL schema of their own). */
   readonly database?: OpenOptions;
-  /** Issue 3: reload on file change (fs.watch) and/or SIGHUP. Both off unless asked (the CLI asks). */
+  /** Reload on file change (fs.watch) and/or SIGHUP. Both off unless asked (the CLI asks). */
   readonly reload?: { readonly watch?: boolean; readonly signals?: boolean; readonly env?: NodeJS.ProcessEnv; readonly debounceMs?: number };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The audit log as admins read it (issue 4): actors and subjects named for people ("SAML login", a member,
+ * The audit log as admins read it: actors and subjects named for people ("SAML login", a member,
  * "Deleted User"), newest first, as a page or as a streamed CSV.
  */
 import { Readable, pipeline } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * `rolegate token create|list|revoke` (issue 4): API tokens from the command line, for bootstrapping scripts
+ * `rolegate token create|list|revoke`: API tokens from the command line, for bootstrapping scripts
  * before anyone opens the Organization page. The key is printed once and stored only as its sha256.
  */
 import path from 'node:path';

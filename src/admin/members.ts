@@ -1,5 +1,5 @@
 /**
- * Admin operations on members (issue 4), one transaction each, every change with an audit row. The
+ * Admin operations on members, one transaction each, every change with an audit row. The
  * invariants live here, not in HTTP handlers: only the Owner makes an Owner (a transfer), the Owner and the
  * last Owner/Administrator are never demoted or deleted, and a role the IdP owns is refused (409) unless the
  * organization manages roles by hand.

@@ -1,5 +1,5 @@
 /**
- * API tokens (issue 4): `Authorization: Token <key>` as Label Studio does. A key is 32 random bytes; only its
+ * API tokens: `Authorization: Token <key>` as Label Studio does. A key is 32 random bytes; only its
  * sha256 is stored. A token is only as good as its member's access, checked on every request.
  */
 import { randomBytes } from 'node:crypto';

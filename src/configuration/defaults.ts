@@ -28,7 +28,7 @@ export const SERVER_LIMITS = {
 } as const;
 
 /**
- * `server.rate_limits` (issue 5): requests per minute on `/saml/*`, as token buckets (bursts up to the
+ * `server.rate_limits`: requests per minute on `/saml/*`, as token buckets (bursts up to the
  * per-minute figure). Per client address 300: a login costs two requests, so an office of 150 people behind
  * one NAT can all sign in within a minute, while one source cannot keep a CPU busy with Responses that each
  * cost 20–200 ms to validate. Per organization 3000: a flood against one organization leaves capacity for
@@ -77,7 +77,7 @@ export const SAML_LIMITS = {
 } as const;
 
 /**
- * Guards on reloads and `rolegate apply` (issue 3). A mapping change that would demote or deactivate more
+ * Guards on reloads and `rolegate apply`. A mapping change that would demote or deactivate more
  * than 20 % of an organization's active members, or more than 50 of them, is far more often a mistake
  * (a renamed group, a typo) than an intent: it is refused unless `apply --force`. No group-age limit by
  * default: without SCIM, groups are only as fresh as the last login.
@@ -104,7 +104,7 @@ export const ATTRIBUTE_DEFAULTS: AttributeNames = {
 };
 
 /**
- * Organization-level defaults (issue 4). `role_management: idp`: where the mapping grants a role, the IdP
+ * Organization-level defaults. `role_management: idp`: where the mapping grants a role, the IdP
  * owns it, so an admin's change that the next login would silently undo is refused instead.
  */
 export const ORG_DEFAULTS = {

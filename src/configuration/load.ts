@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, isSeq, parseDocument } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue, type ConfigIssueCode } from '../errors.js';
 import { errorReason, keyMatchesCertificate, readCertificateFile, readPemFile, readPrivateKeyFile } from './certs.js';
 import {
   ATTRIBUTE_DEFAULTS,
@@ -128,19 +128,19 @@ export function checkConfig(file: string, opts: LoadOptions = {}): CheckResult {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const absFile = resolve(cwd, file);
-  const fail = (message: string): CheckResult => ({ ok: false, issues: [{ file, line: 1, col: 1, path: '', message }] });
+  const fail = (code: ConfigIssueCode, message: string): CheckResult => ({ ok: false, issues: [{ code, file, line: 1, col: 1, path: '', message }] });
 
   let bytes: Buffer;
   try {
     bytes = readFileSync(absFile);
   } catch (err) {
-    return fail(`cannot read the configuration file (${errorReason(err)})`);
+    return fail('ERR_CONFIG_FILE', `cannot read the configuration file (${errorReason(err)})`);
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return fail('the configuration file is not valid UTF-8');
+    return fail('ERR_CONFIG_YAML', 'the configuration file is not valid UTF-8');
   }
 
   const lineCounter = new LineCounter();
@@ -149,7 +149,7 @@ export function checkConfig(file: string, opts: LoadOptions = {}): CheckResult {
   const r = new Reader(file, lineCounter, env);
   const yamlProblems = [...doc.errors, ...doc.warnings];
   for (const e of yamlProblems) {
-    r.issues.push({ file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}` });
+    r.issues.push({ code: 'ERR_CONFIG_YAML', file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}` });
   }
   // A document with syntax errors has no reliable tree; validating it would only add noise.
   if (doc.errors.length > 0) return { ok: false, issues: r.issues };
@@ -158,7 +158,7 @@ export function checkConfig(file: string, opts: LoadOptions = {}): CheckResult {
   r.prepare(doc.contents, '');
   const config = readConfig({ r, cwd, env }, root, absFile, bytes);
   if (r.issues.length > 0 || config === undefined) {
-    if (r.issues.length === 0) r.report(doc.contents, '', 'the configuration could not be read');
+    if (r.issues.length === 0) r.report('ERR_CONFIG_YAML', doc.contents, '', 'the configuration could not be read');
     return { ok: false, issues: sortIssues(r.issues) };
   }
   return { ok: true, config: deepFreeze(config) };
@@ -199,19 +199,19 @@ function httpUrl(r: Reader, field: Field, opts: { allowQuery: boolean }): string
   try {
     url = new URL(value);
   } catch {
-    r.reportField(field, `expected an absolute http(s) URL, got "${value}"`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected an absolute http(s) URL, got "${value}"`);
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    r.reportField(field, `expected an http or https URL, got scheme "${url.protocol}"`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected an http or https URL, got scheme "${url.protocol}"`);
     return undefined;
   }
   if (url.username !== '' || url.password !== '') {
-    r.reportField(field, 'expected a URL without user:password@');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected a URL without user:password@');
     return undefined;
   }
   if (value.includes('#') || (!opts.allowQuery && value.includes('?'))) {
-    r.reportField(field, `expected a URL without ${opts.allowQuery ? 'a fragment (#…)' : 'a query (?…) or fragment (#…)'}`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected a URL without ${opts.allowQuery ? 'a fragment (#…)' : 'a query (?…) or fragment (#…)'}`);
     return undefined;
   }
   return url.href;
@@ -227,7 +227,7 @@ function email(r: Reader, field: Field): string | undefined {
   const value = r.string(field, 'an email address');
   if (value === undefined) return undefined;
   if (!EMAIL.test(value.trim())) {
-    r.reportField(field, `expected an email address (name@domain), got "${value}"`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected an email address (name@domain), got "${value}"`);
     return undefined;
   }
   return value.trim();
@@ -237,7 +237,7 @@ function email(r: Reader, field: Field): string | undefined {
 function identifier(r: Reader, field: Field, what: string): string | undefined {
   const value = r.string(field, what);
   if (value !== undefined && /\s/.test(value)) {
-    r.reportField(field, `expected ${what} without spaces, got "${value}"`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected ${what} without spaces, got "${value}"`);
     return undefined;
   }
   return value;
@@ -313,7 +313,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   const secretField = s && r.required(s, 'session_secret', `a random string of at least ${SERVER_LIMITS.sessionSecretMinLength} characters`);
   let sessionSecret = secretField && r.string(secretField, 'a secret string');
   if (secretField && sessionSecret !== undefined && sessionSecret.length < SERVER_LIMITS.sessionSecretMinLength) {
-    r.reportField(
+    r.reportField('ERR_CONFIG_INSECURE',
       secretField,
       `session_secret must be at least ${SERVER_LIMITS.sessionSecretMinLength} characters (got ${sessionSecret.length}); it signs session cookies`,
     );
@@ -329,7 +329,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   const envHost = nonEmptyEnv(env, 'ROLEGATE_HOST');
   if (envHost !== undefined) {
     if (/\s/.test(envHost)) {
-      r.report(s?.get('host')?.value ?? s?.node ?? root.node, 'server.host (from ROLEGATE_HOST)', `expected a host name or IP address, got "${envHost}"`);
+      r.report('ERR_CONFIG_VALUE', s?.get('host')?.value ?? s?.node ?? root.node, 'server.host (from ROLEGATE_HOST)', `expected a host name or IP address, got "${envHost}"`);
       host = undefined;
     } else host = envHost;
   }
@@ -338,7 +338,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     const raw = env[portVar] ?? '';
     const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isInteger(n) || n < SERVER_LIMITS.port.min || n > SERVER_LIMITS.port.max) {
-      r.report(s?.get('port')?.value ?? s?.node ?? root.node, `server.port (from ${portVar})`, `expected a TCP port from 1 to 65535, got "${raw}"`);
+      r.report('ERR_CONFIG_VALUE', s?.get('port')?.value ?? s?.node ?? root.node, `server.port (from ${portVar})`, `expected a TCP port from 1 to 65535, got "${raw}"`);
       port = undefined;
     } else port = n;
   }
@@ -350,14 +350,14 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     r.integer(f, min, max, `an integer number of seconds from ${min} to ${max}`),
   );
 
-  // GET /metrics is off unless a token is set (issue 6): deny by default, and a short token is guessable.
+  // GET /metrics is off unless a token is set: deny by default, and a short token is guessable.
   const metricsField = s?.get('metrics_token');
   let metricsToken: string | undefined;
   let metricsOk = true;
   if (metricsField !== undefined && !r.isNull(metricsField)) {
     metricsToken = r.string(metricsField, 'a secret string');
     if (metricsToken !== undefined && metricsToken.length < SERVER_LIMITS.metricsTokenMinLength) {
-      r.reportField(
+      r.reportField('ERR_CONFIG_INSECURE',
         metricsField,
         `metrics_token must be at least ${SERVER_LIMITS.metricsTokenMinLength} characters (got ${metricsToken.length}); it guards GET /metrics`,
       );
@@ -385,7 +385,7 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, metricsToken: metricsToken ?? null };
 }
 
-/** `server.rate_limits` (issue 5): requests per minute on /saml/*, per client address and per organization. */
+/** `server.rate_limits`: requests per minute on /saml/*, per client address and per organization. */
 function readRateLimits(ctx: Ctx, field: Field | undefined): RateLimits | undefined {
   const { r } = ctx;
   if (field === undefined || r.isNull(field)) return RATE_LIMIT_DEFAULTS;
@@ -412,7 +412,7 @@ function readDatabase(ctx: Ctx, field: Field | undefined): DatabaseConfig | unde
   if (url === undefined) return undefined;
   // Never echo the URL itself in a message: a postgres URL carries a password.
   const bad = (message: string): undefined => {
-    if (urlField !== undefined) r.reportField(urlField, message);
+    if (urlField !== undefined) r.reportField('ERR_CONFIG_VALUE', urlField, message);
     return undefined;
   };
   const expected = 'expected sqlite:<path>, sqlite::memory: or postgres://user:password@host:5432/database';
@@ -487,7 +487,7 @@ function readOrganizations(ctx: Ctx, root: Fields, publicUrl: string | undefined
   const items = field && r.list(field, 'a list of organizations');
   if (field === undefined || items === undefined) return undefined;
   if (items.length === 0) {
-    r.reportField(field, 'expected at least one organization');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one organization');
     return undefined;
   }
   const seen: CrossChecks = { orgIds: new Map(), projectIds: new Map(), spEntityIds: new Map() };
@@ -499,7 +499,7 @@ function readOrganizations(ctx: Ctx, root: Fields, publicUrl: string | undefined
 function unique<K>(r: Reader, seen: Map<K, Seen>, key: K, field: Field, message: (first: Seen) => string): boolean {
   const first = seen.get(key);
   if (first !== undefined) {
-    r.reportField(field, message(first));
+    r.reportField('ERR_CONFIG_DUPLICATE', field, message(first));
     return false;
   }
   seen.set(key, { path: field.path, line: r.position(r.anchor(field)).line });
@@ -583,7 +583,7 @@ function readSso(ctx: Ctx, field: Field, org: OrgContext): { sso: SsoConfig | un
   const signField = s.get('sign_authn_requests');
   let signAuthnRequests: boolean | undefined = signField === undefined ? SSO_DEFAULTS.signAuthnRequests : r.boolean(signField);
   if (signAuthnRequests === true && signField !== undefined && decryption === null && !s.misspelt.has('sp_private_key_file')) {
-    r.reportField(signField, 'sign_authn_requests: true needs the SP key pair: set sp_private_key_file and sp_cert_file (the certificate is published in the SP metadata for the IdP to verify with)');
+    r.reportField('ERR_CONFIG_CONFLICT', signField, 'sign_authn_requests: true needs the SP key pair: set sp_private_key_file and sp_cert_file (the certificate is published in the SP metadata for the IdP to verify with)');
     signAuthnRequests = undefined;
   }
 
@@ -649,7 +649,7 @@ function readDecryptionKeys(ctx: Ctx, s: Fields): SpDecryptionKeys | null | unde
     const [given, missing] = keyField === undefined ? ['sp_cert_file', 'sp_private_key_file'] : ['sp_private_key_file', 'sp_cert_file'];
     const field = keyField ?? certField;
     if (field !== undefined && !s.misspelt.has(missing)) {
-      r.report(field.key ?? field.value, field.path, `"${given}" needs "${missing}" too: encrypted assertions need both the SP private key and its certificate (or neither)`);
+      r.report('ERR_CONFIG_CONFLICT', field.key ?? field.value, field.path, `"${given}" needs "${missing}" too: encrypted assertions need both the SP private key and its certificate (or neither)`);
     }
     return undefined;
   }
@@ -660,16 +660,16 @@ function readDecryptionKeys(ctx: Ctx, s: Fields): SpDecryptionKeys | null | unde
   if (keyFile !== undefined) {
     const read = readPrivateKeyFile(keyFile.abs);
     if (read.ok) privateKey = read.value;
-    else r.reportField(keyField, `private key file "${keyFile.given}" ${read.message}`);
+    else r.reportField('ERR_CONFIG_FILE', keyField, `private key file "${keyFile.given}" ${read.message}`);
   }
   if (certFile !== undefined) {
     const read = readCertificateFile(certFile.abs);
     if (read.ok) cert = read.value;
-    else r.reportField(certField, `certificate file "${certFile.given}" ${read.message}`);
+    else r.reportField('ERR_CONFIG_FILE', certField, `certificate file "${certFile.given}" ${read.message}`);
   }
   if (privateKey === undefined || cert === undefined) return undefined;
   if (!keyMatchesCertificate(privateKey, cert)) {
-    r.reportField(certField, `certificate file "${certFile?.given ?? ''}" is not the certificate of sp_private_key_file "${keyFile?.given ?? ''}" (their public keys differ)`);
+    r.reportField('ERR_CONFIG_CONFLICT', certField, `certificate file "${certFile?.given ?? ''}" is not the certificate of sp_private_key_file "${keyFile?.given ?? ''}" (their public keys differ)`);
     return undefined;
   }
   return { privateKey, cert };
@@ -694,11 +694,11 @@ function readIdp(ctx: Ctx, s: Fields, org: OrgContext): IdpConfig | undefined {
     let ok = true;
     for (const { name, field } of [{ name: 'idp_metadata_file', field: metaField }, ...presentExternal]) {
       if (field === undefined || field.key === null) continue;
-      r.report(field.key, field.path, `"${name}" cannot be combined with development_idp: true; configure one IdP`);
+      r.report('ERR_CONFIG_CONFLICT', field.key, field.path, `"${name}" cannot be combined with development_idp: true; configure one IdP`);
       ok = false;
     }
     if (env.NODE_ENV === 'production' && devField !== undefined) {
-      r.reportField(devField, 'the development IdP signs any identity; refused when NODE_ENV=production');
+      r.reportField('ERR_CONFIG_INSECURE', devField, 'the development IdP signs any identity; refused when NODE_ENV=production');
       ok = false;
     }
     const personas = readPersonas(ctx, personasField, org.owner);
@@ -706,19 +706,19 @@ function readIdp(ctx: Ctx, s: Fields, org: OrgContext): IdpConfig | undefined {
   }
 
   if (personasField !== undefined && personasField.key !== null) {
-    r.report(personasField.key, personasField.path, 'personas are only for the development IdP (development_idp: true)');
+    r.report('ERR_CONFIG_CONFLICT', personasField.key, personasField.path, 'personas are only for the development IdP (development_idp: true)');
   }
 
   if (metaField !== undefined) {
     for (const { name, field } of presentExternal) {
       if (field === undefined || field.key === null) continue;
-      r.report(field.key, field.path, `"${name}" cannot be combined with idp_metadata_file, which supplies the entity id, SSO URL and certificates`);
+      r.report('ERR_CONFIG_CONFLICT', field.key, field.path, `"${name}" cannot be combined with idp_metadata_file, which supplies the entity id, SSO URL and certificates`);
     }
     const file = pathValue(ctx, metaField, 'a path to the IdP metadata XML file');
     if (file === undefined) return undefined;
     const meta = readIdpMetadata(file.abs);
     if (!meta.ok) {
-      r.reportField(metaField, `IdP metadata file "${file.given}" ${meta.message}`);
+      r.reportField('ERR_CONFIG_FILE', metaField, `IdP metadata file "${file.given}" ${meta.message}`);
       return undefined;
     }
     if (presentExternal.length > 0 || personasField !== undefined) return undefined;
@@ -729,7 +729,7 @@ function readIdp(ctx: Ctx, s: Fields, org: OrgContext): IdpConfig | undefined {
   if (presentExternal.length === 0) {
     // `developement_idp: true` was already reported as unknown with its correction; one issue is enough.
     if (idpKeys.some((k) => s.misspelt.has(k))) return undefined;
-    r.report(
+    r.report('ERR_CONFIG_MISSING_KEY',
       s.node,
       s.path,
       'no IdP configured: set development_idp: true, or idp_metadata_file, or idp_entity_id + idp_sso_url + idp_cert_file',
@@ -738,7 +738,7 @@ function readIdp(ctx: Ctx, s: Fields, org: OrgContext): IdpConfig | undefined {
   }
   for (const { name, field } of externalFields) {
     if (field !== undefined || s.misspelt.has(name)) continue;
-    r.report(
+    r.report('ERR_CONFIG_MISSING_KEY',
       s.node,
       childPath(s.path, name),
       `missing required key "${name}": an external IdP needs idp_entity_id, idp_sso_url and idp_cert_file (or idp_metadata_file alone)`,
@@ -758,7 +758,7 @@ function readCertFiles(ctx: Ctx, field: Field): string[] | undefined {
   const items = isSeq(field.value) ? r.list(field, 'a list of PEM files') : [field];
   if (items === undefined) return undefined;
   if (items.length === 0) {
-    r.reportField(field, 'expected at least one certificate file');
+    r.reportField('ERR_CONFIG_FILE', field, 'expected at least one certificate file');
     return undefined;
   }
   const certs: string[] = [];
@@ -771,7 +771,7 @@ function readCertFiles(ctx: Ctx, field: Field): string[] | undefined {
     }
     const pems = readPemFile(file.abs);
     if (!pems.ok) {
-      r.reportField(item, `certificate file "${file.given}" is ${pems.message}`);
+      r.reportField('ERR_CONFIG_FILE', item, `certificate file "${file.given}" is ${pems.message}`);
       ok = false;
       continue;
     }
@@ -795,8 +795,8 @@ function readAttributes(ctx: Ctx, field: Field | undefined): AttributeNames | un
   const groupsField = a.get('groups');
   if ([email, firstName, lastName].includes(groups)) {
     const msg = `the groups attribute "${groups}" is also used for email or a name; it must be its own attribute`;
-    if (groupsField !== undefined) r.reportField(groupsField, msg);
-    else r.report(a.node, childPath(a.path, 'groups'), msg);
+    if (groupsField !== undefined) r.reportField('ERR_CONFIG_VALUE', groupsField, msg);
+    else r.report('ERR_CONFIG_VALUE', a.node, childPath(a.path, 'groups'), msg);
     return undefined;
   }
   return { email, firstName, lastName, groups };
@@ -808,7 +808,7 @@ function readPersonas(ctx: Ctx, field: Field | undefined, owner: string | undefi
   const items = r.list(field, 'a list of personas');
   if (items === undefined) return undefined;
   if (items.length === 0) {
-    r.reportField(field, 'expected at least one persona; remove the key to use the shipped defaults');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one persona; remove the key to use the shipped defaults');
     return undefined;
   }
   const emails = new Map<string, Seen>();
@@ -839,7 +839,7 @@ function readPersonas(ctx: Ctx, field: Field | undefined, owner: string | undefi
     }
     if (attr === false) {
       if (groupsField !== undefined && groups !== null) {
-        r.reportField(groupsField, 'groups_attribute: false means the Response has no groups attribute; remove groups');
+        r.reportField('ERR_CONFIG_CONFLICT', groupsField, 'groups_attribute: false means the Response has no groups attribute; remove groups');
         groups = undefined;
       } else if (groups !== undefined) groups = null;
     }
@@ -871,7 +871,7 @@ function groupEntries(ctx: Ctx, field: Field, what: string, groupMatch: GroupMat
       seen.set(k, e);
       continue;
     }
-    r.report(
+    r.report('ERR_CONFIG_DUPLICATE',
       e.key,
       e.path,
       `group "${e.name}" differs from "${first.name}" (line ${r.position(first.key).line}) only by case, and group_match is case-insensitive; keep one`,
@@ -891,7 +891,7 @@ function readOrgRules(ctx: Ctx, field: Field | undefined, groupMatch: GroupMatch
     if (name === undefined) return undefined;
     const parsed = parseOrgRoleName(name, ownerPath);
     if (!parsed.ok) {
-      r.reportField(e, parsed.message);
+      r.reportField('ERR_CONFIG_ROLE', e, parsed.message);
       return undefined;
     }
     return { group: e.name, role: parsed.role, source: { line: r.position(e.key).line, path: e.path } };
@@ -927,7 +927,7 @@ function readProject(ctx: Ctx, item: Field, groupMatch: GroupMatch, seen: CrossC
       if (name === undefined) return undefined;
       const parsed = parseProjectRoleName(name);
       if (!parsed.ok) {
-        r.reportField(e, parsed.message);
+        r.reportField('ERR_CONFIG_ROLE', e, parsed.message);
         return undefined;
       }
       return { group: e.name, role: parsed.role, source: { line: r.position(e.key).line, path: e.path } };

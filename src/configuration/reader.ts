@@ -5,7 +5,7 @@
  * rejected, and the caller carries on so that one run lists every issue.
  */
 import { type LineCounter, type Scalar, type YAMLMap, isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue, ConfigIssueCode } from '../errors.js';
 import { expandEnv, hasReference } from './expand.js';
 import { didYouMean, oneOf, suggest } from './suggest.js';
 
@@ -72,8 +72,8 @@ export class Reader {
     return { line: 1, col: 1 };
   }
 
-  report(node: unknown, path: string, message: string): void {
-    this.issues.push({ file: this.file, ...this.position(node), path, message });
+  report(code: ConfigIssueCode, node: unknown, path: string, message: string): void {
+    this.issues.push({ code, file: this.file, ...this.position(node), path, message });
   }
 
   /** Where a field's problems point: its value, or its key when the value is empty (`key:`). */
@@ -82,8 +82,8 @@ export class Reader {
     return field.value;
   }
 
-  reportField(field: Field, message: string): void {
-    this.report(this.anchor(field), field.path, message);
+  reportField(code: ConfigIssueCode, field: Field, message: string): void {
+    this.report(code, this.anchor(field), field.path, message);
   }
 
   /**
@@ -93,7 +93,7 @@ export class Reader {
   prepare(node: unknown, path: string): void {
     if (isAlias(node)) {
       this.broken.add(node);
-      this.report(node, path, `YAML aliases (*${node.source}) are not supported; write the value where it applies`);
+      this.report('ERR_CONFIG_YAML', node, path, `YAML aliases (*${node.source}) are not supported; write the value where it applies`);
     } else if (isMap(node)) {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '?';
@@ -104,10 +104,10 @@ export class Reader {
     } else if (isScalar(node) && typeof node.value === 'string' && hasReference(node.value)) {
       const { value, unset, malformed } = expandEnv(node.value, this.env);
       for (const name of unset) {
-        this.report(node, path, `environment variable ${name} is not set (write \${${name}:-default} for a fallback)`);
+        this.report('ERR_CONFIG_ENV', node, path, `environment variable ${name} is not set (write \${${name}:-default} for a fallback)`);
       }
       for (const ref of malformed) {
-        this.report(node, path, `malformed reference ${JSON.stringify(ref)}; expected \${NAME} or \${NAME:-default}`);
+        this.report('ERR_CONFIG_ENV', node, path, `malformed reference ${JSON.stringify(ref)}; expected \${NAME} or \${NAME:-default}`);
       }
       if (unset.length > 0 || malformed.length > 0) this.broken.add(node);
       this.expanded.set(node, value);
@@ -142,7 +142,7 @@ export class Reader {
   map(field: Field, what: string, allowed: readonly string[]): Fields | undefined {
     const node = field.value;
     if (!isMap(node)) {
-      if (!this.isBroken(field)) this.reportField(field, `expected ${what} (a map), got ${describe(this.valueOf(node))}`);
+      if (!this.isBroken(field)) this.reportField('ERR_CONFIG_TYPE', field, `expected ${what} (a map), got ${describe(this.valueOf(node))}`);
       return undefined;
     }
     const known = new Map<string, Field>();
@@ -150,7 +150,7 @@ export class Reader {
     for (const pair of node.items) {
       const key = pair.key;
       if (!isScalar(key)) {
-        this.report(isNode(key) ? key : node, field.path, 'keys must be plain strings');
+        this.report('ERR_CONFIG_YAML', isNode(key) ? key : node, field.path, 'keys must be plain strings');
         continue;
       }
       const name = String(key.value);
@@ -159,7 +159,7 @@ export class Reader {
         const hint = typeof key.value === 'string' ? suggest(name, allowed) : undefined;
         if (hint !== undefined) misspelt.add(hint);
         const mean = hint === undefined ? '' : `; did you mean "${hint}"?`;
-        this.report(key, path, `unknown key "${name}"${mean} (allowed here: ${allowed.join(', ')})`);
+        this.report('ERR_CONFIG_UNKNOWN_KEY', key, path, `unknown key "${name}"${mean} (allowed here: ${allowed.join(', ')})`);
         continue;
       }
       known.set(name, { key, value: pair.value, path });
@@ -171,14 +171,14 @@ export class Reader {
   entries(field: Field, what: string): Entry[] | undefined {
     const node = field.value;
     if (!isMap(node)) {
-      if (!this.isBroken(field)) this.reportField(field, `expected ${what} (a map of group → role), got ${describe(this.valueOf(node))}`);
+      if (!this.isBroken(field)) this.reportField('ERR_CONFIG_TYPE', field, `expected ${what} (a map of group → role), got ${describe(this.valueOf(node))}`);
       return undefined;
     }
     const out: Entry[] = [];
     for (const pair of node.items) {
       const key = pair.key;
       if (!isScalar(key)) {
-        this.report(isNode(key) ? key : node, field.path, 'group names must be plain strings');
+        this.report('ERR_CONFIG_VALUE', isNode(key) ? key : node, field.path, 'group names must be plain strings');
         continue;
       }
       const raw = key.value;
@@ -186,15 +186,15 @@ export class Reader {
       const path = childPath(field.path, name);
       if (typeof raw !== 'string') {
         // YAML reads `123:` or `yes:`-like keys as numbers/booleans: the IdP sends strings, so say how to write one.
-        this.report(key, path, `group name ${name} is read as a ${raw === null ? 'null' : typeof raw}, not a string; quote it: "${name}"`);
+        this.report('ERR_CONFIG_TYPE', key, path, `group name ${name} is read as a ${raw === null ? 'null' : typeof raw}, not a string; quote it: "${name}"`);
         continue;
       }
       if (name.trim() === '') {
-        this.report(key, path, 'group name is empty');
+        this.report('ERR_CONFIG_VALUE', key, path, 'group name is empty');
         continue;
       }
       if (name.trim() !== name) {
-        this.report(key, path, `group name ${JSON.stringify(name)} has leading or trailing spaces; IdPs send group names without them`);
+        this.report('ERR_CONFIG_VALUE', key, path, `group name ${JSON.stringify(name)} has leading or trailing spaces; IdPs send group names without them`);
         continue;
       }
       out.push({ key, value: pair.value, path, name });
@@ -205,7 +205,7 @@ export class Reader {
   list(field: Field, what: string): Field[] | undefined {
     const node = field.value;
     if (!isSeq(node)) {
-      if (!this.isBroken(field)) this.reportField(field, `expected ${what} (a list), got ${describe(this.valueOf(node))}`);
+      if (!this.isBroken(field)) this.reportField('ERR_CONFIG_TYPE', field, `expected ${what} (a list), got ${describe(this.valueOf(node))}`);
       return undefined;
     }
     return node.items.map((item, i) => ({ key: null, value: item, path: childPath(field.path, i) }));
@@ -214,7 +214,7 @@ export class Reader {
   /** A required key: reported at the parent map when missing (unless a misspelling of it was reported). */
   required(fields: Fields, name: string, expected: string): Field | undefined {
     const field = fields.get(name);
-    if (field === undefined && !fields.misspelt.has(name)) this.report(fields.node, childPath(fields.path, name), `missing required key "${name}" (${expected})`);
+    if (field === undefined && !fields.misspelt.has(name)) this.report('ERR_CONFIG_MISSING_KEY', fields.node, childPath(fields.path, name), `missing required key "${name}" (${expected})`);
     return field;
   }
 
@@ -234,7 +234,7 @@ export class Reader {
     const s = this.scalar(field);
     if (s === undefined) return undefined;
     if (typeof s.value !== 'string' || s.value.trim() === '') {
-      this.reportField(field, `expected ${expected}, got ${describe(s.value)}`);
+      this.reportField('ERR_CONFIG_VALUE', field, `expected ${expected}, got ${describe(s.value)}`);
       return undefined;
     }
     return s.value;
@@ -249,7 +249,7 @@ export class Reader {
     const source = isScalar(field.value) && !s.fromEnv ? field.value.source : undefined;
     const written = typeof source === 'string' && typeof value === 'number' && !/^[-+]?\d+$/.test(source) ? source : undefined;
     if (written !== undefined || typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-      this.reportField(field, `expected ${expected ?? `an integer from ${min} to ${max}`}, got ${written ?? describe(value)}`);
+      this.reportField('ERR_CONFIG_VALUE', field, `expected ${expected ?? `an integer from ${min} to ${max}`}, got ${written ?? describe(value)}`);
       return undefined;
     }
     return value;
@@ -262,7 +262,7 @@ export class Reader {
     if (s.fromEnv && (value === 'true' || value === 'false')) value = value === 'true';
     if (typeof value !== 'boolean') {
       // YAML 1.2: `yes`/`on` are strings, not booleans; say so rather than guess.
-      this.reportField(field, `expected true or false, got ${describe(value)}`);
+      this.reportField('ERR_CONFIG_TYPE', field, `expected true or false, got ${describe(value)}`);
       return undefined;
     }
     return value;
@@ -276,7 +276,7 @@ export class Reader {
     const found = choices.find((c) => c === value);
     if (found !== undefined) return found;
     const hint = typeof value === 'string' ? didYouMean(value, choices) : '';
-    this.reportField(field, `expected ${oneOf(choices.map((c) => `"${c}"`))}, got ${describe(value)}${hint}`);
+    this.reportField('ERR_CONFIG_VALUE', field, `expected ${oneOf(choices.map((c) => `"${c}"`))}, got ${describe(value)}${hint}`);
     return undefined;
   }
 }

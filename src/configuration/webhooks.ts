@@ -75,7 +75,7 @@ function readRetry(r: Reader, field: Field | undefined): WebhookRetryConfig | un
   if (maxAttempts === undefined || initialDelayMs === undefined || maxDelayMs === undefined) return undefined;
   if (maxDelayMs < initialDelayMs) {
     const f = m.get('max_delay_ms') ?? m.get('initial_delay_ms');
-    if (f !== undefined) r.reportField(f, `max_delay_ms (${maxDelayMs}) must not be below initial_delay_ms (${initialDelayMs})`);
+    if (f !== undefined) r.reportField('ERR_CONFIG_VALUE', f, `max_delay_ms (${maxDelayMs}) must not be below initial_delay_ms (${initialDelayMs})`);
     return undefined;
   }
   return { maxAttempts, initialDelayMs, maxDelayMs };
@@ -99,10 +99,10 @@ function readEndpoint(r: Reader, item: Field, orgIds: readonly number[] | undefi
   if (nameField !== undefined && name !== undefined) {
     const line = r.position(r.anchor(nameField)).line;
     if (!NAME.test(name) || name.length > WEBHOOK_LIMITS.nameLength) {
-      r.reportField(nameField, `expected a name of letters, digits, ".", "_" and "-" (at most ${WEBHOOK_LIMITS.nameLength}), got ${JSON.stringify(name)}`);
+      r.reportField('ERR_CONFIG_VALUE', nameField, `expected a name of letters, digits, ".", "_" and "-" (at most ${WEBHOOK_LIMITS.nameLength}), got ${JSON.stringify(name)}`);
       name = undefined;
     } else if (names.has(name)) {
-      r.reportField(nameField, `duplicate endpoint name "${name}": the endpoint at line ${names.get(name) ?? 0} has it already`);
+      r.reportField('ERR_CONFIG_DUPLICATE', nameField, `duplicate endpoint name "${name}": the endpoint at line ${names.get(name) ?? 0} has it already`);
       name = undefined;
     } else names.set(name, line);
   }
@@ -136,19 +136,19 @@ function targetUrl(r: Reader, field: Field): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    r.reportField(field, 'expected an absolute http(s) URL');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected an absolute http(s) URL');
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    r.reportField(field, `expected an http or https URL, got scheme "${url.protocol}"`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected an http or https URL, got scheme "${url.protocol}"`);
     return undefined;
   }
   if (url.username !== '' || url.password !== '') {
-    r.reportField(field, 'expected a URL without user:password@ (authenticate the receiver by the signature)');
+    r.reportField('ERR_CONFIG_INSECURE', field, 'expected a URL without user:password@ (authenticate the receiver by the signature)');
     return undefined;
   }
   if (value.includes('#')) {
-    r.reportField(field, 'expected a URL without a fragment (#…)');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected a URL without a fragment (#…)');
     return undefined;
   }
   return url.href;
@@ -161,12 +161,12 @@ function readSecret(r: Reader, field: Field): string | undefined {
   const m = SECRET.exec(expanded);
   const { min, max } = WEBHOOK_LIMITS.secretBytes;
   if (m?.[1] === undefined) {
-    r.reportField(field, `expected a Standard Webhooks secret: "whsec_" followed by the base64 of ${min} to ${max} random bytes (e.g. from: openssl rand -base64 32)`);
+    r.reportField('ERR_CONFIG_VALUE', field, `expected a Standard Webhooks secret: "whsec_" followed by the base64 of ${min} to ${max} random bytes (e.g. from: openssl rand -base64 32)`);
     return undefined;
   }
   const bytes = Buffer.from(m[1], 'base64').length;
   if (bytes < min || bytes > max) {
-    r.reportField(field, `the secret decodes to ${bytes} bytes; Standard Webhooks secrets are ${min} to ${max} random bytes`);
+    r.reportField('ERR_CONFIG_INSECURE', field, `the secret decodes to ${bytes} bytes; Standard Webhooks secrets are ${min} to ${max} random bytes`);
     return undefined;
   }
   return expanded;
@@ -176,7 +176,7 @@ function readEvents(r: Reader, field: Field): WebhookEventType[] | undefined {
   const items = r.list(field, `a list of events (${WEBHOOK_EVENT_TYPES.join(', ')})`);
   if (items === undefined) return undefined;
   if (items.length === 0) {
-    r.reportField(field, 'expected at least one event; remove the endpoint to send nothing');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one event; remove the endpoint to send nothing');
     return undefined;
   }
   const out: WebhookEventType[] = [];
@@ -185,7 +185,7 @@ function readEvents(r: Reader, field: Field): WebhookEventType[] | undefined {
     const type = r.choice(item, WEBHOOK_EVENT_TYPES);
     if (type === undefined) ok = false;
     else if (out.includes(type)) {
-      r.reportField(item, `event "${type}" is listed twice`);
+      r.reportField('ERR_CONFIG_DUPLICATE', item, `event "${type}" is listed twice`);
       ok = false;
     } else out.push(type);
   }
@@ -196,7 +196,7 @@ function readOrganizations(r: Reader, field: Field, orgIds: readonly number[] | 
   const items = r.list(field, 'a list of organization ids');
   if (items === undefined) return undefined;
   if (items.length === 0) {
-    r.reportField(field, 'expected at least one organization id; remove the key for all organizations');
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one organization id; remove the key for all organizations');
     return undefined;
   }
   const out: number[] = [];
@@ -205,7 +205,7 @@ function readOrganizations(r: Reader, field: Field, orgIds: readonly number[] | 
     const id = r.integer(item, 1, Number.MAX_SAFE_INTEGER, 'an organization id');
     if (id === undefined) ok = false;
     else if (orgIds !== undefined && !orgIds.includes(id)) {
-      r.reportField(item, `no organization has id ${id} (configured: ${orgIds.join(', ')})`);
+      r.reportField('ERR_CONFIG_VALUE', item, `no organization has id ${id} (configured: ${orgIds.join(', ')})`);
       ok = false;
     } else if (!out.includes(id)) out.push(id);
   }

@@ -1,4 +1,4 @@
-/** API tokens (issue 4). Only sha256(key) is stored; the key itself is shown once, at creation. */
+/** API tokens. Only sha256(key) is stored; the key itself is shown once, at creation. */
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './rows.js';

@@ -138,7 +138,7 @@ const initial: Migration = {
 };
 
 /**
- * Issue 3: every configuration that was applied (by `rolegate apply`, a reload, or a start on a new file),
+ * Every configuration that was applied (by `rolegate apply`, a reload, or a start on a new file),
  * so that an audit row's `config_revision` (the sha256 of the file) names exact content, and an older
  * file can be found again for a rollback preview.
  */
@@ -164,7 +164,7 @@ const configRevisions: Migration = {
 };
 
 /**
- * Issue 4 (admin surface): API tokens (only the sha256 of a key is stored; `key_prefix` lets a person tell
+ * API tokens (only the sha256 of a key is stored; `key_prefix` lets a person tell
  * their tokens apart) and an index for the audit view's "what did this member do" filter.
  */
 const admin: Migration = {
@@ -198,7 +198,7 @@ const admin: Migration = {
 };
 
 /**
- * Issue 6: the admin members list at 100,000 members. Its count and its role filter read memberships by
+ * The admin members list at 100,000 members. Its count and its role filter read memberships by
  * (organization, role) and need only user_id: with user_id in the index that is an index-only scan. The live
  * users of an organization are read by (organization, is_deleted) and joined by id, again index-only.
  */
@@ -223,7 +223,7 @@ const scaleIndexes: Migration = {
 };
 
 /**
- * Issue 6: the configuration lock of several instances sharing one database (src/db/reload-lock.ts). Used on
+ * The configuration lock of several instances sharing one database (src/db/reload-lock.ts). Used on
  * SQLite only (PostgreSQL uses an advisory lock); created on both so the schema is the same everywhere.
  * Times are epoch milliseconds: compared as numbers on either database.
  */

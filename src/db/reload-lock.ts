@@ -1,5 +1,5 @@
 /**
- * The configuration lock (issue 6): several instances sharing one database reload the same file at about
+ * The configuration lock: several instances sharing one database reload the same file at about
  * the same moment (a ConfigMap update, SIGHUP sent to every pod). "plan → guard → apply → record revision"
  * runs under this lock, so exactly one of them applies the plan; the others, once they get the lock, find
  * the revision recorded as applied and only swap their in-memory configuration.

@@ -1,4 +1,4 @@
-/** Applied configuration revisions (issue 3): hash, content, when, by whom. Append-only. */
+/** Applied configuration revisions: hash, content, when, by whom. Append-only. */
 import type { DbOrTrx } from './connect.js';
 import { toDate } from './rows.js';
 

@@ -89,7 +89,7 @@ export interface BuildResponseOptions {
   readonly sign?: SignWhat;
   /** PEM private key; required unless sign is 'none'. */
   readonly privateKey?: string;
-  /** PEM certificate put in KeyInfo/X509Data when given; absent/null = no KeyInfo (the SP ignores it anyway: row 15). */
+  /** PEM certificate put in KeyInfo/X509Data when given; absent/null = no KeyInfo (the SP ignores it anyway). */
   readonly cert?: string | null;
   readonly signatureAlgorithm?: string;
   readonly digestAlgorithm?: string;

@@ -48,7 +48,7 @@ ${
       )}</tbody></table>`
 }
 ${
-  // Issue 4: the Organization page, only for those who may open it.
+  // The Organization page, only for those who may open it.
   me.organization.role === 'OW' || me.organization.role === 'AD' ? html`<nav class="menu" aria-label="Menu"><p><a class="button" href="/organization">Organization</a></p></nav>` : ''
 }
 <p></p>${signOut}</section>`,

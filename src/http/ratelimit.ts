@@ -1,5 +1,5 @@
 /**
- * Rate limits on `/saml/*` (issue 5 part 2): one token bucket per client address and one per organization,
+ * Rate limits on `/saml/*`: one token bucket per client address and one per organization,
  * so that one source cannot spend the CPU that SAML validation costs (20–200 ms per Response) and one
  * organization's flood cannot starve the others. A request takes one token from both buckets; an empty bucket
  * answers 429 ERR_RATE_LIMITED with Retry-After.

@@ -22,7 +22,7 @@ import type { Services } from './services.js';
 import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
 
-/** Binds an AuthnRequest to the browser that started it (see issue: InResponseTo of another browser). */
+/** Binds an AuthnRequest to the browser that started it (so that a Response answering another browser's AuthnRequest is refused). */
 export const BINDING_COOKIE = 'rolegate.authn';
 /**
  * Plain-http loopback public_url only (http://localhost, a development setup with a real IdP on another
@@ -38,7 +38,7 @@ export interface RouteDeps {
   readonly services: Services;
   readonly log: Logger;
   readonly providers: ReadonlyMap<number, SamlServiceProvider>;
-  /** The live configuration (issue 3): organizations, mapping and revision follow reloads; server settings do not. */
+  /** The live configuration: organizations, mapping and revision follow reloads; server settings do not. */
   readonly state?: ConfigState;
   readonly writer: MemberWriter;
 }
@@ -55,7 +55,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const loopbackHttp = !https && ['localhost', '127.0.0.1', '[::1]'].includes(new URL(config.server.publicUrl).hostname);
   const state = deps.state ?? new ConfigState(config);
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
-  // Issue 4: deny by default. The access guard precedes every route; a route without an entry in
+  // Deny by default. The access guard precedes every route; a route without an entry in
   // src/http/admin/access.ts is refused.
   const adminDeps = { config: () => state.current(), services, log, writer: deps.writer };
   mountAccessGuard(router, adminDeps);

@@ -17,7 +17,7 @@ export function safeNextPath(value: unknown): string {
     if (url.origin !== base.origin) return '/';
     const path = url.pathname + url.search + url.hash;
     // Dot segments are resolved above: `/.//evil.example` and `/a/..//evil.example` become `//evil.example`,
-    // which a browser reads as another host (issue 5 attack suite). Check the result, not only the input.
+    // which a browser reads as another host. Check the result, not only the input.
     if (path.startsWith('//')) return '/';
     return path;
   } catch {
@@ -25,7 +25,11 @@ export function safeNextPath(value: unknown): string {
   }
 }
 
-/** The client address: the socket's, or X-Forwarded-For's first hop only when `trust_proxy` is set (koa's `proxy`). */
+/**
+ * The client address: the socket's; with `trust_proxy` (koa's `proxy`), the last X-Forwarded-For entry, the
+ * one the trusted proxy appended (app.ts sets `maxIpsCount: 1`). Earlier entries are written by the client
+ * and are never used, so a forged header cannot steer audit rows or per-address rate limits.
+ */
 export function clientIp(ctx: Koa.Context): string {
   return ctx.ip;
 }

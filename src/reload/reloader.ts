@@ -1,5 +1,5 @@
 /**
- * Reloading the configuration in the running service (issue 3): on SIGHUP and when the file changes,
+ * Reloading the configuration in the running service: on SIGHUP and when the file changes,
  * validate → plan → guard → swap → apply. An invalid file, a plan past the mass-demotion guard, or a
  * change to settings that need a restart is refused: the service keeps the last good configuration, says
  * so in its log and on /healthz, and audits the refusal. Reloads run one at a time, and across instances

@@ -1,5 +1,5 @@
 /**
- * The configuration the running service acts on, swappable by a reload (issue 3). Everything that used to
+ * The configuration the running service acts on, swappable by a reload. Everything that used to
  * capture `config` at start-up and must follow a reload reads `current()` per request instead; things
  * derived from the configuration (the per-organization SAML providers) register a preparer that builds
  * the new derivation first and commits it only when every preparer succeeded, so a swap is all or nothing.

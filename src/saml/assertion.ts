@@ -41,7 +41,7 @@ export function checkSignedAssertion(assertionXml: string, expect: AssertionExpe
   const assertionId = attr(assertion, 'ID');
   if (assertionId === null || assertionId === '') reject('ERR_SAML_MALFORMED', 'the assertion has no ID');
 
-  // Reference row 33: node-saml does not compare the assertion Issuer with idpIssuer.
+  // node-saml does not compare the assertion Issuer with idpIssuer.
   const issuer = simpleText(requiredChild(assertion, NS_ASSERTION, 'Issuer'));
   if (issuer !== expect.idpEntityId) reject('ERR_SAML_ISSUER', `Assertion Issuer ${quote(issuer)} is not the configured IdP`);
 
@@ -55,7 +55,7 @@ export function checkSignedAssertion(assertionXml: string, expect: AssertionExpe
   const scd = bearerConfirmationData(subject, expect);
   const scdIrt = attr(scd, 'InResponseTo');
   if (scdIrt === '') reject('ERR_SAML_IN_RESPONSE_TO', 'SubjectConfirmationData@InResponseTo is empty');
-  // Reference row 35c: node-saml trusts an unsigned Response@InResponseTo when the signed SCD has none,
+  // node-saml trusts an unsigned Response@InResponseTo when the signed SCD has none,
   // so an attacker could graft a request id issued to their browser onto an unsolicited assertion.
   // A Response that claims to answer a request the signed assertion does not answer is rejected, whatever
   // allow_idp_initiated says (the spec requires SCD@InResponseTo on solicited responses, Profiles §4.1.4.3).
@@ -84,7 +84,7 @@ export function checkSignedAssertion(assertionXml: string, expect: AssertionExpe
 }
 
 /**
- * The one bearer SubjectConfirmation and its data (reference rows 31, 34, 38; Profiles §4.1.4.3; the
+ * The one bearer SubjectConfirmation and its data (Profiles §4.1.4.3; the
  * Shibboleth SP "Bearer Rule"). node-saml reads neither Method nor Recipient, and with
  * validateInResponseTo 'never' it does not reject an expired SubjectConfirmationData (its time check there
  * only selects a confirmation for the InResponseTo logic), so the window is checked here.
@@ -131,7 +131,7 @@ function countAttributes(assertion: Element, names: readonly string[]): Readonly
     }
   }
   // node-saml keeps only the last of several same-named <Attribute> elements; which groups list would
-  // win is then an accident of ordering (reference row 48: reject duplicate groups attributes).
+  // win is then an accident of ordering (reject duplicate groups attributes).
   for (const name of names) {
     if ((counts.get(name) ?? 0) > 1) reject('ERR_SAML_ATTRIBUTES', `attribute ${quote(name)} appears more than once`);
   }

@@ -9,7 +9,7 @@ export const NAMEID_FORMAT_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:em
 
 /**
  * Signature algorithms accepted anywhere in a Response. xml-crypto 6 also accepts RSA-SHA1 by default
- * (reference row 28, observed ACCEPTED) and can be switched to HMAC (row 27, GHSA-c27r-x354-4m68 key
+ * (observed ACCEPTED) and can be switched to HMAC (GHSA-c27r-x354-4m68 key
  * confusion); neither is on this list. rsa-sha384 is listed per policy, but xml-crypto 6.3.2 does not
  * implement it, so such a response fails later as ERR_SAML_SIGNATURE.
  */
@@ -19,14 +19,14 @@ export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
 ]);
 
-/** Digest algorithms accepted; SHA-1 (xmldsig#sha1) is not (reference row 28, saml-sec-consider §6.5). */
+/** Digest algorithms accepted; SHA-1 (xmldsig#sha1) is not (saml-sec-consider §6.5). */
 export const ALLOWED_DIGEST_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmlenc#sha256',
   'http://www.w3.org/2001/04/xmldsig-more#sha384',
   'http://www.w3.org/2001/04/xmlenc#sha512',
 ]);
 
-/** Attribute names that must never be read as keys (reference row 48: `__proto__` replaces prototypes). */
+/** Attribute names that must never be read as keys (`__proto__` replaces prototypes). */
 export const FORBIDDEN_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export const NS_XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
@@ -34,7 +34,7 @@ export const NS_XMLENC11 = 'http://www.w3.org/2009/xmlenc11#';
 
 /**
  * Content encryption of an EncryptedAssertion (EncryptedData/EncryptionMethod), checked BEFORE anything is
- * decrypted (reference row 39: node-saml does not pass xml-encryption's
+ * decrypted (node-saml does not pass xml-encryption's
  * `disallowDecryptionWithInsecureAlgorithm`, so it would decrypt 3DES). AES-GCM is authenticated encryption.
  * AES-CBC is accepted too, because AD FS and Entra ID encrypt with aes256-cbc and SimpleSAMLphp defaults
  * to aes128-cbc: CBC has no integrity of its own, but integrity is not what encryption gives here (the

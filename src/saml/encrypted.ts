@@ -1,5 +1,5 @@
 /**
- * Step b2, only for an EncryptedAssertion (`sso.sp_private_key_file` configured; reference row 39): decrypt
+ * Step b2, only for an EncryptedAssertion (`sso.sp_private_key_file` configured; ): decrypt
  * it once here, with xml-encryption's insecure-algorithm refusal switched on (node-saml does not pass it),
  * and check what node-saml cannot be asked to check on the plaintext: one strict parse, exactly one
  * saml:Assertion and nothing assertion-like inside it, a ds:Signature of its own (an encrypted assertion

@@ -35,7 +35,7 @@ export const NODE_SAML_ERROR_TABLE: readonly NodeSamlErrorRule[] = [
   { fragment: 'SAML assertion expired', code: 'ERR_SAML_EXPIRED', example: 'SAML assertion expired: clocks skewed too much' },
   { fragment: 'not yet valid', code: 'ERR_SAML_EXPIRED', example: 'SAML assertion not yet valid' },
   { fragment: 'Error parsing', code: 'ERR_SAML_EXPIRED', example: "Error parsing NotOnOrAfter: 'undefined' is not a valid date" },
-  // Audience (row 32). With no Conditions at all node-saml dereferences null: still an audience failure.
+  // Audience. With no Conditions at all node-saml dereferences null: still an audience failure.
   { fragment: 'audience mismatch', code: 'ERR_SAML_AUDIENCE', example: 'SAML assertion audience mismatch. Expected: a Received: b' },
   { fragment: 'AudienceRestriction', code: 'ERR_SAML_AUDIENCE', example: 'SAML assertion has no AudienceRestriction' },
   // InResponseTo: only reachable if validateInResponseTo were changed from 'never'.

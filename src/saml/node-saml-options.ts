@@ -22,7 +22,7 @@ export interface IdpTrust {
  * response cannot be redeemed by another browser. node-saml's cacheProvider can do neither, and with
  * `validateInResponseTo: 'always'` it still accepts an unsigned Response@InResponseTo grafted onto an
  * assertion without SubjectConfirmationData@InResponseTo, repeatedly, because it only removes the id when
- * the SCD carries it (reference row 35c). With 'never' node-saml does not call the cache at all for
+ * the SCD carries it. With 'never' node-saml does not call the cache at all for
  * AuthnRequests or Responses; this provider exists so that no per-instance in-memory cache is built, and it
  * fails closed (an id is never "found") should anyone switch validateInResponseTo on.
  */
@@ -43,13 +43,13 @@ export function nodeSamlOptions(
     callbackUrl: org.sso.acsUrl,
     // Our SP entity id: the AuthnRequest Issuer and the metadata entityID.
     issuer: org.sso.spEntityId,
-    // Audience must be our entity id; never `false` (which turns the check off: reference row 32).
+    // Audience must be our entity id; never `false` (which turns the check off).
     audience: org.sso.spEntityId,
     // Only the configured keys verify signatures. node-saml passes only these to xml-crypto as publicCert;
     // xml-crypto 6 ignores KeyInfo unless getCertFromKeyInfo is given, which we never do (CVE-2024-32962,
-    // reference row 15).
+    // ).
     idpCert: [...idp.certs],
-    // Used by node-saml for logout messages only; rolegate compares Issuers itself (row 33).
+    // Used by node-saml for logout messages only; rolegate compares Issuers itself.
     idpIssuer: idp.entityId,
     entryPoint: idp.ssoUrl,
     // The assertion signature is always required (the common IdP setup signs only the assertion).
@@ -59,7 +59,7 @@ export function nodeSamlOptions(
     // provider.ts also builds an instance with `true`, used whenever the Response carries a Signature:
     // a present Response signature must verify.
     wantAuthnResponseSigned,
-    // The configured skew (0..300 s). Never -1, which disables every time check (reference row 34).
+    // The configured skew (0..300 s). Never -1, which disables every time check.
     acceptedClockSkewMs: saml.clockSkewSeconds * 1000,
     // No cap beyond the IdP's NotOnOrAfter (0 = off); the IdP owns the assertion lifetime.
     maxAssertionAgeMs: 0,
@@ -82,7 +82,7 @@ export function nodeSamlOptions(
     additionalAuthorizeParams: {},
     signMetadata: false,
     // Only with `sso.sp_private_key_file`: decrypts an EncryptedAssertion, whose algorithms structure.ts has
-    // checked first (node-saml does not refuse 3DES/rsa-1_5: reference row 39) and whose plaintext
+    // checked first (node-saml does not refuse 3DES/rsa-1_5) and whose plaintext
     // encrypted.ts has checked; the decrypted assertion must verify (wantAssertionsSigned). Without it an
     // EncryptedAssertion is refused (ERR_SAML_ENCRYPTED) before node-saml.
     ...(org.sso.decryption === undefined ? {} : { decryptionPvk: org.sso.decryption.privateKey }),

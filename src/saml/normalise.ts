@@ -40,14 +40,14 @@ export function toVerifiedLogin(profileAttributes: unknown, facts: AssertionFact
 
 /**
  * The values of one attribute as a list of exact strings (a single value and a list mean the same:
- * reference row 48, `"staff"` vs `["staff","admins"]`). `null` when no <Attribute> with that Name exists;
+ * `"staff"` vs `["staff","admins"]`). `null` when no <Attribute> with that Name exists;
  * `[]` when it exists without values (node-saml then leaves it out of `profile.attributes` entirely, hence
  * the element count from the signed assertion). node-saml maps an empty <AttributeValue/> to undefined:
  * that is the empty string. Anything else that is not a string (an <AttributeValue> with element content,
  * which node-saml passes on as an object) is rejected, not guessed at.
  */
 function attributeValues(attributes: Readonly<Record<string, unknown>>, name: string, facts: AssertionFacts): string[] | null {
-  // `__proto__` & co. are never looked up, even when configured (reference row 48: such an attribute
+  // `__proto__` & co. are never looked up, even when configured (such an attribute
   // replaces the prototype of `profile.attributes`).
   if (FORBIDDEN_ATTRIBUTE_NAMES.has(name)) return null;
   if (!Object.hasOwn(attributes, name)) return (facts.attributeElementCount.get(name) ?? 0) > 0 ? [] : null;

@@ -1,5 +1,5 @@
 /**
- * SAML validation off the event loop (issue 6). node-saml's validation is 20–200 ms of synchronous XML work
+ * SAML validation off the event loop. node-saml's validation is 20–200 ms of synchronous XML work
  * per Response; run inline it stalls every other request. With `saml.workers: N > 0` it runs in a piscina
  * pool of N threads; `saml.workers: 0` keeps it inline (tests, tiny installs).
  *

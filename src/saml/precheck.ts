@@ -1,5 +1,5 @@
 /**
- * Step a: checks on the posted form BEFORE any XML parser sees it (issue 2 "SAML validation": reject any
+ * Step a: checks on the posted form BEFORE any XML parser sees it (reject any
  * DOCTYPE, non-XML prefix, invalid base64 or an oversized body before parsing).
  */
 import { reject } from './fail.js';
@@ -17,9 +17,9 @@ export interface DecodedPost {
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 const XML_WHITESPACE = /[\t\n\r ]/g;
 // After an optional XML declaration, the root start tag must follow: no text, comment, PI or DOCTYPE
-// before it (reference row 46: "junk" before the root was ACCEPTED by node-saml).
+// before it ("junk" before the root was ACCEPTED by node-saml).
 const PROLOG = /^[\t\n\r ]*(?:<\?xml[\t\n\r ][^?<>]*\?>[\t\n\r ]*)?<[A-Za-z_]/;
-// Reference rows 24–26 and 40–42: every DOCTYPE-driven parser differential or entity trick starts here.
+// Every DOCTYPE-driven parser differential or entity trick starts here.
 const DTD_MARKUP = /<!(?:DOCTYPE|ENTITY)/i;
 // Characters XML 1.0 forbids (§2.2); a NUL in particular makes parsers disagree about where text ends.
 const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
@@ -40,7 +40,7 @@ export function decodePostBinding(form: Readonly<Record<string, unknown>>, maxBy
   if (decodedSize > maxBytes) {
     return reject('ERR_SAML_TOO_LARGE', `SAMLResponse decodes to more than ${maxBytes} bytes`);
   }
-  // Buffer.from(…, 'base64') silently skips characters outside the alphabet (reference row 46:
+  // Buffer.from(…, 'base64') silently skips characters outside the alphabet (for example
   // "PGE+!!!PC9hPg==" decodes to <a></a>), so the alphabet and padding are checked first.
   if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64_BODY.test(compact)) {
     return reject('ERR_SAML_MALFORMED', 'SAMLResponse is not valid base64');
@@ -66,7 +66,7 @@ export function decodePostBinding(form: Readonly<Record<string, unknown>>, maxBy
  * Nesting depth and attributes per element that no SAML Response needs (a signed Response is about 8 deep,
  * and its widest element has under 10 attributes). Deeply nested and attribute-bomb documents parse
  * slowly in xmldom and are parsed twice on the way (ours, then node-saml's): 20,000 nested elements in an
- * unsigned samlp:Extensions took about 30x a normal login and were ACCEPTED (issue 5). Reference row 45.
+ * unsigned samlp:Extensions took about 30x a normal login and were ACCEPTED.
  * Elements in all: xml-crypto's XPath library sorts node sets into document order in quadratic time, so
  * 40,000 empty elements in an unsigned Extensions (217 KB, within the size limit) cost about 25 s of CPU
  * (bench/xml-dos.ts). 4096 leaves room for an assertion with about 2,000 group values.

@@ -43,7 +43,7 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   }
 
   // Status first: an IdP reporting failure (usually without an assertion) gets the useful code.
-  // node-saml reads Status only when there is no assertion (reference row 37: Responder + signed
+  // node-saml reads Status only when there is no assertion (Responder + signed
   // assertion was ACCEPTED).
   const status = requiredChild(root, NS_PROTOCOL, 'Status');
   const statusCode = requiredChild(status, NS_PROTOCOL, 'StatusCode');
@@ -51,7 +51,7 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   if (statusValue !== STATUS_SUCCESS) reject('ERR_SAML_STATUS', `the IdP returned status ${quote(statusValue)}`);
 
   // Exactly one assertion in the whole document, counted by namespace + local name wherever it hides
-  // (reference rows 3–10: XSW and CVE-2022-41912 place a second one beside, inside or under the signed one).
+  // (XSW and CVE-2022-41912 place a second one beside, inside or under the signed one).
   const assertions = doc.getElementsByTagNameNS(NS_ASSERTION, 'Assertion');
   const encrypted = doc.getElementsByTagNameNS(NS_ASSERTION, 'EncryptedAssertion');
   const total = assertions.length + encrypted.length;
@@ -65,13 +65,13 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   // Signature and digest algorithms, and (before anything is decrypted) the encryption algorithms.
   checkAlgorithms(doc);
 
-  // node-saml never reads Destination (reference row 30, observed ACCEPTED with a foreign one).
+  // node-saml never reads Destination (observed ACCEPTED with a foreign one).
   const destination = attr(root, 'Destination');
   if (destination !== null && destination !== expect.acsUrl) {
     reject('ERR_SAML_DESTINATION', `Destination ${quote(destination)} is not this ACS URL`);
   }
 
-  // idpIssuer is only used by node-saml for logout messages (reference row 33).
+  // idpIssuer is only used by node-saml for logout messages.
   const issuer = optionalChild(root, NS_ASSERTION, 'Issuer');
   if (issuer !== null) {
     const value = simpleText(issuer);
@@ -85,7 +85,7 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   };
 }
 
-/** Before/after the root: only an XML declaration and whitespace (reference row 46; row 12 is xmldom's). */
+/** Before/after the root: only an XML declaration and whitespace. */
 function checkDocumentLevel(doc: Document): void {
   let roots = 0;
   for (let n = doc.firstChild; n !== null; n = n.nextSibling) {
@@ -99,8 +99,8 @@ function checkDocumentLevel(doc: Document): void {
 
 /**
  * Every SignatureMethod/DigestMethod in the document, in any namespace (so a look-alike element that a
- * local-name() XPath would pick up is checked too), must be on the allow-list (reference rows 27–28).
- * Every EncryptionMethod likewise (reference row 39; checked before decryption, and xml-encryption selects
+ * local-name() XPath would pick up is checked too), must be on the allow-list.
+ * Every EncryptionMethod likewise (checked before decryption, and xml-encryption selects
  * them with `//*[local-name(.)=…]` anywhere in the EncryptedAssertion, so all of them are checked): under
  * EncryptedData a content algorithm, under EncryptedKey a key transport, nowhere else. A DigestMethod inside
  * an XML Encryption EncryptionMethod is the OAEP digest, not a signature digest, and has its own list.

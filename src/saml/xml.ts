@@ -1,7 +1,7 @@
 /**
  * The one strict XML parser configuration rolegate uses on SAML input, and small DOM helpers that select
  * by namespace + local name (never by prefix) and read text with `textContent` (never `firstChild`/
- * `nodeValue`, which return only the text before an injected comment: reference row 22, CVE-2017-11427..11430).
+ * `nodeValue`, which return only the text before an injected comment: CVE-2017-11427..11430).
  */
 import { DOMParser } from '@xmldom/xmldom';
 import { RolegateError } from '../errors.js';

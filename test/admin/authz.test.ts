@@ -1,5 +1,5 @@
 /**
- * Deny by default (issue 4): every route of the router × every kind of caller, against the access table in
+ * Deny by default: every route of the router × every kind of caller, against the access table in
  * src/http/admin/access.ts. A route added without an access rule fails here (and is refused at run time).
  * Also CSRF for cookie-authenticated changes.
  */

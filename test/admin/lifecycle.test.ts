@@ -1,5 +1,5 @@
 /**
- * Deactivation, soft deletion, invites, API tokens (API and CLI), project roles and the audit log (issue 4).
+ * Deactivation, soft deletion, invites, API tokens (API and CLI), project roles and the audit log.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The organizations and memberships API (issue 4): Label Studio's shapes, every filter, pagination edges and
+ * The organizations and memberships API: Label Studio's shapes, every filter, pagination edges and
  * each invariant of role assignment. Rejections assert status, code, and that nothing changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Encrypted assertions (issue 5 §3, reference row 39), end to end through the ACS with really signed and
+ * Encrypted assertions, end to end through the ACS with really signed and
  * really encrypted Responses (xml-encryption `encrypt`, SP key pair fixtures/keys/sp.key + sp.crt).
  * Accepted: a signed assertion encrypted with AES-GCM or AES-CBC and RSA-OAEP, also inside a signed
  * Response. Refused (status, code, no session, no change, one audit row): insecure algorithms before

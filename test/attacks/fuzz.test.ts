@@ -1,5 +1,5 @@
 /**
- * Seeded mutation fuzzer (issue 5): random edits (byte flips, insertions and deletions, element duplication,
+ * Seeded mutation fuzzer: random edits (byte flips, insertions and deletions, element duplication,
  * removal and moves, attribute and text edits) to a valid, really signed Response, posted end to end to
  * `POST /saml/1/acs`. Whatever the edit, a session may only ever exist for the signed subject with the signed
  * groups, and the app never answers 5xx.

@@ -1,5 +1,5 @@
 /**
- * Attack suite, part 2: protocol checks node-saml leaves to the caller (reference rows 30–38): each knob set
+ * Attack suite, part 2: protocol checks node-saml leaves to the caller: each knob set
  * BEFORE signing, so the signature is valid and only the policy is wrong; time windows at the exact skew
  * edges with a pinned clock; InResponseTo binding; replay on one instance and across two instances sharing
  * one database.
@@ -141,7 +141,7 @@ describe('InResponseTo and unsolicited responses', () => {
     }, 401, 'ERR_SAML_IN_RESPONSE_TO');
   });
 
-  it("the browser's own request id grafted onto the unsigned Response around an unsolicited signed assertion (row 35c) → IN_RESPONSE_TO", async () => {
+  it("the browser's own request id grafted onto the unsigned Response around an unsolicited signed assertion → IN_RESPONSE_TO", async () => {
     await expectRejected(app, async (b) => {
       const { requestId } = await startLogin(b);
       const xml = responseXml(app, { email: 'owner@acme.example', groups: ['LS-Admins'] });

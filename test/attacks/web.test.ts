@@ -1,5 +1,5 @@
 /**
- * Web-layer hardening (issue 5 part 2): rate limits on /saml/* (config, 429 + Retry-After, per address and
+ * Web-layer hardening: rate limits on /saml/* (config, 429 + Retry-After, per address and
  * per organization, forwarded headers only behind trust_proxy), cookies behind https, security headers on
  * every kind of response, error pages that never reflect input unescaped, header limits, and audit rows
  * carrying the right client address.

@@ -96,7 +96,7 @@ describe('moved, duplicated and hidden signed elements', () => {
     })), 400, 'ERR_SAML_MALFORMED');
   });
 
-  it('the signed assertion hidden in samlp:Extensions, a forged same-ID copy with a byte copy of the Signature on top (row 9) → MALFORMED', async () => {
+  it('the signed assertion hidden in samlp:Extensions, a forged same-ID copy with a byte copy of the Signature on top → MALFORMED', async () => {
     await expectRejected(app, (b) => crafted(b, (xml) => mutate(xml, (doc) => {
       const root = doc.documentElement;
       const signed = assertionOf(doc);

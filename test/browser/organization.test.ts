@@ -1,5 +1,5 @@
 /**
- * The Organization page as an Administrator uses it (issue 4), in Debian's Chromium driven by playwright-core:
+ * The Organization page as an Administrator uses it, in Debian's Chromium driven by playwright-core:
  * sign in through the development IdP, open Organization, filter Not Activated, assign a role, see the
  * managed-by-IdP badge, delete a member through the confirmation, invite, download the audit CSV, and check
  * the page at phone width. Screenshots land in test-results/ (not committed).

@@ -1,5 +1,5 @@
 /**
- * `sso.sp_private_key_file` + `sso.sp_cert_file` (encrypted assertions, issue 5 §3): both or neither, a
+ * `sso.sp_private_key_file` + `sso.sp_cert_file` (encrypted assertions): both or neither, a
  * readable RSA private key and a certificate that belong together; every problem with file:line:col and path.
  */
 import fs from 'node:fs';
@@ -40,86 +40,86 @@ describe('sso.sp_private_key_file and sso.sp_cert_file', () => {
     expect(result.config.organizations[0]?.sso).not.toHaveProperty('decryption');
   });
 
-  const cases: Array<{ name: string; yaml: string; path: string; at: [string, string?]; message: string }> = [
+  const cases: Array<{ name: string; code: string; yaml: string; path: string; at: [string, string?]; message: string }> = [
     {
-      name: 'the key without the certificate',
+      name: 'the key without the certificate', code: 'ERR_CONFIG_CONFLICT',
       yaml: withKeys(KEY, null),
       path: 'organizations[0].sso.sp_private_key_file',
       at: ['sp_private_key_file'],
       message: '"sp_private_key_file" needs "sp_cert_file" too',
     },
     {
-      name: 'the certificate without the key',
+      name: 'the certificate without the key', code: 'ERR_CONFIG_CONFLICT',
       yaml: withKeys(null, CERT),
       path: 'organizations[0].sso.sp_cert_file',
       at: ['sp_cert_file'],
       message: '"sp_cert_file" needs "sp_private_key_file" too',
     },
     {
-      name: 'a missing key file, with the OS reason',
+      name: 'a missing key file, with the OS reason', code: 'ERR_CONFIG_FILE',
       yaml: withKeys('fixtures/keys/nope.key', CERT),
       path: 'organizations[0].sso.sp_private_key_file',
       at: ['fixtures/keys/nope.key'],
       message: 'private key file "fixtures/keys/nope.key" missing or unreadable (ENOENT',
     },
     {
-      name: 'a missing certificate file',
+      name: 'a missing certificate file', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(KEY, 'fixtures/keys/nope.crt'),
       path: 'organizations[0].sso.sp_cert_file',
       at: ['fixtures/keys/nope.crt'],
       message: 'certificate file "fixtures/keys/nope.crt" missing or unreadable (ENOENT',
     },
     {
-      name: 'a certificate given as the private key',
+      name: 'a certificate given as the private key', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(CERT, CERT),
       path: 'organizations[0].sso.sp_private_key_file',
       at: ['sp_private_key_file: fixtures/keys/sp.crt', 'fixtures/keys/sp.crt'],
       message: 'holds 0 private keys; expected exactly one -----BEGIN PRIVATE KEY-----',
     },
     {
-      name: 'a private key given as the certificate',
+      name: 'a private key given as the certificate', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(KEY, KEY),
       path: 'organizations[0].sso.sp_cert_file',
       at: ['sp_cert_file: fixtures/keys/sp.key', 'fixtures/keys/sp.key'],
       message: 'contains a PRIVATE KEY',
     },
     {
-      name: 'a certificate file holding the key as well',
+      name: 'a certificate file holding the key as well', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(KEY, keyAndCert),
       path: 'organizations[0].sso.sp_cert_file',
       at: [keyAndCert],
       message: 'contains a PRIVATE KEY',
     },
     {
-      name: 'two certificates',
+      name: 'two certificates', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(KEY, twoCerts),
       path: 'organizations[0].sso.sp_cert_file',
       at: [twoCerts],
       message: 'holds 2 certificates; expected exactly one',
     },
     {
-      name: 'a mangled certificate',
+      name: 'a mangled certificate', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(KEY, brokenCert),
       path: 'organizations[0].sso.sp_cert_file',
       at: [brokenCert],
       message: 'it is not a valid certificate',
     },
     {
-      name: 'a mangled private key',
+      name: 'a mangled private key', code: 'ERR_CONFIG_FILE',
       yaml: withKeys(brokenKey, CERT),
       path: 'organizations[0].sso.sp_private_key_file',
       at: [brokenKey],
       message: 'does not hold a valid private key',
     },
     {
-      name: 'a key and a certificate that do not belong together',
+      name: 'a key and a certificate that do not belong together', code: 'ERR_CONFIG_CONFLICT',
       yaml: withKeys(KEY, 'fixtures/keys/evil.crt'),
       path: 'organizations[0].sso.sp_cert_file',
       at: ['fixtures/keys/evil.crt'],
       message: 'is not the certificate of sp_private_key_file "fixtures/keys/sp.key" (their public keys differ)',
     },
     {
-      name: 'a misspelt key, with a suggestion',
+      name: 'a misspelt key, with a suggestion', code: 'ERR_CONFIG_UNKNOWN_KEY',
       yaml: edit(withKeys(KEY, CERT), ['sp_cert_file:', 'sp_cert_fil:']),
       path: 'organizations[0].sso.sp_cert_fil',
       at: ['sp_cert_fil:', 'sp_cert_fil'],
@@ -131,7 +131,7 @@ describe('sso.sp_private_key_file and sso.sp_cert_file', () => {
     const issues = issuesOf(result);
     expect(issues, JSON.stringify(issues, null, 2)).toHaveLength(1);
     const [snippet, inner] = c.at;
-    expect(issues[0]).toEqual({ file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
+    expect(issues[0]).toEqual({ code: c.code, file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
   });
 });
 
@@ -153,15 +153,15 @@ describe('sso.sign_authn_requests', () => {
     }
   });
 
-  const cases: Array<{ name: string; yaml: string; at: [string, string?]; message: string }> = [
+  const cases: Array<{ name: string; code: string; yaml: string; at: [string, string?]; message: string }> = [
     {
-      name: 'true without sp_private_key_file / sp_cert_file',
+      name: 'true without sp_private_key_file / sp_cert_file', code: 'ERR_CONFIG_CONFLICT',
       yaml: signing('true', false),
       at: ['sign_authn_requests: true', 'true'],
       message: 'sign_authn_requests: true needs the SP key pair: set sp_private_key_file and sp_cert_file',
     },
     {
-      name: 'not a boolean',
+      name: 'not a boolean', code: 'ERR_CONFIG_TYPE',
       yaml: signing('"yes"', true),
       at: ['sign_authn_requests: "yes"', '"yes"'],
       message: 'expected',
@@ -172,6 +172,6 @@ describe('sso.sign_authn_requests', () => {
     const issues = issuesOf(result);
     expect(issues, JSON.stringify(issues, null, 2)).toHaveLength(1);
     const [snippet, inner] = c.at;
-    expect(issues[0]).toEqual({ file, ...locate(c.yaml, snippet, inner), path: 'organizations[0].sso.sign_authn_requests', message: expect.stringContaining(c.message) });
+    expect(issues[0]).toEqual({ code: c.code, file, ...locate(c.yaml, snippet, inner), path: 'organizations[0].sso.sign_authn_requests', message: expect.stringContaining(c.message) });
   });
 });

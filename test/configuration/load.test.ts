@@ -211,6 +211,7 @@ describe('environment variables', () => {
     const { file, result } = check(yaml);
     expect(issuesOf(result)).toEqual([
       {
+        code: 'ERR_CONFIG_ENV',
         file,
         ...locate(yaml, '${SECRET}'),
         path: 'server.session_secret',
@@ -256,9 +257,9 @@ describe('the whole file is checked at once', () => {
     );
     const { file, result } = check(yaml);
     expect(issuesOf(result)).toEqual([
-      { file, ...locate(yaml, 'port: 0', '0'), path: 'server.port', message: expect.stringContaining('1 to 65535') },
-      { file, ...locate(yaml, 'nobody'), path: 'organizations[0].owner', message: expect.stringContaining('email') },
-      { file, ...locate(yaml, 'Manger'), path: 'organizations[0].roles.LS-Managers', message: expect.stringContaining('did you mean "Manager"?') },
+      { code: 'ERR_CONFIG_VALUE', file, ...locate(yaml, 'port: 0', '0'), path: 'server.port', message: expect.stringContaining('1 to 65535') },
+      { code: 'ERR_CONFIG_VALUE', file, ...locate(yaml, 'nobody'), path: 'organizations[0].owner', message: expect.stringContaining('email') },
+      { code: 'ERR_CONFIG_ROLE', file, ...locate(yaml, 'Manger'), path: 'organizations[0].roles.LS-Managers', message: expect.stringContaining('did you mean "Manager"?') },
     ]);
   });
 
@@ -276,7 +277,8 @@ describe('the whole file is checked at once', () => {
     expect(e.code).toBe('ERR_CONFIG_INVALID');
     expect(e.issues).toHaveLength(2);
     const first = locate(yaml, 'LS-Admins: Owner', 'Owner');
-    expect(formatConfigIssue(e.issues[0] ?? { file: '', line: 0, col: 0, path: '', message: '' })).toBe(
+    expect(e.issues.map((i) => i.code)).toEqual(['ERR_CONFIG_ROLE', 'ERR_CONFIG_ROLE']);
+    expect(formatConfigIssue(e.issues[0] ?? { code: 'ERR_CONFIG_ROLE', file: '', line: 0, col: 0, path: '', message: '' })).toBe(
       `${file}:${first.line}:${first.col} organizations[0].roles.LS-Admins: Owner is set by organizations[0].owner, never by a group`,
     );
     expect(e.message).toContain('organizations[0].projects[0].groups.LS-AllProjects');
@@ -285,7 +287,7 @@ describe('the whole file is checked at once', () => {
   it('reports an unreadable configuration file at 1:1', () => {
     const result = checkConfig('does/not/exist.yaml', { cwd: ROOT, env: {} });
     expect(issuesOf(result)).toEqual([
-      { file: 'does/not/exist.yaml', line: 1, col: 1, path: '', message: expect.stringContaining('cannot read the configuration file (ENOENT') },
+      { code: 'ERR_CONFIG_FILE', file: 'does/not/exist.yaml', line: 1, col: 1, path: '', message: expect.stringContaining('cannot read the configuration file (ENOENT') },
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ConfigIssueCode } from '../../src/errors.js';
 import { BASE, EXTERNAL, ROOT, check, cleanup, edit, issuesOf, locate, tempDir, writeFile } from './helpers.js';
 
 afterAll(cleanup);
@@ -9,6 +10,8 @@ interface Case {
   readonly name: string;
   readonly yaml: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The issue's stable code: what the test asserts about the kind of mistake. */
+  readonly code: ConfigIssueCode;
   /** Expected path of the (first) issue. */
   readonly path: string;
   /** Where it points: `inner` (default: all of it) inside the first occurrence of `snippet`. */
@@ -43,6 +46,7 @@ const cases: readonly Case[] = [
   // ---- YAML itself ----
   {
     name: 'a YAML syntax error, with its position',
+    code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['title: Acme Labs', 'title: Acme: Labs']),
     path: '',
     at: ['title: Acme: Labs', 'Acme'],
@@ -50,6 +54,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a tab used as indentation',
+    code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['  public_url:', '\tpublic_url:']),
     path: '',
     at: ['\tpublic_url'],
@@ -58,6 +63,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a key written twice in one map (YAML duplicate key)',
+    code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['  session_secret: test-secret-0123456789\n', '  session_secret: test-secret-0123456789\n  public_url: http://x\n']),
     path: '',
     at: ['  public_url: http://x', 'public_url'],
@@ -65,6 +71,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a YAML alias (every rule is written where it applies)',
+    code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['title: Acme Labs', 'title: &t Acme Labs'], ['title: Radiology', 'title: *t']),
     path: 'organizations[0].projects[0].title',
     at: ['*t'],
@@ -72,6 +79,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a second YAML document',
+    code: 'ERR_CONFIG_YAML',
     yaml: `${BASE}---\nserver: {}\n`,
     path: '',
     at: ['---'],
@@ -79,6 +87,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a custom tag',
+    code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['title: Acme Labs', 'title: !secret Acme Labs']),
     path: '',
     at: ['!secret'],
@@ -86,6 +95,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a merge key (YAML 1.1 only; unknown here)',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['    title: Acme Labs\n', '    title: Acme Labs\n    <<: {x: 1}\n']),
     path: 'organizations[0]["<<"]',
     at: ['<<'],
@@ -93,6 +103,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an empty file',
+    code: 'ERR_CONFIG_TYPE',
     yaml: '# nothing here\n',
     path: '',
     at: ['#'],
@@ -101,6 +112,7 @@ const cases: readonly Case[] = [
   // ---- unknown keys anywhere ----
   {
     name: 'an unknown top-level key, with a suggestion',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: `${BASE}saml_settings:\n  clock_skew_seconds: 5\n`,
     path: 'saml_settings',
     at: ['saml_settings'],
@@ -108,6 +120,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a misspelt required key: reported once, as unknown with the correction',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['session_secret:', 'sesion_secret:']),
     path: 'server.sesion_secret',
     at: ['sesion_secret'],
@@ -115,6 +128,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a camelCase key (the YAML is snake_case)',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['public_url:', 'publicUrl:']),
     path: 'server.publicUrl',
     at: ['publicUrl'],
@@ -122,6 +136,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown key in an organization',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['    roles:', '    role:']),
     path: 'organizations[0].role',
     at: ['    role:', 'role'],
@@ -129,6 +144,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown key in sso (a misspelt security switch)',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      allow_idp_intiated: true\n']),
     path: 'organizations[0].sso.allow_idp_intiated',
     at: ['allow_idp_intiated'],
@@ -136,6 +152,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown key in attributes',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      attributes:\n        mail: mail\n']),
     path: 'organizations[0].sso.attributes.mail',
     at: ['mail: mail', 'mail'],
@@ -143,6 +160,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown key in a project',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['        groups:', '        group:']),
     path: 'organizations[0].projects[0].group',
     at: ['        group:', 'group'],
@@ -150,6 +168,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown key in a persona',
+    code: 'ERR_CONFIG_UNKNOWN_KEY',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      personas:\n        - email: a@acme.example\n          group: [x]\n']),
     path: 'organizations[0].sso.personas[0].group',
     at: ['group: [x]', 'group'],
@@ -158,6 +177,7 @@ const cases: readonly Case[] = [
   // ---- server ----
   {
     name: 'server missing',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: BASE.slice(BASE.indexOf('organizations:')),
     path: 'server',
     at: ['organizations'],
@@ -165,6 +185,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'public_url missing (reported at the server map)',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['  public_url: http://localhost:8080\n', '']),
     path: 'server.public_url',
     at: ['session_secret'],
@@ -172,6 +193,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'public_url not http(s)',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['http://localhost:8080', 'ftp://localhost:8080']),
     path: 'server.public_url',
     at: ['ftp://localhost:8080'],
@@ -179,6 +201,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'public_url with a query',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['http://localhost:8080', 'http://localhost:8080/?x=1']),
     path: 'server.public_url',
     at: ['http://localhost:8080/?x=1'],
@@ -186,6 +209,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'public_url not a URL',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['http://localhost:8080', 'not a url']),
     path: 'server.public_url',
     at: ['not a url'],
@@ -193,6 +217,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'session_secret missing',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['  session_secret: test-secret-0123456789\n', '']),
     path: 'server.session_secret',
     at: ['public_url'],
@@ -200,6 +225,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'session_secret shorter than 16 characters',
+    code: 'ERR_CONFIG_INSECURE',
     yaml: edit(BASE, ['test-secret-0123456789', 'dev-only-secret']),
     path: 'server.session_secret',
     at: ['dev-only-secret'],
@@ -207,6 +233,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'port out of range',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['server:\n', 'server:\n  port: 70000\n']),
     path: 'server.port',
     at: ['70000'],
@@ -214,6 +241,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'port as text',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['server:\n', 'server:\n  port: eighty\n']),
     path: 'server.port',
     at: ['eighty'],
@@ -221,6 +249,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'ROLEGATE_PORT not a port',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['server:\n', 'server:\n  port: 8080\n']),
     env: { ROLEGATE_PORT: 'http' },
     path: 'server.port (from ROLEGATE_PORT)',
@@ -229,6 +258,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'PORT not a port (no port key: reported at the server map)',
+    code: 'ERR_CONFIG_VALUE',
     yaml: BASE,
     env: { PORT: '0' },
     path: 'server.port (from PORT)',
@@ -237,6 +267,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'trust_proxy not a boolean (YAML 1.2: yes is a string)',
+    code: 'ERR_CONFIG_TYPE',
     yaml: edit(BASE, ['server:\n', 'server:\n  trust_proxy: yes\n']),
     path: 'server.trust_proxy',
     at: ['trust_proxy: yes', 'yes'],
@@ -244,6 +275,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'session_max_age_seconds too short',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['server:\n', 'server:\n  session_max_age_seconds: 10\n']),
     path: 'server.session_max_age_seconds',
     at: ['10'],
@@ -251,6 +283,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an empty value (reported at the key)',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['server:\n', 'server:\n  host:\n']),
     path: 'server.host',
     at: ['host'],
@@ -259,6 +292,7 @@ const cases: readonly Case[] = [
   // ---- database ----
   {
     name: 'a database URL of another kind (never echoing it: it may hold a password)',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}database:\n  url: mysql://root:hunter2@db/x\n`,
     path: 'database.url',
     at: ['mysql://'],
@@ -266,6 +300,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'sqlite without a path',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}database:\n  url: "sqlite:"\n`,
     path: 'database.url',
     at: ['"sqlite:"'],
@@ -274,6 +309,7 @@ const cases: readonly Case[] = [
   // ---- saml ----
   {
     name: 'clock_skew_seconds off',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}saml:\n  clock_skew_seconds: off\n`,
     path: 'saml.clock_skew_seconds',
     at: ['off'],
@@ -281,6 +317,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'clock_skew_seconds above 300',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}saml:\n  clock_skew_seconds: 301\n`,
     path: 'saml.clock_skew_seconds',
     at: ['301'],
@@ -288,6 +325,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'max_response_bytes too small',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}saml:\n  max_response_bytes: 100\n`,
     path: 'saml.max_response_bytes',
     at: ['100'],
@@ -295,6 +333,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'request_ttl_seconds too short',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE}saml:\n  request_ttl_seconds: 5\n`,
     path: 'saml.request_ttl_seconds',
     at: ['request_ttl_seconds: 5', '5'],
@@ -303,6 +342,7 @@ const cases: readonly Case[] = [
   // ---- organizations ----
   {
     name: 'no organizations',
+    code: 'ERR_CONFIG_VALUE',
     yaml: `${BASE.slice(0, BASE.indexOf('organizations:'))}organizations: []\n`,
     path: 'organizations',
     at: ['[]'],
@@ -310,6 +350,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'organizations missing',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: BASE.slice(0, BASE.indexOf('organizations:')),
     path: 'organizations',
     at: ['server'],
@@ -317,6 +358,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an organization id that is not a positive integer',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['id: 1', 'id: 0']),
     path: 'organizations[0].id',
     at: ['id: 0', '0'],
@@ -324,6 +366,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an organization id written as a float',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['id: 1', 'id: 1.0']),
     path: 'organizations[0].id',
     at: ['id: 1.0', '1.0'],
@@ -331,6 +374,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a duplicate organization id, naming the first',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(TWO_ORGS, ['id: 2', 'id: 1']),
     path: 'organizations[1].id',
     at: ['  - id: 1\n    title: Beta', '1'],
@@ -338,6 +382,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'title missing (reported at the organization map)',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['    title: Acme Labs\n', '']),
     path: 'organizations[0].title',
     at: ['id: 1', 'id'],
@@ -345,6 +390,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'owner not an email address',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['owner@acme.example', 'the boss']),
     path: 'organizations[0].owner',
     at: ['the boss'],
@@ -352,6 +398,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'sso missing',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['    sso:\n      development_idp: true\n', '']),
     path: 'organizations[0].sso',
     at: ['id: 1', 'id'],
@@ -360,6 +407,7 @@ const cases: readonly Case[] = [
   // ---- the IdP source ----
   {
     name: 'no IdP configured',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['development_idp: true', 'development_idp: false']),
     path: 'organizations[0].sso',
     at: ['development_idp'],
@@ -367,6 +415,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an external IdP with a missing piece, naming it',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(EXTERNAL, ['      idp_cert_file: fixtures/keys/idp.crt\n', '']),
     path: 'organizations[0].sso.idp_cert_file',
     at: ['idp_entity_id'],
@@ -374,6 +423,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'the development IdP mixed with an external one',
+    code: 'ERR_CONFIG_CONFLICT',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      idp_entity_id: https://idp.example/x\n']),
     path: 'organizations[0].sso.idp_entity_id',
     at: ['idp_entity_id'],
@@ -381,6 +431,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'metadata mixed with the explicit keys',
+    code: 'ERR_CONFIG_CONFLICT',
     yaml: edit(EXTERNAL, ['      idp_entity_id:', '      idp_metadata_file: fixtures/config/idp-metadata.xml\n      idp_entity_id:']),
     path: 'organizations[0].sso.idp_entity_id',
     at: ['idp_entity_id'],
@@ -389,6 +440,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'development_idp under NODE_ENV=production',
+    code: 'ERR_CONFIG_INSECURE',
     yaml: BASE,
     env: { NODE_ENV: 'production' },
     path: 'organizations[0].sso.development_idp',
@@ -397,6 +449,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'development_idp not a boolean',
+    code: 'ERR_CONFIG_TYPE',
     yaml: edit(BASE, ['development_idp: true', 'development_idp: "yes"']),
     path: 'organizations[0].sso.development_idp',
     at: ['"yes"'],
@@ -404,6 +457,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'idp_sso_url not a URL',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(EXTERNAL, ['https://idp.acme.example/sso', 'idp.acme.example/sso']),
     path: 'organizations[0].sso.idp_sso_url',
     at: ['idp_sso_url: idp.acme.example/sso', 'idp.acme'],
@@ -411,6 +465,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'idp_entity_id with spaces',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(EXTERNAL, ['https://idp.acme.example/idp', 'Acme IdP']),
     path: 'organizations[0].sso.idp_entity_id',
     at: ['Acme IdP'],
@@ -418,6 +473,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a missing certificate file, with the OS reason',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', 'fixtures/keys/nope.crt']),
     path: 'organizations[0].sso.idp_cert_file',
     at: ['fixtures/keys/nope.crt'],
@@ -425,6 +481,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unreadable certificate file (a directory)',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', 'fixtures/keys']),
     path: 'organizations[0].sso.idp_cert_file',
     at: ['idp_cert_file: fixtures/keys', 'fixtures/keys'],
@@ -432,6 +489,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a certificate file without a PEM block',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', notPem]),
     path: 'organizations[0].sso.idp_cert_file',
     at: [notPem],
@@ -439,6 +497,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a private key given as the IdP certificate',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', privateKey]),
     path: 'organizations[0].sso.idp_cert_file',
     at: [privateKey],
@@ -446,6 +505,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a bad file in a certificate list, pointing at the item',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', '[fixtures/keys/idp.crt, fixtures/keys/gone.crt]']),
     path: 'organizations[0].sso.idp_cert_file[1]',
     at: ['fixtures/keys/gone.crt'],
@@ -453,6 +513,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an empty certificate list',
+    code: 'ERR_CONFIG_FILE',
     yaml: edit(EXTERNAL, ['fixtures/keys/idp.crt', '[]']),
     path: 'organizations[0].sso.idp_cert_file',
     at: ['[]'],
@@ -460,6 +521,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a missing metadata file',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata('fixtures/config/nope.xml'),
     path: 'organizations[0].sso.idp_metadata_file',
     at: ['fixtures/config/nope.xml'],
@@ -467,6 +529,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'metadata with a DOCTYPE',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata(doctypeMeta),
     path: 'organizations[0].sso.idp_metadata_file',
     at: [doctypeMeta],
@@ -474,6 +537,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'metadata without an HTTP-Redirect SingleSignOnService',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata(postOnlyMeta),
     path: 'organizations[0].sso.idp_metadata_file',
     at: [postOnlyMeta],
@@ -481,6 +545,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'SP metadata given as IdP metadata',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata(spMeta),
     path: 'organizations[0].sso.idp_metadata_file',
     at: [spMeta],
@@ -488,6 +553,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'metadata without a signing certificate',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata(noCertMeta),
     path: 'organizations[0].sso.idp_metadata_file',
     at: [noCertMeta],
@@ -495,6 +561,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'metadata that is not well-formed XML',
+    code: 'ERR_CONFIG_FILE',
     yaml: withMetadata(brokenXml),
     path: 'organizations[0].sso.idp_metadata_file',
     at: [brokenXml],
@@ -502,6 +569,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'personas without the development IdP',
+    code: 'ERR_CONFIG_CONFLICT',
     yaml: edit(EXTERNAL, ['idp_cert_file: fixtures/keys/idp.crt\n', 'idp_cert_file: fixtures/keys/idp.crt\n      personas: []\n']),
     path: 'organizations[0].sso.personas',
     at: ['personas'],
@@ -509,6 +577,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a persona without email',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      personas:\n        - first_name: Ann\n']),
     path: 'organizations[0].sso.personas[0].email',
     at: ['first_name: Ann', 'first_name'],
@@ -516,6 +585,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'two personas with one email',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      personas:\n        - email: a@acme.example\n        - email: A@acme.example\n']),
     path: 'organizations[0].sso.personas[1].email',
     at: ['A@acme.example'],
@@ -523,6 +593,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'groups_attribute: false together with groups',
+    code: 'ERR_CONFIG_CONFLICT',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      personas:\n        - email: a@acme.example\n          groups_attribute: false\n          groups: [x]\n']),
     path: 'organizations[0].sso.personas[0].groups',
     at: ['[x]'],
@@ -530,6 +601,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'group_match misspelt',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      group_match: case_insensitive\n']),
     path: 'organizations[0].sso.group_match',
     at: ['case_insensitive'],
@@ -537,6 +609,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'the groups attribute equal to the email attribute',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['development_idp: true\n', 'development_idp: true\n      attributes:\n        groups: Email\n']),
     path: 'organizations[0].sso.attributes.groups',
     at: ['groups: Email', 'Email'],
@@ -544,6 +617,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'two organizations with one sp_entity_id',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(
       TWO_ORGS,
       ['      development_idp: true\n', '      development_idp: true\n      sp_entity_id: urn:acme\n'],
@@ -556,6 +630,7 @@ const cases: readonly Case[] = [
   // ---- organization roles ----
   {
     name: 'Owner as a mapped role',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: Owner']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['LS-Admins: Owner', 'Owner'],
@@ -563,6 +638,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'Not Activated as a mapped role',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: Not Activated']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['Not Activated'],
@@ -570,6 +646,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'Deactivated as a mapped role',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: Deactivated']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['Deactivated'],
@@ -577,6 +654,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a misspelt role, with the nearest valid one',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: Adminstrator']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['Adminstrator'],
@@ -584,6 +662,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a role in the wrong case',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: administrator']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['administrator'],
@@ -591,6 +670,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a role code instead of the name',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: AD']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['LS-Admins: AD', 'AD'],
@@ -598,6 +678,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'an unknown role, listing the valid ones',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: Superuser']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['Superuser'],
@@ -605,6 +686,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a role that is not a string',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'LS-Admins: [Administrator]']),
     path: 'organizations[0].roles.LS-Admins',
     at: ['[Administrator]'],
@@ -612,6 +694,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a numeric group name (quote it)',
+    code: 'ERR_CONFIG_TYPE',
     yaml: edit(BASE, ['LS-Admins: Administrator', '1234: Administrator']),
     path: 'organizations[0].roles.1234',
     at: ['1234: Administrator', '1234'],
@@ -619,6 +702,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a boolean group name (quote it)',
+    code: 'ERR_CONFIG_TYPE',
     yaml: edit(BASE, ['LS-Admins: Administrator', 'true: Administrator']),
     path: 'organizations[0].roles.true',
     at: ['true: Administrator', 'true'],
@@ -626,6 +710,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a group name with a trailing space',
+    code: 'ERR_CONFIG_VALUE',
     yaml: edit(BASE, ['LS-Admins: Administrator', '"LS-Admins ": Administrator']),
     path: 'organizations[0].roles["LS-Admins "]',
     at: ['"LS-Admins "'],
@@ -633,6 +718,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'two groups differing only by case under case-insensitive matching',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(
       BASE,
       ['development_idp: true\n', 'development_idp: true\n      group_match: case-insensitive\n'],
@@ -644,6 +730,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'roles not a map',
+    code: 'ERR_CONFIG_TYPE',
     yaml: edit(BASE, ['    roles:\n      LS-Admins: Administrator\n      LS-Managers: Manager\n', '    roles: [LS-Admins]\n']),
     path: 'organizations[0].roles',
     at: ['[LS-Admins]'],
@@ -652,6 +739,7 @@ const cases: readonly Case[] = [
   // ---- projects ----
   {
     name: 'an organization-only role in a project',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Project42-Reviewers: Reviewer', 'LS-Project42-Reviewers: Manager']),
     path: 'organizations[0].projects[0].groups.LS-Project42-Reviewers',
     at: ['Reviewers: Manager', 'Manager'],
@@ -659,6 +747,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'Owner in a project',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-Project42-Reviewers: Reviewer', 'LS-Project42-Reviewers: Owner']),
     path: 'organizations[0].projects[0].groups.LS-Project42-Reviewers',
     at: ['Reviewers: Owner', 'Owner'],
@@ -666,6 +755,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a misspelt project role',
+    code: 'ERR_CONFIG_ROLE',
     yaml: edit(BASE, ['LS-AllProjects: Inherit', 'LS-AllProjects: Inherited']),
     path: 'organizations[0].projects[0].groups.LS-AllProjects',
     at: ['Inherited'],
@@ -673,6 +763,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a project id missing',
+    code: 'ERR_CONFIG_MISSING_KEY',
     yaml: edit(BASE, ['      - id: 42\n        title: Radiology\n', '      - title: Radiology\n']),
     path: 'organizations[0].projects[0].id',
     at: ['- title: Radiology', 'title'],
@@ -680,6 +771,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a duplicate project id in one organization',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(BASE, ['          LS-AllProjects: Inherit\n', '          LS-AllProjects: Inherit\n      - id: 42\n        title: Pathology\n']),
     path: 'organizations[0].projects[1].id',
     at: ['id: 42\n        title: Pathology', '42'],
@@ -687,6 +779,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a project id used by another organization (project ids are global)',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: `${TWO_ORGS}    projects:\n      - id: 42\n        title: Elsewhere\n`,
     path: 'organizations[1].projects[0].id',
     at: ['id: 42\n        title: Elsewhere', '42'],
@@ -694,6 +787,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'two project groups differing only by case under case-insensitive matching',
+    code: 'ERR_CONFIG_DUPLICATE',
     yaml: edit(
       BASE,
       ['development_idp: true\n', 'development_idp: true\n      group_match: case-insensitive\n'],
@@ -706,6 +800,7 @@ const cases: readonly Case[] = [
   // ---- environment expansion ----
   {
     name: '${VAR} with VAR unset, naming it',
+    code: 'ERR_CONFIG_ENV',
     yaml: edit(BASE, ['test-secret-0123456789', '${ROLEGATE_SESSION_SECRET}']),
     path: 'server.session_secret',
     at: ['${ROLEGATE_SESSION_SECRET}'],
@@ -713,6 +808,7 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a malformed reference',
+    code: 'ERR_CONFIG_ENV',
     yaml: edit(BASE, ['test-secret-0123456789', 'test-secret-${BAD-NAME}']),
     path: 'server.session_secret',
     at: ['test-secret-${BAD-NAME}'],
@@ -730,6 +826,6 @@ describe('a configuration is rejected, with file, line, column, path and what wa
     else expect(issues.length).toBeGreaterThanOrEqual(-count);
     const issue = issues.find((i) => i.path === c.path) ?? issues[0];
     const [snippet, inner] = c.at;
-    expect(issue).toEqual({ file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
+    expect(issue).toEqual({ code: c.code, file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
   });
 });

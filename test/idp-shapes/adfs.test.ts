@@ -1,5 +1,5 @@
 /**
- * AD FS's SAML shape (issue 5 §4), end to end through the ACS: NameID = the UPN (`alice@corp.example`,
+ * AD FS's SAML shape, end to end through the ACS: NameID = the UPN (`alice@corp.example`,
  * format `…:1.1:nameid-format:unspecified` from a "Transform an Incoming Claim" rule), claim-URI attribute
  * names with NameFormat `…:attrname-format:uri`, email from the UPN or the emailaddress claim, and groups
  * from the role claim (rule "Send Group Membership as a Claim" / "Token-Groups – Qualified by Domain Name",

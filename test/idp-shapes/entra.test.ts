@@ -1,5 +1,5 @@
 /**
- * Microsoft Entra ID's SAML shape (issue 5 §4), end to end through the ACS with really signed Responses:
+ * Microsoft Entra ID's SAML shape, end to end through the ACS with really signed Responses:
  * claim-URI attribute names without NameFormat, an opaque persistent NameID, groups as object ids
  * (GUIDs) mapped in `roles:`, and the groups-overage claim (`…/claims/groups.link`, sent INSTEAD of the
  * groups claim when a user is in more than 150 groups): groups unknown, nothing demoted, an audit warning.

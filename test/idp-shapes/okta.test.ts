@@ -1,5 +1,5 @@
 /**
- * Okta's SAML shape (issue 5 §4), end to end through the ACS: attribute NameFormat
+ * Okta's SAML shape, end to end through the ACS: attribute NameFormat
  * `…:attrname-format:unspecified`, NameID format `…:1.1:nameid-format:unspecified` (Okta's default
  * "Name ID format: Unspecified" with "Application username: Okta username"), attribute statements named
  * as the admin typed them (`email`, `firstName`, `lastName`) and a group attribute statement `groups`

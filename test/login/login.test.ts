@@ -71,7 +71,7 @@ describe('login creates, activates, falls back and demotes', () => {
     const browser = app.browser();
     await signIn(app, browser, { email: 'dave@acme.example', groups: ['LS-Admins', 'LS-Reviewers', 'LS-Project42-Reviewers'] });
     expect((await whoami(browser)).organization.role).toBe('AD');
-    // Another Administrator-or-Owner exists (the last one is never demoted by a login: issue 3's guard).
+    // Another Administrator-or-Owner exists (the last one is never demoted by a login: the last-administrator guard).
     await signIn(app, app.browser(), { email: 'owner@acme.example', groups: [] });
     await signIn(app, browser, { email: 'dave@acme.example', groups: ['LS-Reviewers'] });
     const me = await whoami(browser);

@@ -1,7 +1,57 @@
-import { SamlStatusError } from '@node-saml/node-saml';
-import { describe, expect, it } from 'vitest';
+import { SAML, SamlStatusError } from '@node-saml/node-saml';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodePostBinding } from '../../src/devidp/response.js';
 import { RolegateError } from '../../src/errors.js';
 import { mapNodeSamlError, NODE_SAML_ERROR_TABLE } from '../../src/saml/errors-map.js';
+import { nodeSamlOptions } from '../../src/saml/node-saml-options.js';
+import { KEYS, NOW, baselineResponse, idpTrust, testOrg, testSamlSettings } from '../support/saml.js';
+
+/**
+ * What node-saml itself throws, fed to the table: node-saml with rolegate's pinned options, given Responses
+ * that rolegate's own checks would stop earlier, so each error comes from node-saml's code, not from the
+ * table's examples. A node-saml upgrade that rewords one of these messages makes its case fail (the
+ * message then matches no row, or the wrong one).
+ */
+describe('the errors node-saml really throws', () => {
+  const org = testOrg();
+  const raw = new SAML(nodeSamlOptions(org, testSamlSettings(), idpTrust(org), false));
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+
+  async function thrown(xml: string): Promise<Error> {
+    const err: unknown = await raw.validatePostResponseAsync({ SAMLResponse: encodePostBinding(xml) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(err instanceof Error)) throw new Error('node-saml accepted the Response');
+    return err;
+  }
+
+  it('accepts the baseline (so every failure below is the one change)', async () => {
+    await expect(raw.validatePostResponseAsync({ SAMLResponse: encodePostBinding(baselineResponse()) })).resolves.toBeDefined();
+  });
+
+  const cases: readonly [string, string, () => string][] = [
+    ['an unsigned Response', 'ERR_SAML_SIGNATURE', () => baselineResponse({ sign: 'none' })],
+    ['a Response signed by another key', 'ERR_SAML_SIGNATURE', () => baselineResponse({ privateKey: KEYS.evilKey, cert: KEYS.evilCert })],
+    ['a signed assertion changed after signing', 'ERR_SAML_SIGNATURE', () => baselineResponse().replace('alice@example.com</saml:NameID>', 'mallory@example.com</saml:NameID>')],
+    ['an assertion past NotOnOrAfter', 'ERR_SAML_EXPIRED', () => baselineResponse({ now: new Date(NOW.getTime() - 86_400_000) })],
+    ['an assertion before NotBefore', 'ERR_SAML_EXPIRED', () => baselineResponse({ now: new Date(NOW.getTime() + 3_600_000) })],
+    ['an assertion for another audience', 'ERR_SAML_AUDIENCE', () => baselineResponse({ audience: 'https://other-sp.test/metadata' })],
+    ['text that is not XML', 'ERR_SAML_MALFORMED', () => 'this is not XML at all'],
+  ];
+  it.each(cases)('%s: node-saml throws, the table maps it to %s by a row', async (_name, code, build) => {
+    const err = await thrown(build());
+    expect([err.message.slice(0, 120), mapNodeSamlError(err).code]).toEqual([err.message.slice(0, 120), code]);
+    // Matched by a row, not by the fallback for unknown messages.
+    expect(NODE_SAML_ERROR_TABLE.some((r) => err.message.includes(r.fragment))).toBe(true);
+  });
+});
 
 describe('the node-saml error table', () => {
   it.each(NODE_SAML_ERROR_TABLE.map((rule) => [rule.example, rule.code, rule] as const))(

@@ -1,5 +1,5 @@
 /**
- * Protocol checks (reference rows 10, 30–39, 48): each case is the valid baseline with exactly one change,
+ * Protocol checks: each case is the valid baseline with exactly one change,
  * made BEFORE signing unless the point is an unsigned wrapper edit.
  */
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
@@ -98,7 +98,7 @@ describe('InResponseTo and unsolicited responses', () => {
     await expectSamlError(verify(baselineResponse({ inResponseTo: null })), 'ERR_SAML_UNSOLICITED');
   });
 
-  // Reference row 35c. The Response attribute is unsigned (assertion-only signing), so it is compared with
+  // The Response attribute is unsigned (assertion-only signing), so it is compared with
   // the signed SCD@InResponseTo, never trusted. We answer IN_RESPONSE_TO rather than UNSOLICITED: the
   // message claims to answer a request its signed assertion does not answer, which is an inconsistency
   // whatever the unsolicited policy, so the code (and the rejection) is the same when it is allowed.

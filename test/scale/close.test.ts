@@ -1,5 +1,5 @@
 /**
- * closeApp after reloads (issue 6): a reload replaces the SAML verifier (worker pool) and closes the old one
+ * closeApp after reloads: a reload replaces the SAML verifier (worker pool) and closes the old one
  * 30 s later, once the Responses it admitted are done; closeApp closes those retired verifiers at once too
  * and clears their timers, so nothing of the app is left to fire after it is closed.
  */

@@ -30,13 +30,13 @@ describe('scale settings load with their defaults', () => {
 });
 
 const cases = [
-  { name: 'negative workers', yaml: `${BASE}saml:\n  workers: -1\n`, path: 'saml.workers', at: ['-1'], message: 'from 0 to 64' },
-  { name: 'workers beyond 64', yaml: `${BASE}saml:\n  workers: 65\n`, path: 'saml.workers', at: ['65'], message: '(0 = validate on the main thread)' },
-  { name: 'workers as text', yaml: `${BASE}saml:\n  workers: auto\n`, path: 'saml.workers', at: ['auto'], message: 'worker threads' },
-  { name: 'a negative queue_limit', yaml: `${BASE}saml:\n  queue_limit: -3\n`, path: 'saml.queue_limit', at: ['-3'], message: 'from 0 to 100000' },
-  { name: 'a misspelt queue key', yaml: `${BASE}saml:\n  queue_limt: 3\n`, path: 'saml.queue_limt', at: ['queue_limt'], message: 'queue_limit' },
+  { name: 'negative workers', code: 'ERR_CONFIG_VALUE', yaml: `${BASE}saml:\n  workers: -1\n`, path: 'saml.workers', at: ['-1'], message: 'from 0 to 64' },
+  { name: 'workers beyond 64', code: 'ERR_CONFIG_VALUE', yaml: `${BASE}saml:\n  workers: 65\n`, path: 'saml.workers', at: ['65'], message: '(0 = validate on the main thread)' },
+  { name: 'workers as text', code: 'ERR_CONFIG_VALUE', yaml: `${BASE}saml:\n  workers: auto\n`, path: 'saml.workers', at: ['auto'], message: 'worker threads' },
+  { name: 'a negative queue_limit', code: 'ERR_CONFIG_VALUE', yaml: `${BASE}saml:\n  queue_limit: -3\n`, path: 'saml.queue_limit', at: ['-3'], message: 'from 0 to 100000' },
+  { name: 'a misspelt queue key', code: 'ERR_CONFIG_UNKNOWN_KEY', yaml: `${BASE}saml:\n  queue_limt: 3\n`, path: 'saml.queue_limt', at: ['queue_limt'], message: 'queue_limit' },
   {
-    name: 'a short metrics token',
+    name: 'a short metrics token', code: 'ERR_CONFIG_INSECURE',
     yaml: edit(BASE, ['  session_secret: test-secret-0123456789\n', '  session_secret: test-secret-0123456789\n  metrics_token: short\n']),
     path: 'server.metrics_token',
     at: ['metrics_token: short', 'short'],
@@ -50,6 +50,6 @@ describe('scale settings are rejected with file, line, column, path and what was
     const issues = issuesOf(result);
     expect(issues, JSON.stringify(issues, null, 2)).toHaveLength(1);
     const [snippet, inner] = c.at;
-    expect(issues[0]).toEqual({ file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
+    expect(issues[0]).toEqual({ code: c.code, file, ...locate(c.yaml, snippet, inner), path: c.path, message: expect.stringContaining(c.message) });
   });
 });

@@ -3,7 +3,7 @@
  * state, sessions and revocations live in the database, so any instance finishes what another started.
  * Runs in the PostgreSQL pass of the suite (ROLEGATE_TEST_DATABASE=postgres, see .ci/run); SQLite is one
  * instance only (one file, one writer), so the SQLite pass skips it.
- * Config reload "exactly once" across instances belongs to the plan/reload tests (issue 3).
+ * Config reload "exactly once" across instances belongs to the plan/reload tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standardYaml, startApp } from '../support/app.js';

@@ -1,5 +1,5 @@
 /**
- * A configuration reload on two instances sharing one database (issue 6, section 1): the plan is applied
+ * A configuration reload on two instances sharing one database: the plan is applied
  * exactly once (the configuration lock, src/db/reload-lock.ts), the other instance only swaps, and both end
  * on the same revision.
  *

@@ -198,7 +198,7 @@ export const XSW: Readonly<Record<string, (xml: string) => string>> = {
     }),
 };
 
-/** The assertion's signature references, for digest recomputation (row 17). */
+/** The assertion's signature references, for digest recomputation. */
 export function exclusiveDigest(element: Element): string {
   const copy = removeSignature(element.cloneNode(true) as Element);
   const canonical = new ExclusiveCanonicalization().process(copy, {}).toString();

@@ -1,5 +1,5 @@
 /**
- * Support for the IdP-shape tests (issue 5 §4): an app configured as an admin would configure it for one
+ * Support for the IdP-shape tests: an app configured as an admin would configure it for one
  * kind of IdP (`attributes:` and `roles:` in YAML), and SP-initiated sign-ins with Responses shaped like
  * that IdP's (its attribute names and NameFormat, its NameID format), really signed by the test IdP key.
  */

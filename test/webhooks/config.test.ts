@@ -54,22 +54,23 @@ describe('webhooks configuration', () => {
     readonly section: string;
     readonly path: string;
     readonly at: readonly [string, string?];
+    readonly code: string;
     readonly env?: NodeJS.ProcessEnv;
   }
   const cases: Case[] = [
-    { name: 'an unknown key, with the nearest known one', section: ENDPOINT.replace('      events:', '      allow_private_target: true\n      events:'), path: 'webhooks.endpoints[0].allow_private_target', at: ['allow_private_target'] },
-    { name: 'an unknown event, with a suggestion', section: ENDPOINT.replace('member.deactivated', 'member.deactivate'), path: 'webhooks.endpoints[0].events[1]', at: ['member.deactivate]', 'member.deactivate'] },
-    { name: 'a secret that is not whsec_', section: ENDPOINT.replace('${HR_SECRET}', 'hunter2-not-a-secret'), path: 'webhooks.endpoints[0].secret', at: ['hunter2-not-a-secret'] },
-    { name: 'a secret that is too short', section: ENDPOINT.replace('${HR_SECRET}', `whsec_${Buffer.alloc(8).toString('base64')}`), path: 'webhooks.endpoints[0].secret', at: ['whsec_'] },
-    { name: 'an unset secret variable', section: ENDPOINT, env: {}, path: 'webhooks.endpoints[0].secret', at: ['${HR_SECRET}'] },
-    { name: 'a non-http URL', section: ENDPOINT.replace('https://hooks.example.com/rolegate', 'ftp://hooks.example.com/x'), path: 'webhooks.endpoints[0].url', at: ['ftp://hooks.example.com/x'] },
-    { name: 'credentials in the URL', section: ENDPOINT.replace('https://hooks', 'https://u:p@hooks'), path: 'webhooks.endpoints[0].url', at: ['https://u:p@hooks'] },
-    { name: 'a missing secret', section: ENDPOINT.replace('      secret: ${HR_SECRET}\n', ''), path: 'webhooks.endpoints[0].secret', at: ['name: hr-sync'] },
-    { name: 'no events', section: ENDPOINT.replace('[member.created, member.deactivated]', '[]'), path: 'webhooks.endpoints[0].events', at: ['[]'] },
-    { name: 'an unknown organization', section: ENDPOINT + '      organizations: [1, 7]\n', path: 'webhooks.endpoints[0].organizations[1]', at: ['[1, 7]', '7'] },
-    { name: 'a duplicate endpoint name', section: ENDPOINT + ENDPOINT.replace('  endpoints:\n', ''), path: 'webhooks.endpoints[1].name', at: ['hr-sync\n      url: https://hooks.example.com/rolegate\n      secret: ${HR_SECRET}\n      events: [member.created, member.deactivated]\n    - name: hr-sync', 'hr-sync\n      url'] },
-    { name: 'a timeout out of range', section: '  timeout_seconds: 0\n' + ENDPOINT, path: 'webhooks.timeout_seconds', at: ['timeout_seconds: 0', '0'] },
-    { name: 'a back-off ceiling below its start', section: '  retry:\n    initial_delay_ms: 5000\n    max_delay_ms: 100\n' + ENDPOINT, path: 'webhooks.retry.max_delay_ms', at: ['max_delay_ms: 100', '100'] },
+    { name: 'an unknown key, with the nearest known one', code: 'ERR_CONFIG_UNKNOWN_KEY', section: ENDPOINT.replace('      events:', '      allow_private_target: true\n      events:'), path: 'webhooks.endpoints[0].allow_private_target', at: ['allow_private_target'] },
+    { name: 'an unknown event, with a suggestion', code: 'ERR_CONFIG_VALUE', section: ENDPOINT.replace('member.deactivated', 'member.deactivate'), path: 'webhooks.endpoints[0].events[1]', at: ['member.deactivate]', 'member.deactivate'] },
+    { name: 'a secret that is not whsec_', code: 'ERR_CONFIG_VALUE', section: ENDPOINT.replace('${HR_SECRET}', 'hunter2-not-a-secret'), path: 'webhooks.endpoints[0].secret', at: ['hunter2-not-a-secret'] },
+    { name: 'a secret that is too short', code: 'ERR_CONFIG_INSECURE', section: ENDPOINT.replace('${HR_SECRET}', `whsec_${Buffer.alloc(8).toString('base64')}`), path: 'webhooks.endpoints[0].secret', at: ['whsec_'] },
+    { name: 'an unset secret variable', code: 'ERR_CONFIG_ENV', section: ENDPOINT, env: {}, path: 'webhooks.endpoints[0].secret', at: ['${HR_SECRET}'] },
+    { name: 'a non-http URL', code: 'ERR_CONFIG_VALUE', section: ENDPOINT.replace('https://hooks.example.com/rolegate', 'ftp://hooks.example.com/x'), path: 'webhooks.endpoints[0].url', at: ['ftp://hooks.example.com/x'] },
+    { name: 'credentials in the URL', code: 'ERR_CONFIG_INSECURE', section: ENDPOINT.replace('https://hooks', 'https://u:p@hooks'), path: 'webhooks.endpoints[0].url', at: ['https://u:p@hooks'] },
+    { name: 'a missing secret', code: 'ERR_CONFIG_MISSING_KEY', section: ENDPOINT.replace('      secret: ${HR_SECRET}\n', ''), path: 'webhooks.endpoints[0].secret', at: ['name: hr-sync'] },
+    { name: 'no events', code: 'ERR_CONFIG_VALUE', section: ENDPOINT.replace('[member.created, member.deactivated]', '[]'), path: 'webhooks.endpoints[0].events', at: ['[]'] },
+    { name: 'an unknown organization', code: 'ERR_CONFIG_VALUE', section: ENDPOINT + '      organizations: [1, 7]\n', path: 'webhooks.endpoints[0].organizations[1]', at: ['[1, 7]', '7'] },
+    { name: 'a duplicate endpoint name', code: 'ERR_CONFIG_DUPLICATE', section: ENDPOINT + ENDPOINT.replace('  endpoints:\n', ''), path: 'webhooks.endpoints[1].name', at: ['hr-sync\n      url: https://hooks.example.com/rolegate\n      secret: ${HR_SECRET}\n      events: [member.created, member.deactivated]\n    - name: hr-sync', 'hr-sync\n      url'] },
+    { name: 'a timeout out of range', code: 'ERR_CONFIG_VALUE', section: '  timeout_seconds: 0\n' + ENDPOINT, path: 'webhooks.timeout_seconds', at: ['timeout_seconds: 0', '0'] },
+    { name: 'a back-off ceiling below its start', code: 'ERR_CONFIG_VALUE', section: '  retry:\n    initial_delay_ms: 5000\n    max_delay_ms: 100\n' + ENDPOINT, path: 'webhooks.retry.max_delay_ms', at: ['max_delay_ms: 100', '100'] },
   ];
 
   for (const c of cases) {
@@ -77,7 +78,7 @@ describe('webhooks configuration', () => {
       const yaml = withWebhooks(c.section);
       const { result } = check(yaml, { env: c.env ?? { HR_SECRET: SECRET } });
       const issues = issuesOf(result);
-      expect(issues.map((i) => i.path)).toEqual([c.path]);
+      expect(issues.map((i) => [i.code, i.path])).toEqual([[c.code, c.path]]);
       const [snippet, inner] = c.at;
       // The duplicate's snippet spans two endpoints: its second "hr-sync" is the one reported.
       const where = c.name.startsWith('a duplicate') ? { line: locate(yaml, snippet, 'hr-sync\n      url').line + 4, col: 13 } : locate(yaml, snippet, inner);

@@ -1,5 +1,5 @@
 /**
- * Who may call which route (issue 4). DENY BY DEFAULT: every route is looked up here by its name, and a route
+ * Who may call which route. DENY BY DEFAULT: every route is looked up here by its name, and a route
  * without an entry (or without a name) is refused, so a new route is closed until someone opens it on purpose.
  * test/admin/authz.test.ts walks every route of the router × every kind of caller against this table.
  *
@@ -31,12 +31,12 @@ import { endSession, readSession } from '../session.js';
 export type AccessRule = 'public' | 'admin' | 'admin-browser';
 
 export const ACCESS: Readonly<Record<string, AccessRule>> = {
-  // foundation (issue 2)
+  // foundation
   'asset-css': 'public',
   'asset-autopost': 'public',
   favicon: 'public',
   healthz: 'public',
-  // issue 6: checks its own bearer token (off when none is configured)
+  // /metrics checks its own bearer token (off when none is configured)
   metrics: 'public',
   home: 'public',
   logout: 'public',
@@ -50,7 +50,7 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'saml-slo': 'public',
   'dev-idp-sso': 'public',
   'dev-idp-sso-post': 'public',
-  // admin surface (issue 4)
+  // admin surface
   'asset-admin-css': 'public',
   'asset-admin-js': 'public',
   openapi: 'public',

@@ -1,5 +1,5 @@
 /**
- * The admin API (issue 4), Label Studio's shapes. Every route here is named and listed in access.ts (the
+ * The admin API, Label Studio's shapes. Every route here is named and listed in access.ts (the
  * guard opens it for Owners and Administrators) and in openapi.ts (the document clients read).
  */
 import type Router from '@koa/router';
@@ -101,7 +101,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     ctx.body = memberDetailJson(await services.memberDetail(org, pathInt(ctx, 'user_id')));
   });
 
-  // Issue 3: the decision as a readable trace (each rule matched or not, what a login now would change).
+  // The decision as a readable trace (each rule matched or not, what a login now would change).
   router.get('api-membership-explain', '/api/organizations/:id/memberships/:user_id/explain', async (ctx) => {
     const org = orgParam(ctx, callerOf(ctx).org);
     const trace = await services.explainMember(deps.config(), org.id, pathInt(ctx, 'user_id'));

@@ -1,5 +1,5 @@
 /**
- * The Organization page's stylesheet and script (issue 4), served from memory like http/assets.ts. No inline
+ * The Organization page's stylesheet and script, served from memory like http/assets.ts. No inline
  * script or style anywhere: the CSP forbids both. The script only enhances: every action is a plain form.
  */
 export const ADMIN_CSS = `

@@ -1,5 +1,5 @@
 /**
- * The admin surface's HTTP side (issue 4), mounted by http/routes.ts: the access guard first (deny by
+ * The admin surface's HTTP side, mounted by http/routes.ts: the access guard first (deny by
  * default, for every route of the router), then the API and the Organization page.
  */
 import type Router from '@koa/router';

@@ -193,7 +193,7 @@ export const OPENAPI = {
     '/api/organizations/{id}/memberships/{user_id}/explain': {
       get: {
         operationId: 'api-membership-explain',
-        summary: 'Why the member holds their roles (issue 3): groups last asserted and when, each rule matched or not, the resulting roles, what a login now would change. JSON, or text with Accept: text/plain',
+        summary: 'Why the member holds their roles: groups last asserted and when, each rule matched or not, the resulting roles, what a login now would change. JSON, or text with Accept: text/plain',
         parameters: [orgId, userId],
         responses: { '200': { description: 'The explain trace' }, ...common, '404': error('No such member') },
       },

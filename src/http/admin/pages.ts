@@ -1,5 +1,5 @@
 /**
- * The Organization page (issue 4): server-rendered views over the same admin operations as the API. Every
+ * The Organization page: server-rendered views over the same admin operations as the API. Every
  * action is a plain same-origin form POST carrying the session's CSRF token, answered with a redirect and a
  * one-time message (post/redirect/get), so the page works without script and the CSP stays strict.
  */

@@ -1,4 +1,4 @@
-/** The Organization page's HTML (issue 4). Every value goes through http/html.ts's escaping template. */
+/** The Organization page's HTML. Every value goes through http/html.ts's escaping template. */
 import type { AuditEventJson } from '../../admin/audit.js';
 import { reasonText } from '../../admin/audit.js';
 import type { Caller } from '../../admin/caller.js';
