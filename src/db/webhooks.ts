@@ -117,6 +117,24 @@ export async function reserveMemberSeqs(trx: DbOrTrx, counts: ReadonlyMap<number
   return out;
 }
 
+/**
+ * A deleted member's personal data leaves the outbox too: the email is removed from the bodies of their
+ * earlier events (a resend then sends the scrubbed body, signed anew). Returns how many bodies changed.
+ */
+export async function scrubMemberEmail(trx: DbOrTrx, userId: number): Promise<number> {
+  const rows = (await trx('webhook_events').where({ user_id: userId }).select('id', 'body')) as Raw[];
+  let changed = 0;
+  for (const r of rows) {
+    const body = JSON.parse(s(r['body'])) as { data?: { member?: { email?: unknown } } };
+    const member = body.data?.member;
+    if (member === undefined || member.email === null || member.email === undefined) continue;
+    member.email = null;
+    await trx('webhook_events').where({ id: s(r['id']) }).update({ body: JSON.stringify(body) });
+    changed++;
+  }
+  return changed;
+}
+
 /** Outbox write: events and their pending deliveries, in the caller's transaction. */
 export async function insertEvents(trx: DbOrTrx, events: readonly NewEvent[], now: number): Promise<void> {
   if (events.length === 0) return;

@@ -1,9 +1,11 @@
 /**
  * The outbox writer registered on the write path: runs inside the transaction of every membership change,
- * with the final list of changes, and writes their events (events.ts). Throwing here rolls the change back,
+ * with the final list of changes, and writes their events (events.ts). A deletion also removes the member's
+ * email from their earlier events, as it is removed from the member row and the audit log. Throwing here rolls the change back,
  * so a change never commits without its events, and a change that rolls back leaves none.
  */
 import type { Config } from '../configuration/types.js';
+import { scrubMemberEmail } from '../db/webhooks.js';
 import type { ChangeHook, Reason, RoleChange, WriteContext } from '../members/write.js';
 import { eventsForChange, mappingAppliedEvent, recordEvents, type DecidingRule, type EventDraft } from './events.js';
 
@@ -61,6 +63,8 @@ export function onEventsCommitted(listener: () => void): () => void {
 export function webhookOutbox(current: () => Config): ChangeHook {
   return async (trx, changes, ctx) => {
     const webhooks = current().webhooks;
+    // Before the deletion's own event is written, which still names the member (receivers act on it).
+    for (const c of changes) if (c.kind === 'member_deleted') await scrubMemberEmail(trx, c.userId);
     if (webhooks.endpoints.length === 0) return;
     const ids = await recordEvents(trx, webhooks, draftsFor(changes, ctx), ctx.now);
     const execution = (trx as { executionPromise?: Promise<unknown> }).executionPromise;

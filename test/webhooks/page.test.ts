@@ -41,7 +41,7 @@ beforeAll(async () => {
   process.env['WH_SECRET_0'] = receiver.secret;
   process.env['WH_SECRET_1'] = newSecret();
   const endpoints = [
-    { name: 'sink', url: receiver.url, secret: receiver.secret, organizations: [1] },
+    { name: 'sink', url: `${receiver.url}?token=receiver-side-token`, secret: receiver.secret, organizations: [1] },
     { name: 'globex-only', url: 'http://127.0.0.1:1/globex', secret: '', organizations: [2] },
   ];
   app = await startApp({ yaml: (dir, url) => standardYaml({ dir, publicUrl: url }) + webhooksYaml(endpoints, '  poll_interval_ms: 20\n') });
@@ -75,6 +75,9 @@ describe('the Webhooks view of the Organization page', () => {
     const res = await owner.request('GET', '/organization/webhooks');
     expect(res.status).toBe(200);
     expect(res.text).toContain('data-endpoint="sink"');
+    // The URL is shown without its query (receivers sometimes put a token there).
+    expect(res.text).toContain(`<code>${receiver.url}?…</code>`);
+    expect(res.text).not.toContain('receiver-side-token');
     expect(res.text).not.toContain('globex-only');
     expect(res.text).toMatch(/<strong>disabled<\/strong>[^<]*<time[^>]*>[^<]*<\/time> <span class="why">410 Gone/);
     expect(res.text).toContain(`data-delivery-id="${failedId}"`);

@@ -126,6 +126,17 @@ describe('events from the write path', () => {
     expect((await call(app, owner, 'DELETE', `/api/organizations/1/memberships/${id}`)).status).toBe(204);
     await settled();
     expect(about(id).at(-1)).toMatchObject({ type: 'member.deleted', data: { old: 'AN', new: null, sequence: 4, member: { id, email: PEOPLE.NO.email } } });
+    // The email leaves the outbox with the member: only the deletion's own event still names them.
+    const bodies = ((await app.db('webhook_events').where({ user_id: id }).orderBy('member_seq')) as { type: string; body: string }[]).map((e) => [
+      e.type,
+      (JSON.parse(e.body) as { data: { member: { email: string | null } } }).data.member.email,
+    ]);
+    expect(bodies).toEqual([
+      ['member.created', null],
+      ['member.role_changed', null],
+      ['member.activated', null],
+      ['member.deleted', PEOPLE.NO.email],
+    ]);
   });
 
   it('a change that rolls back leaves no event and no change', async () => {

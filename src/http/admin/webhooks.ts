@@ -22,6 +22,12 @@ export interface WebhooksView extends WebhookDeliveries {
   readonly endpoints: readonly WebhookEndpointConfig[];
 }
 
+/** The URL without its query: a receiver's token sometimes rides there, and the page need not show it. */
+function shownUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}${u.search === '' ? '' : '?…'}`;
+}
+
 function at(ms: number): Html | string {
   return when(new Date(ms));
 }
@@ -60,7 +66,7 @@ export function webhooksPage(s: Shell, v: WebhooksView): string {
 ${v.endpoints.map((e) => {
   const c = v.counts.get(e.name) ?? { pending: 0, delivered: 0, failed: 0 };
   const off = v.disabled.get(e.name);
-  return html`<tr data-endpoint="${e.name}"><td data-label="Endpoint">${e.name}</td><td data-label="URL"><code>${e.url}</code></td><td data-label="Events">${e.events.join(', ')}</td>
+  return html`<tr data-endpoint="${e.name}"><td data-label="Endpoint">${e.name}</td><td data-label="URL"><code>${shownUrl(e.url)}</code></td><td data-label="Events">${e.events.join(', ')}</td>
 <td data-label="State">${off === undefined ? 'enabled' : html`<strong>disabled</strong> ${at(off.disabledAt)} <span class="why">${off.reason}</span>`}</td>
 <td data-label="Delivered">${c.delivered}</td><td data-label="Pending">${c.pending}</td><td data-label="Failed">${c.failed}</td>
 <td data-label="">${off === undefined ? '' : html`<form method="post" action="/organization/webhooks/endpoints/${e.name}/enable"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="small">Re-enable</button></form>`}</td></tr>`;
