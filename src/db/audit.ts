@@ -64,34 +64,6 @@ export interface AuditRow {
   readonly ip: string | null;
 }
 
-export async function listAudit(
-  db: DbOrTrx,
-  filter: { organizationId?: number; subjectUserId?: number; action?: string; limit?: number },
-): Promise<AuditRow[]> {
-  const q = db('audit_events').orderBy('id', 'desc').limit(filter.limit ?? 100);
-  if (filter.organizationId !== undefined) q.where('organization_id', filter.organizationId);
-  if (filter.subjectUserId !== undefined) q.where('subject_user_id', filter.subjectUserId);
-  if (filter.action !== undefined) q.where('action', filter.action);
-  const rows = (await q) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    id: Number(r['id']),
-    at: r['at'] instanceof Date ? r['at'] : new Date(r['at'] as string | number),
-    organizationId: r['organization_id'] == null ? null : Number(r['organization_id']),
-    actor: String(r['actor']),
-    subjectUserId: r['subject_user_id'] == null ? null : Number(r['subject_user_id']),
-    subjectEmail: (r['subject_email'] as string | null) ?? null,
-    action: String(r['action']),
-    outcome: String(r['outcome']),
-    errorCode: (r['error_code'] as string | null) ?? null,
-    before: (r['before'] as string | null) ?? null,
-    after: (r['after'] as string | null) ?? null,
-    reason: typeof r['reason'] === 'string' ? (JSON.parse(r['reason']) as unknown) : null,
-    configRevision: (r['config_revision'] as string | null) ?? null,
-    assertionId: (r['assertion_id'] as string | null) ?? null,
-    ip: (r['ip'] as string | null) ?? null,
-  }));
-}
-
 /**
  * The one update of audit rows: a deleted member's email leaves the events about them (they read "Deleted
  * User"). The events themselves (what happened) stay.

@@ -46,7 +46,3 @@ export async function latestAppliedRevision(db: DbOrTrx): Promise<RevisionRow | 
   return row === undefined ? undefined : toRow(row);
 }
 
-export async function listRevisions(db: DbOrTrx, limit = 50): Promise<RevisionRow[]> {
-  const rows = (await db('config_revisions').orderBy('id', 'desc').limit(limit)) as Record<string, unknown>[];
-  return rows.map(toRow);
-}

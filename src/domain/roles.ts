@@ -86,14 +86,6 @@ export function inheritedProjectRole(orgRole: OrgRole): ActiveOrgRole | undefine
   return isActiveOrgRole(orgRole) ? orgRole : undefined;
 }
 
-export function projectRoleRank(role: ActiveOrgRole): number {
-  return RANK[role];
-}
-
-/** Names as written in YAML → codes. Exact spelling; suggestions for near misses come from configuration/. */
-export const ORG_ROLE_BY_NAME: Readonly<Record<string, OrgRole>> = Object.fromEntries(
-  ORG_ROLES.map((code) => [ORG_ROLE_NAMES[code], code]),
-);
 export const PROJECT_MAPPING_ROLE_BY_NAME: Readonly<Record<string, ProjectMappingRole>> = {
   Reviewer: 'RE',
   Annotator: 'AN',
