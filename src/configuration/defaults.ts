@@ -185,6 +185,8 @@ export const WEBHOOK_DEFAULTS = {
   pollIntervalMs: 1000,
   retry: { maxAttempts: 10, initialDelayMs: 5000, maxDelayMs: 86_400_000 },
   allowPrivateTargets: false,
+  /** Settled events (every delivery delivered or failed) are kept a month for the page and for resends. */
+  retentionDays: 30,
 } as const;
 
 export const WEBHOOK_LIMITS = {
@@ -198,4 +200,5 @@ export const WEBHOOK_LIMITS = {
   /** Standard Webhooks: symmetric secrets are 24 to 64 random bytes. */
   secretBytes: { min: 24, max: 64 },
   nameLength: 100,
+  retentionDays: { min: 1, max: 3650 },
 } as const;

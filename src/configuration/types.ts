@@ -190,6 +190,8 @@ export interface WebhooksConfig {
   /** How often an idle relay looks for due deliveries, milliseconds. */
   readonly pollIntervalMs: number;
   readonly retry: WebhookRetryConfig;
+  /** Days a settled event (every delivery delivered or failed) and its attempts are kept. */
+  readonly retentionDays: number;
 }
 
 export interface WebhookRetryConfig {

@@ -7,7 +7,7 @@ import { WEBHOOK_DEFAULTS, WEBHOOK_LIMITS } from './defaults.js';
 import { type Field, type Fields, Reader } from './reader.js';
 import type { WebhookEndpointConfig, WebhookRetryConfig, WebhooksConfig } from './types.js';
 
-const WEBHOOKS_KEYS = ['endpoints', 'timeout_seconds', 'max_response_bytes', 'concurrency', 'poll_interval_ms', 'retry'] as const;
+const WEBHOOKS_KEYS = ['endpoints', 'timeout_seconds', 'max_response_bytes', 'concurrency', 'poll_interval_ms', 'retry', 'retention_days'] as const;
 const RETRY_KEYS = ['max_attempts', 'initial_delay_ms', 'max_delay_ms'] as const;
 const ENDPOINT_KEYS = ['name', 'url', 'secret', 'events', 'organizations', 'allow_private_targets'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -20,6 +20,7 @@ export const NO_WEBHOOKS: WebhooksConfig = {
   concurrency: WEBHOOK_DEFAULTS.concurrency,
   pollIntervalMs: WEBHOOK_DEFAULTS.pollIntervalMs,
   retry: WEBHOOK_DEFAULTS.retry,
+  retentionDays: WEBHOOK_DEFAULTS.retentionDays,
 };
 
 function optional<T>(fields: Fields, name: string, dflt: T, read: (f: Field) => T | undefined): T | undefined {
@@ -33,7 +34,7 @@ function optional<T>(fields: Fields, name: string, dflt: T, read: (f: Field) => 
  */
 export function readWebhooks(r: Reader, field: Field | undefined, orgIds: readonly number[] | undefined): WebhooksConfig | undefined {
   if (field === undefined || r.isNull(field)) return NO_WEBHOOKS;
-  const w = r.map(field, 'the webhook settings (endpoints, timeout_seconds, max_response_bytes, concurrency, poll_interval_ms, retry)', WEBHOOKS_KEYS);
+  const w = r.map(field, 'the webhook settings (endpoints, timeout_seconds, max_response_bytes, concurrency, poll_interval_ms, retry, retention_days)', WEBHOOKS_KEYS);
   if (w === undefined) return undefined;
   const L = WEBHOOK_LIMITS;
   const timeoutSeconds = optional(w, 'timeout_seconds', WEBHOOK_DEFAULTS.timeoutSeconds, (f) =>
@@ -48,6 +49,9 @@ export function readWebhooks(r: Reader, field: Field | undefined, orgIds: readon
   const pollIntervalMs = optional(w, 'poll_interval_ms', WEBHOOK_DEFAULTS.pollIntervalMs, (f) =>
     r.integer(f, L.pollIntervalMs.min, L.pollIntervalMs.max, `an integer number of milliseconds from ${L.pollIntervalMs.min} to ${L.pollIntervalMs.max}`),
   );
+  const retentionDays = optional(w, 'retention_days', WEBHOOK_DEFAULTS.retentionDays, (f) =>
+    r.integer(f, L.retentionDays.min, L.retentionDays.max, `an integer number of days from ${L.retentionDays.min} to ${L.retentionDays.max}`),
+  );
   const retry = readRetry(r, w.get('retry'));
   const endpoints = readEndpoints(r, w.get('endpoints'), orgIds);
   if (
@@ -56,11 +60,12 @@ export function readWebhooks(r: Reader, field: Field | undefined, orgIds: readon
     concurrency === undefined ||
     pollIntervalMs === undefined ||
     retry === undefined ||
+    retentionDays === undefined ||
     endpoints === undefined
   ) {
     return undefined;
   }
-  return { endpoints, timeoutSeconds, maxResponseBytes, concurrency, pollIntervalMs, retry };
+  return { endpoints, timeoutSeconds, maxResponseBytes, concurrency, pollIntervalMs, retry, retentionDays };
 }
 
 function readRetry(r: Reader, field: Field | undefined): WebhookRetryConfig | undefined {

@@ -261,6 +261,23 @@ export async function finishAttempts(db: DbOrTrx, owner: string, items: readonly
   });
 }
 
+/**
+ * Remove settled events created before `before` (epoch ms): events none of whose deliveries is still
+ * pending, with their deliveries and attempts. Returns how many events went.
+ */
+export async function purgeSettledEvents(db: DbOrTrx, before: number, limit = 1000): Promise<number> {
+  return db.transaction(async (trx) => {
+    const pending = trx('webhook_deliveries').select('event_id').where('status', 'pending');
+    const ids = ((await trx('webhook_events').where('created_at', '<', before).whereNotIn('id', pending).orderBy('created_at').limit(limit).select('id')) as Raw[]).map((r) => s(r['id']));
+    if (ids.length === 0) return 0;
+    const deliveries = trx('webhook_deliveries').select('id').whereIn('event_id', ids);
+    await trx('webhook_attempts').whereIn('delivery_id', deliveries).delete();
+    await trx('webhook_deliveries').whereIn('event_id', ids).delete();
+    await trx('webhook_events').whereIn('id', ids).delete();
+    return ids.length;
+  });
+}
+
 /** Give back claimed deliveries that were not attempted (shutdown): due again at once, for anyone. */
 export async function releaseLeases(db: DbOrTrx, owner: string, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;

@@ -22,6 +22,7 @@ import type { Db } from '../db/connect.js';
 import {
   claimDeliveries,
   disableEndpoint,
+  purgeSettledEvents,
   disabledEndpoints,
   finishAttempts,
   releaseLeases,
@@ -75,6 +76,7 @@ export class Relay {
   private stopping = false;
   private wake: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   /** A nudge that came while the loop was busy: look again before waiting. */
   private nudged = false;
 
@@ -88,6 +90,11 @@ export class Relay {
     if (this.running !== undefined) return;
     this.stopping = false;
     this.stopListening = onEventsCommitted(() => this.nudge());
+    const purge = (): void => {
+      this.purge().catch((err: unknown) => this.opts.log('error', 'webhook purge failed', { cause: String(err) }));
+    };
+    this.purgeTimer = setInterval(purge, 3_600_000);
+    this.purgeTimer.unref();
     this.running = this.loop().catch((err: unknown) => this.opts.log('error', 'webhook relay stopped', { cause: String(err) }));
   }
 
@@ -102,6 +109,7 @@ export class Relay {
     this.stopping = true;
     this.stopListening?.();
     this.stopListening = undefined;
+    clearInterval(this.purgeTimer);
     this.wake?.();
     await this.running;
     this.running = undefined;
@@ -119,6 +127,18 @@ export class Relay {
     await Promise.all(claimed.map((d) => this.attempt(d, cfg)));
     await this.flush();
     return claimed.length;
+  }
+
+  /** Remove settled events older than `retention_days` (serve does it hourly); how many went. */
+  async purge(): Promise<number> {
+    const cfg = this.opts.config().webhooks;
+    const before = this.now() - cfg.retentionDays * 86_400_000;
+    let total = 0;
+    for (;;) {
+      const n = await purgeSettledEvents(this.opts.db, before);
+      total += n;
+      if (n === 0) return total;
+    }
   }
 
   /** Record every finished attempt now. */

@@ -27,6 +27,7 @@ describe('webhooks configuration', () => {
       concurrency: 8,
       pollIntervalMs: 1000,
       retry: { maxAttempts: 10, initialDelayMs: 5000, maxDelayMs: 86_400_000 },
+      retentionDays: 30,
     });
   });
 

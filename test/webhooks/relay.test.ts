@@ -240,6 +240,20 @@ describe('the relay', () => {
     expect((await deliveries())[0]?.['status']).toBe('delivered');
   });
 
+  it('purges settled events after retention_days, keeping any with a pending delivery', async () => {
+    const config = configWith([endpoint()], '  retention_days: 30\n');
+    const ids = await queueRoleChanges(db, config, 3, 7, new Date(clock));
+    const relay = relayFor(config);
+    expect(await relay.runOnce(2)).toBe(2); // the third stays pending
+    clock += 30 * 86_400_000;
+    expect(await relay.purge()).toBe(0); // not older than 30 days yet
+    clock += 1;
+    expect(await relay.purge()).toBe(2);
+    expect((await db('webhook_events')).map((e: { id: string }) => e.id)).toEqual([ids[2]]);
+    expect((await deliveries()).map((d) => d['status'])).toEqual(['pending']);
+    expect(await attempts()).toEqual([]);
+  });
+
   it('several relays on one database never send one event twice at once', async () => {
     const config = configWith([endpoint()], '  concurrency: 4\n');
     const ids = await queueRoleChanges(db, config, 120, 7, new Date(clock));
