@@ -7,6 +7,7 @@
  * delivery, and a crashed sender's work is taken over once its lease runs out (at least once).
  */
 import type { DbOrTrx } from './connect.js';
+import { databaseKind, num, numOrNull, str, strOrNull, type Raw } from './rows.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -71,30 +72,9 @@ export interface EndpointState {
   readonly reason: string;
 }
 
-type Raw = Record<string, unknown>;
-
-function n(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
-  if (typeof v === 'bigint') return Number(v);
-  throw new TypeError(`not a number: ${String(v)}`);
-}
-function nn(v: unknown): number | null {
-  return v === null || v === undefined ? null : n(v);
-}
-function s(v: unknown): string {
-  if (typeof v !== 'string') throw new TypeError('not text');
-  return v;
-}
-function sn(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
 function status(v: unknown): DeliveryStatus {
   if (v === 'pending' || v === 'delivered' || v === 'failed') return v;
   throw new TypeError(`unknown delivery status ${String(v)}`);
-}
-function isPg(db: DbOrTrx): boolean {
-  return (db.client as { config: { client: unknown } }).config.client === 'pg';
 }
 
 /**
@@ -112,7 +92,7 @@ export async function reserveMemberSeqs(trx: DbOrTrx, counts: ReadonlyMap<number
       .onConflict('user_id')
       .merge({ seq: trx.raw('?? + ??', ['webhook_member_seq.seq', 'excluded.seq']) })
       .returning(['user_id', 'seq'])) as Raw[];
-    for (const r of returned) out.set(n(r['user_id']), n(r['seq']));
+    for (const r of returned) out.set(num(r['user_id']), num(r['seq']));
   }
   return out;
 }
@@ -125,11 +105,11 @@ export async function scrubMemberEmail(trx: DbOrTrx, userId: number): Promise<nu
   const rows = (await trx('webhook_events').where({ user_id: userId }).select('id', 'body')) as Raw[];
   let changed = 0;
   for (const r of rows) {
-    const body = JSON.parse(s(r['body'])) as { data?: { member?: { email?: unknown } } };
+    const body = JSON.parse(str(r['body'])) as { data?: { member?: { email?: unknown } } };
     const member = body.data?.member;
     if (member === undefined || member.email === null || member.email === undefined) continue;
     member.email = null;
-    await trx('webhook_events').where({ id: s(r['id']) }).update({ body: JSON.stringify(body) });
+    await trx('webhook_events').where({ id: str(r['id']) }).update({ body: JSON.stringify(body) });
     changed++;
   }
   return changed;
@@ -188,20 +168,20 @@ export async function claimDeliveries(
     .orderBy('id')
     .limit(opts.limit);
   // PostgreSQL: rows another instance is claiming right now are skipped, not waited for (and not double-taken).
-  if (isPg(db)) due.forUpdate().skipLocked();
+  if (databaseKind(db) === 'postgres') due.forUpdate().skipLocked();
   const claimed = (await db('webhook_deliveries')
     .whereIn('id', due)
     .update({ lease_owner: opts.owner, lease_until: opts.now + opts.leaseMs })
     .returning(['id', 'event_id', 'endpoint', 'attempts'])) as Raw[];
   if (claimed.length === 0) return [];
   const bodies = new Map<string, string>();
-  const ids = [...new Set(claimed.map((c) => s(c['event_id'])))];
+  const ids = [...new Set(claimed.map((c) => str(c['event_id'])))];
   for (let i = 0; i < ids.length; i += 500) {
     const rows = (await db('webhook_events').whereIn('id', ids.slice(i, i + 500)).select('id', 'body')) as Raw[];
-    for (const r of rows) bodies.set(s(r['id']), s(r['body']));
+    for (const r of rows) bodies.set(str(r['id']), str(r['body']));
   }
   return claimed
-    .map((c) => ({ id: n(c['id']), eventId: s(c['event_id']), endpoint: s(c['endpoint']), attempts: n(c['attempts']), body: bodies.get(s(c['event_id'])) ?? '' }))
+    .map((c) => ({ id: num(c['id']), eventId: str(c['event_id']), endpoint: str(c['endpoint']), attempts: num(c['attempts']), body: bodies.get(str(c['event_id'])) ?? '' }))
     .sort((a, b) => a.id - b.id);
 }
 
@@ -268,7 +248,7 @@ export async function finishAttempts(db: DbOrTrx, owner: string, items: readonly
 export async function purgeSettledEvents(db: DbOrTrx, before: number, limit = 1000): Promise<number> {
   return db.transaction(async (trx) => {
     const pending = trx('webhook_deliveries').select('event_id').where('status', 'pending');
-    const ids = ((await trx('webhook_events').where('created_at', '<', before).whereNotIn('id', pending).orderBy('created_at').limit(limit).select('id')) as Raw[]).map((r) => s(r['id']));
+    const ids = ((await trx('webhook_events').where('created_at', '<', before).whereNotIn('id', pending).orderBy('created_at').limit(limit).select('id')) as Raw[]).map((r) => str(r['id']));
     if (ids.length === 0) return 0;
     const deliveries = trx('webhook_deliveries').select('id').whereIn('event_id', ids);
     await trx('webhook_attempts').whereIn('delivery_id', deliveries).delete();
@@ -287,7 +267,7 @@ export async function releaseLeases(db: DbOrTrx, owner: string, ids: readonly nu
 /** Endpoints switched off by a 410 Gone, by name. */
 export async function disabledEndpoints(db: DbOrTrx): Promise<Map<string, EndpointState>> {
   const rows = (await db('webhook_endpoint_state').whereNotNull('disabled_at')) as Raw[];
-  return new Map(rows.map((r) => [s(r['name']), { disabledAt: n(r['disabled_at']), reason: sn(r['disabled_reason']) ?? '' }]));
+  return new Map(rows.map((r) => [str(r['name']), { disabledAt: num(r['disabled_at']), reason: strOrNull(r['disabled_reason']) ?? '' }]));
 }
 
 export async function disableEndpoint(db: DbOrTrx, name: string, reason: string, now: number): Promise<void> {
@@ -303,21 +283,21 @@ export async function enableEndpoint(db: DbOrTrx, name: string): Promise<boolean
 
 function toDelivery(r: Raw): DeliveryRow {
   return {
-    id: n(r['id']),
-    eventId: s(r['event_id']),
-    eventType: s(r['type']),
-    organizationId: n(r['organization_id']),
-    userId: nn(r['user_id']),
-    memberSeq: nn(r['member_seq']),
-    endpoint: s(r['endpoint']),
+    id: num(r['id']),
+    eventId: str(r['event_id']),
+    eventType: str(r['type']),
+    organizationId: num(r['organization_id']),
+    userId: numOrNull(r['user_id']),
+    memberSeq: numOrNull(r['member_seq']),
+    endpoint: str(r['endpoint']),
     status: status(r['status']),
-    attempts: n(r['attempts']),
-    nextAttemptAt: n(r['next_attempt_at']),
-    lastStatusCode: nn(r['last_status_code']),
-    lastErrorCode: sn(r['last_error_code']),
-    lastError: sn(r['last_error']),
-    createdAt: n(r['created_at']),
-    updatedAt: n(r['updated_at']),
+    attempts: num(r['attempts']),
+    nextAttemptAt: num(r['next_attempt_at']),
+    lastStatusCode: numOrNull(r['last_status_code']),
+    lastErrorCode: strOrNull(r['last_error_code']),
+    lastError: strOrNull(r['last_error']),
+    createdAt: num(r['created_at']),
+    updatedAt: num(r['updated_at']),
   };
 }
 
@@ -364,9 +344,9 @@ export async function deliveryCounts(db: DbOrTrx, organizationId: number): Promi
   const rows = (await db('webhook_deliveries').where({ organization_id: organizationId }).groupBy('endpoint', 'status').select('endpoint', 'status').count({ c: '*' })) as Raw[];
   const out = new Map<string, Record<DeliveryStatus, number>>();
   for (const r of rows) {
-    const counts = out.get(s(r['endpoint'])) ?? { pending: 0, delivered: 0, failed: 0 };
-    counts[status(r['status'])] = n(r['c']);
-    out.set(s(r['endpoint']), counts);
+    const counts = out.get(str(r['endpoint'])) ?? { pending: 0, delivered: 0, failed: 0 };
+    counts[status(r['status'])] = num(r['c']);
+    out.set(str(r['endpoint']), counts);
   }
   return out;
 }
@@ -375,13 +355,13 @@ export async function attemptsOf(db: DbOrTrx, deliveryIds: readonly number[]): P
   if (deliveryIds.length === 0) return [];
   const rows = (await db('webhook_attempts').whereIn('delivery_id', [...deliveryIds]).orderBy('id')) as Raw[];
   return rows.map((r) => ({
-    id: n(r['id']),
-    deliveryId: n(r['delivery_id']),
-    startedAt: n(r['started_at']),
-    durationMs: n(r['duration_ms']),
-    statusCode: nn(r['status_code']),
-    errorCode: sn(r['error_code']),
-    error: sn(r['error']),
+    id: num(r['id']),
+    deliveryId: num(r['delivery_id']),
+    startedAt: num(r['started_at']),
+    durationMs: num(r['duration_ms']),
+    statusCode: numOrNull(r['status_code']),
+    errorCode: strOrNull(r['error_code']),
+    error: strOrNull(r['error']),
   }));
 }
 
