@@ -18,9 +18,10 @@ import { responseXml, samlResponse } from '../support/idp.js';
 let app: TestApp;
 /** Same configuration with allow_idp_initiated: true (unsolicited responses allowed). */
 let idpInit: TestApp;
+// Validation inline (saml.workers 0): the time-window cases pin the clock with vi, which worker threads do not see.
 beforeAll(async () => {
-  app = await startApp();
-  idpInit = await startApp({ yaml: (dir, url) => standardYaml({ dir, publicUrl: url, sso1Extra: '      allow_idp_initiated: true' }) });
+  app = await startApp({ samlWorkers: 0 });
+  idpInit = await startApp({ samlWorkers: 0, yaml: (dir, url) => standardYaml({ dir, publicUrl: url, sso1Extra: '      allow_idp_initiated: true' }) });
 });
 afterAll(async () => {
   await app.close();

@@ -28,9 +28,10 @@ describe('guards configuration', () => {
     expect(result.ok && result.config.organizations[0]?.guards?.maxGroupAgeDays).toBeNull();
   });
 
-  const rejections: { name: string; yaml: string; path: string; at: [string, string]; message: string }[] = [
+  const rejections: { name: string; code: string; yaml: string; path: string; at: [string, string]; message: string }[] = [
     {
       name: 'a percentage above 100',
+      code: 'ERR_CONFIG_VALUE',
       yaml: withGuards('  max_demotion_percent: 120\n'),
       path: 'guards.max_demotion_percent',
       at: ['max_demotion_percent: 120', '120'],
@@ -38,6 +39,7 @@ describe('guards configuration', () => {
     },
     {
       name: 'a negative count',
+      code: 'ERR_CONFIG_VALUE',
       yaml: withGuards('', '      max_demotions: -1\n'),
       path: 'organizations[0].guards.max_demotions',
       at: ['max_demotions: -1', '-1'],
@@ -45,6 +47,7 @@ describe('guards configuration', () => {
     },
     {
       name: 'a fractional age',
+      code: 'ERR_CONFIG_VALUE',
       yaml: withGuards('  max_group_age_days: 1.5\n'),
       path: 'guards.max_group_age_days',
       at: ['max_group_age_days: 1.5', '1.5'],
@@ -52,6 +55,7 @@ describe('guards configuration', () => {
     },
     {
       name: 'a misspelt key, with the nearest one suggested',
+      code: 'ERR_CONFIG_UNKNOWN_KEY',
       yaml: withGuards('  max_demotion: 3\n'),
       path: 'guards.max_demotion',
       at: ['max_demotion: 3', 'max_demotion'],
@@ -59,6 +63,7 @@ describe('guards configuration', () => {
     },
     {
       name: 'guards that are not a map',
+      code: 'ERR_CONFIG_TYPE',
       yaml: BASE.replace('organizations:\n', 'guards: strict\norganizations:\n'),
       path: 'guards',
       at: ['guards: strict', 'strict'],
@@ -70,7 +75,7 @@ describe('guards configuration', () => {
       const { file, result } = check(c.yaml);
       const issues = issuesOf(result);
       expect(issues).toHaveLength(1);
-      expect(issues[0]).toEqual({ file, ...locate(c.yaml, c.at[0], c.at[1]), path: c.path, message: c.message });
+      expect(issues[0]).toEqual({ code: c.code, file, ...locate(c.yaml, c.at[0], c.at[1]), path: c.path, message: c.message });
     });
   }
 });
