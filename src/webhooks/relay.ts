@@ -11,7 +11,9 @@
  *                      this instance), until max_attempts, then failed (a resend starts a new round).
  *
  * Up to `concurrency` deliveries are in flight per instance, and up to three times as many more claimed
- * ahead; a lease (four timeouts plus a margin) covers the wait for a slot and the attempt. Outcomes are recorded in batches (one commit
+ * ahead; a lease (four timeouts plus a margin) covers the wait for a slot and the attempt. With several
+ * endpoints, each has an equal share of the slots and claims only its own share ahead, so a slow endpoint
+ * cannot starve the others (nor hold claimed deliveries past their lease). Outcomes are recorded in batches (one commit
  * for all the attempts that finished while the previous batch was being written): a crash before the commit
  * only means those deliveries are sent again.
  */
@@ -52,6 +54,15 @@ const CLAIM_AHEAD = 4;
 /** Lease beyond the attempts' own timeouts, for recording the outcome. */
 const LEASE_MARGIN_MS = 5000;
 
+/**
+ * Deliveries one endpoint may have in flight on an instance: all of them when it is the only endpoint, else an
+ * equal share (at least one), so that an endpoint that answers slowly, or not at all until the timeout, leaves
+ * the others their slots (keep `concurrency` at least the number of endpoints).
+ */
+export function endpointSlots(cfg: WebhooksConfig): number {
+  return cfg.endpoints.length <= 1 ? cfg.concurrency : Math.max(1, Math.floor(cfg.concurrency / cfg.endpoints.length));
+}
+
 /** Delay before the next attempt after `attempts` failed ones: doubling, capped, half of it random. */
 export function backoffMs(retry: WebhooksConfig['retry'], attempts: number, random: number): number {
   const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(attempts - 1, 40));
@@ -65,6 +76,9 @@ export class Relay {
   private readonly inFlight = new Set<Promise<void>>();
   /** Claimed (leased) deliveries waiting for a free slot. */
   private readonly queue: ClaimedDelivery[] = [];
+  /** Per endpoint: deliveries claimed and not finished (queued or in flight), and those in flight. */
+  private readonly outstanding = new Map<string, number>();
+  private readonly running_ = new Map<string, number>();
   /** Endpoints that asked to wait (Retry-After), until when: nothing is sent to them before then from here. */
   private readonly pausedUntil = new Map<string, number>();
   /** Finished attempts waiting to be recorded, and the write in progress. */
@@ -175,7 +189,16 @@ export class Relay {
     }
     const disabled = this.disabled.names;
     const names = cfg.endpoints.map((e) => e.name).filter((n) => !disabled.has(n) && (this.pausedUntil.get(n) ?? 0) <= now);
-    return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs: CLAIM_AHEAD * cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS, limit, endpoints: names });
+    const leaseMs = CLAIM_AHEAD * cfg.timeoutSeconds * 1000 + LEASE_MARGIN_MS;
+    if (cfg.endpoints.length === 1) return claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs, limit, endpoints: names });
+    // Several endpoints: each gets its own share, so one that answers slowly cannot take every slot.
+    const share = CLAIM_AHEAD * endpointSlots(cfg);
+    const out: ClaimedDelivery[] = [];
+    for (const name of names) {
+      const room = Math.min(share - (this.outstanding.get(name) ?? 0), limit - out.length);
+      if (room > 0) out.push(...(await claimDeliveries(this.opts.db, { owner: this.owner, now, leaseMs, limit: room, endpoints: [name] })));
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   private async loop(): Promise<void> {
@@ -191,14 +214,21 @@ export class Relay {
         try {
           const batch = await this.claim(cfg, want);
           this.queue.push(...batch);
+          for (const d of batch) this.outstanding.set(d.endpoint, (this.outstanding.get(d.endpoint) ?? 0) + 1);
           claimedAll = batch.length === want;
         } catch (err) {
           this.opts.log('error', 'webhook relay could not read the outbox', { cause: String(err) });
         }
       }
-      while (this.inFlight.size < cfg.concurrency && this.queue.length > 0 && !this.stopping) {
-        const d = this.queue.shift();
-        if (d !== undefined) this.launch(d, cfg);
+      const slots = endpointSlots(cfg);
+      for (let i = 0; i < this.queue.length && this.inFlight.size < cfg.concurrency && !this.stopping; ) {
+        const d = this.queue[i];
+        if (d === undefined || (this.running_.get(d.endpoint) ?? 0) >= slots) {
+          i++;
+          continue;
+        }
+        this.queue.splice(i, 1);
+        this.launch(d, cfg);
       }
       if (claimedAll && this.inFlight.size < cfg.concurrency) continue;
       if (this.nudged) {
@@ -218,14 +248,23 @@ export class Relay {
     }
     // Claimed but never started: give them back at once rather than when their lease runs out.
     const unstarted = this.queue.splice(0);
+    for (const d of unstarted) this.outstanding.set(d.endpoint, (this.outstanding.get(d.endpoint) ?? 1) - 1);
     await releaseLeases(this.opts.db, this.owner, unstarted.map((d) => d.id));
   }
 
   private launch(d: ClaimedDelivery, cfg: WebhooksConfig): void {
+    const count = (m: Map<string, number>, by: number): void => {
+      const n = (m.get(d.endpoint) ?? 0) + by;
+      if (n > 0) m.set(d.endpoint, n);
+      else m.delete(d.endpoint);
+    };
+    count(this.running_, 1);
     const p = this.attempt(d, cfg)
       .catch((err: unknown) => this.opts.log('error', 'webhook attempt could not be recorded', { delivery_id: d.id, cause: String(err) }))
       .finally(() => {
         this.inFlight.delete(p);
+        count(this.running_, -1);
+        count(this.outstanding, -1);
         this.wake?.();
       });
     this.inFlight.add(p);

@@ -267,3 +267,33 @@ describe('the relay', () => {
     expect(await attempts()).toHaveLength(120);
   });
 });
+
+describe('several endpoints', () => {
+  it('one that never answers does not hold up another: each has its share of the slots', async () => {
+    const slow = await Receiver.start(newSecret());
+    slow.answer = () => ({ status: 200, hang: true });
+    try {
+      const config = configWith(
+        [
+          { name: 'slow', url: slow.url, secret: slow.secret },
+          { name: 'fast', url: receiver.url, secret: receiver.secret },
+        ],
+        '  concurrency: 2\n  timeout_seconds: 5\n  poll_interval_ms: 20\n',
+      );
+      // Oldest first: the slow endpoint's four deliveries come before the fast one's four.
+      await queueRoleChanges(db, configWith([{ name: 'slow', url: slow.url, secret: slow.secret }]), 4, 7, new Date(clock));
+      await queueRoleChanges(db, configWith([{ name: 'fast', url: receiver.url, secret: receiver.secret }]), 4, 8, new Date(clock));
+      const relay = new Relay({ db, config: () => config, log: silentLogger });
+      relays.push(relay);
+      relay.start();
+      for (let i = 0; i < 400 && receiver.received.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(receiver.received).toHaveLength(4);
+      // The slow endpoint holds its one slot; none of its attempts has reached the timeout yet.
+      expect(slow.received).toHaveLength(1);
+      expect(await db('webhook_attempts').where({ error_code: 'ERR_WEBHOOK_TIMEOUT' })).toEqual([]);
+    } finally {
+      await Promise.all(relays.splice(0).map((r) => r.stop()));
+      await slow.down();
+    }
+  }, 30_000);
+});
