@@ -156,5 +156,5 @@ describe('reload in the running service', () => {
     // And the reload did its job for everyone who did not log in meanwhile.
     expect(await role(a, 'bulk-reviewer1@acme.example')).toBe('MA');
     expect(await role(a, 'bulk-annotator1@acme.example')).toBe('DI');
-  });
+  }, 90_000); // 3,000 members applied in batches while logins run: about 25 s on a busy shared PostgreSQL
 });
