@@ -6,8 +6,8 @@ export default defineConfig({
     // The SimpleSAMLphp interop suite needs PHP: `npm run test:interop` (vitest.interop.config.ts).
     exclude: [...configDefaults.exclude, 'test/interop/**'],
     // Real servers, real SQLite files, real RSA signatures: give slow CI machines room.
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // `.only` left in a file fails the run instead of silently skipping the rest.
     allowOnly: false,
     pool: 'forks',

@@ -9,6 +9,7 @@ import { syncOrganizations } from './db/organizations.js';
 import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { errorMiddleware } from './http/errors.js';
+import { nginxStatusGuard } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
@@ -37,6 +38,7 @@ import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
 import { webhookServices } from './webhooks/admin.js';
 import { webhookOutbox } from './webhooks/outbox.js';
+import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -99,6 +101,7 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     createToken: (...a) => createToken(db, ...a),
     revokeTokenById: (...a) => revokeTokenById(db, ...a),
     authenticateKey: (...a) => authenticateKey(db, ...a),
+    readCurrentMember: (...a) => readCurrentMember(db, ...a),
     listTokens: (org, filter) => listTokens(db, org, filter),
     webhooks: webhookServices(db),
   };
@@ -188,7 +191,8 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     }
   });
   app.use(errorMiddleware(log));
-  app.use(securityHeaders());
+  app.use(nginxStatusGuard(log));
+  app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config));

@@ -31,6 +31,9 @@ export const ERROR_STATUS = {
   ERR_NOT_FOUND: 404,
   ERR_BAD_REQUEST: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
+  // a known path with a method it does not serve (Allow lists those it does); a method no route serves
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_NOT_IMPLEMENTED: 501,
   // too many requests on /saml/* from one address or for one organization
   ERR_RATE_LIMITED: 429,
   ERR_DEV_IDP_DISABLED: 404,
@@ -43,6 +46,10 @@ export const ERROR_STATUS = {
   ERR_LAST_ADMIN: 409,
   ERR_MEMBER_EXISTS: 409,
   ERR_MEMBER_INACTIVE: 409,
+  // forward-auth: always 403, since nginx's auth_request turns anything but 2xx/401/403 into a 500
+  ERR_FORWARD_AUTH_UNTRUSTED_PEER: 403,
+  ERR_FORWARD_AUTH_REQUEST: 403,
+  ERR_FORWARD_AUTH_UNKNOWN_UPSTREAM: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

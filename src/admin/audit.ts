@@ -110,10 +110,27 @@ export function reasonText(reason: unknown): { text: string; rule: string } {
 
 export const CSV_COLUMNS = ['time', 'actor', 'subject', 'action', 'outcome', 'error_code', 'before', 'after', 'reason', 'rule', 'config_revision', 'assertion_id', 'ip'] as const;
 
-/** Spreadsheet formula injection: a cell that starts like a formula is prefixed so it stays text (OWASP CSV injection). */
-function cell(value: string | null): string {
+/**
+ * Spreadsheet formula injection (OWASP "CSV Injection"). A spreadsheet runs a cell that starts with `=`, `+`,
+ * `-` or `@` as a formula; it skips leading whitespace first, and some read the fullwidth forms (U+FF1D ＝,
+ * U+FF0B ＋, U+FF0D －, U+FF20 ＠) as the ASCII ones. Such a start gets a `'` in front, which keeps it text.
+ *
+ * Quoting is not enough on its own: a spreadsheet whose list separator is `;` (many locales) reads this
+ * comma-separated file with `;`, and then a quoted `"Eve;=1+1;"` is no longer one quoted cell (its closing
+ * quote is followed by `,`, not by the separator) and LibreOffice splits it at the `;`. So a formula start is
+ * also neutralised after every `,`, `;`, tab or line break inside a value: whatever separator the reader
+ * picks, no piece of a value starts a formula. (`\s` covers ASCII, no-break and the Unicode spaces; the
+ * zero-width ones are added.)
+ */
+const SPACE = '[\\s\\u200b-\\u200d\\u2060]*';
+const FORMULA = '[=+\\-@\\uff1d\\uff0b\\uff0d\\uff20]';
+const FORMULA_START = new RegExp(`^(?:[\\t\\r]|${SPACE}${FORMULA})`);
+const FORMULA_AFTER_SEPARATOR = new RegExp(`([,;\\t\\r\\n])(?=${SPACE}${FORMULA})`, 'g');
+
+export function csvCell(value: string | null): string {
   if (value === null) return '';
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const inner = value.replace(FORMULA_AFTER_SEPARATOR, "$1'");
+  return FORMULA_START.test(value) ? `'${inner}` : inner;
 }
 
 /** The whole filtered log as CSV, streamed in batches (bounded memory whatever the size of the log). */
@@ -122,11 +139,13 @@ export function auditCsv(db: Db, org: OrganizationConfig, q: Omit<AuditQuery, 'o
     for await (const batch of auditBatches(db, { organizationId: org.id, ...q })) {
       for (const e of await named(db, org, batch)) {
         const { text, rule } = reasonText(e.reason);
-        yield [e.time, e.actor.display, e.subject?.display ?? '', e.action, e.outcome, e.error_code, e.before, e.after, text, rule, e.config_revision, e.assertion_id, e.ip].map(cell);
+        yield [e.time, e.actor.display, e.subject?.display ?? '', e.action, e.outcome, e.error_code, e.before, e.after, text, rule, e.config_revision, e.assertion_id, e.ip].map(csvCell);
       }
     }
   }
-  const out = stringify({ header: true, columns: [...CSV_COLUMNS] });
+  // csv-stringify quotes a cell holding a comma, quote or line break; a semicolon (the list separator of
+  // spreadsheets in many locales, which split an unquoted `Eve;=1+1` into a formula cell) and a tab too.
+  const out = stringify({ header: true, columns: [...CSV_COLUMNS], quoted_match: [';', '\t'] });
   // pipeline, not pipe: a database error mid-export destroys the response stream instead of hanging it.
   pipeline(Readable.from(records()), out, () => {});
   return out;

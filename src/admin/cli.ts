@@ -77,7 +77,7 @@ export async function runTokenCommand(args: readonly string[], io: CliIo): Promi
     }
     if (sub === 'revoke') {
       try {
-        await revokeTokenById(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', configRevision: config.revision, ip: null }, new Date());
+        await revokeTokenById(db, { organizationId: orgId, id: Number(v.id), actor: 'cli', by: null, configRevision: config.revision, ip: null }, new Date());
       } catch (err) {
         if (err instanceof RolegateError && err.code === 'ERR_NOT_FOUND') {
           io.err(`rolegate token revoke: no live token ${v.id} in organization ${orgId}\n`);

@@ -9,6 +9,8 @@ import type { MembershipRow } from '../db/memberships.js';
 import { findMembership } from '../db/memberships.js';
 import type { TokenRow } from '../db/api-tokens.js';
 import { findLiveToken, findToken, hashTokenKey, insertToken, revokeToken, touchToken } from '../db/api-tokens.js';
+import type { OrgRole } from '../domain/roles.js';
+import { compareOrgRoles } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 
 export type { TokenRow };
@@ -42,14 +44,39 @@ export async function createToken(
   return { token, key };
 }
 
+/**
+ * Whether `by` may revoke a token of `owner`: the Owner any token, everyone their own, an Administrator the
+ * tokens of lower roles (a deleted member's token too). Not an Owner's or another Administrator's: an
+ * Administrator must not be able to cut the Owner's automation off, nor a peer's.
+ */
+export function mayRevoke(by: { userId: number; role: OrgRole }, owner: { userId: number; role: OrgRole | undefined }): boolean {
+  if (by.role === 'OW' || by.userId === owner.userId) return true;
+  return owner.role === undefined || compareOrgRoles(by.role, owner.role) > 0;
+}
+
 export async function revokeTokenById(
   db: Db,
-  t: { organizationId: number; id: number; actor: string; configRevision: string | null; ip: string | null },
+  t: {
+    organizationId: number;
+    id: number;
+    actor: string;
+    /** The member revoking, checked by mayRevoke; null for the operator's CLI (full authority). */
+    by: { userId: number; role: OrgRole } | null;
+    configRevision: string | null;
+    ip: string | null;
+  },
   now: Date,
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const token = await findToken(trx, t.organizationId, t.id);
     if (token === undefined || token.revokedAt !== null) throw new RolegateError('ERR_NOT_FOUND', 'no such live token in this organization');
+    if (t.by !== null) {
+      const owner = await findMembership(trx, t.organizationId, token.userId);
+      const ownerRole = owner === undefined || owner.isDeleted ? undefined : owner.role;
+      if (!mayRevoke(t.by, { userId: token.userId, role: ownerRole })) {
+        throw new RolegateError('ERR_FORBIDDEN', "only the Owner or the token's own member may revoke the token of an Owner or Administrator");
+      }
+    }
     await revokeToken(trx, t.organizationId, t.id, now);
     await appendAudit(
       trx,

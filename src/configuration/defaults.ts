@@ -15,6 +15,11 @@ export const SERVER_DEFAULTS = {
   dataDir: './data',
   /** 8 hours: a working day. */
   sessionMaxAgeSeconds: 28800,
+  /**
+   * Strict-Transport-Security max-age when public_url is https: one year, the figure browsers' preload lists
+   * ask for. Sent only on https (a browser ignores it over http, and an http public_url has no TLS to pin).
+   */
+  hstsMaxAgeSeconds: 31536000,
 } as const;
 
 export const SERVER_LIMITS = {
@@ -25,6 +30,8 @@ export const SERVER_LIMITS = {
   sessionMaxAgeSeconds: { min: 60, max: 604800 },
   /** `server.metrics_token` (no default: GET /metrics is off until one is set). Short tokens are guessable. */
   metricsTokenMinLength: 16,
+  /** 0 sends `max-age=0` (browsers drop a policy they remember); at most two years. */
+  hstsMaxAgeSeconds: { min: 0, max: 63072000 },
 } as const;
 
 /**

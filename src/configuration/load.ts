@@ -27,6 +27,7 @@ import {
   defaultPersonas,
   samlDefaultWorkers,
 } from './defaults.js';
+import { readForwardAuth } from './forward-auth.js';
 import { type GroupMatch, groupKey } from './groups.js';
 import { readIdpMetadata } from './metadata.js';
 import { type Entry, type Field, type Fields, Reader, childPath } from './reader.js';
@@ -62,7 +63,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'webhooks'] as const;
+const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'forward_auth', 'webhooks'] as const;
 const SERVER_KEYS = [
   'public_url',
   'host',
@@ -73,6 +74,7 @@ const SERVER_KEYS = [
   'session_max_age_seconds',
   'metrics_token',
   'rate_limits',
+  'hsts_max_age_seconds',
 ] as const;
 const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
@@ -261,8 +263,17 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const saml = readSaml(ctx, root.get('saml'));
   const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
   const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
+  const forwardAuth = readForwardAuth(r, ctx.cwd, root.get('forward_auth'), organizations, server?.publicUrl);
   const webhooks = readWebhooks(r, root.get('webhooks'), organizations?.map((o) => o.id));
-  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined || webhooks === undefined) {
+  if (
+    server === undefined ||
+    database === undefined ||
+    saml === undefined ||
+    organizations === undefined ||
+    guards === undefined ||
+    forwardAuth === undefined ||
+    webhooks === undefined
+  ) {
     return undefined;
   }
   return {
@@ -273,6 +284,7 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
     saml,
     organizations,
     guards,
+    forwardAuth,
     webhooks,
   };
 }
@@ -367,6 +379,10 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
   }
 
   const rateLimits = readRateLimits(ctx, s?.get('rate_limits'));
+  const hsts = SERVER_LIMITS.hstsMaxAgeSeconds;
+  const hstsMaxAgeSeconds = optional(s, 'hsts_max_age_seconds', SERVER_DEFAULTS.hstsMaxAgeSeconds, (f) =>
+    r.integer(f, hsts.min, hsts.max, `an integer number of seconds from ${hsts.min} (tell browsers to forget the policy) to ${hsts.max}`),
+  );
 
   if (
     s === undefined ||
@@ -378,11 +394,12 @@ function readServer(ctx: Ctx, field: Field | undefined, root: Fields): ServerCon
     dataDir === undefined ||
     sessionMaxAgeSeconds === undefined ||
     !metricsOk ||
-    rateLimits === undefined
+    rateLimits === undefined ||
+    hstsMaxAgeSeconds === undefined
   ) {
     return undefined;
   }
-  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, metricsToken: metricsToken ?? null };
+  return { publicUrl, host, port, sessionSecret, trustProxy, dataDir, sessionMaxAgeSeconds, rateLimits, hstsMaxAgeSeconds, metricsToken: metricsToken ?? null };
 }
 
 /** `server.rate_limits`: requests per minute on /saml/*, per client address and per organization. */

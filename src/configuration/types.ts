@@ -3,7 +3,7 @@
  * configuration/load.ts from the YAML file (snake_case there, camelCase here). Relative paths in the
  * file resolve against the process's working directory (as `npm start` runs from the project root).
  */
-import type { MappableOrgRole, ProjectMappingRole } from '../domain/roles.js';
+import type { ActiveOrgRole, MappableOrgRole, ProjectMappingRole } from '../domain/roles.js';
 import type { WebhookEventType } from '../domain/webhook-events.js';
 
 export interface ServerConfig {
@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly sessionMaxAgeSeconds: number;
   /** Bearer token that may read `GET /metrics`; null (no `metrics_token`) = the endpoint is off (404). */
   readonly metricsToken: string | null;
+  /** `Strict-Transport-Security: max-age=<this>` on every response when public_url is https. Default one year. */
+  readonly hstsMaxAgeSeconds: number;
   /** Rate limits on `/saml/*`. */
   readonly rateLimits: RateLimits;
 }
@@ -176,6 +178,50 @@ export interface Config {
   readonly guards: GuardsConfig;
   /** `webhooks:` signed change events (no endpoints when the section is absent: nothing is recorded or sent). */
   readonly webhooks: WebhooksConfig;
+  /** `forward_auth:` (proxies ask rolegate who may reach an upstream); null when the section is absent. */
+  readonly forwardAuth: ForwardAuthConfig | null;
+}
+
+/** An address or network of `forward_auth.trusted_proxies`: `10.0.0.0/8`, `::1` (= `::1/128`). */
+export interface IpRange {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+/** One line of an upstream's `rules`: who may reach paths under `path`. */
+export type ForwardAuthRule =
+  | { readonly path: string; readonly kind: 'organization'; readonly minRole: ActiveOrgRole; readonly source: RuleSource }
+  | { readonly path: string; readonly kind: 'project'; readonly projectId: number; readonly minProjectRole: ActiveOrgRole; readonly source: RuleSource };
+
+export interface UpstreamConfig {
+  /** Exact origin (`https://app.example.com`, `http://127.0.0.1:8081`): what a request and an `rd` must match. */
+  readonly origin: string;
+  /** The origin's host[:port]: the assertion's `aud`. */
+  readonly host: string;
+  /** Whose members may reach it (a session of another organization is asked to sign in again). */
+  readonly organizationId: number;
+  /** Longest matching path prefix wins; a path no rule covers is denied. */
+  readonly rules: readonly ForwardAuthRule[];
+}
+
+export interface ForwardAuthConfig {
+  /** TCP peers whose X-Original-* / X-Forwarded-* headers are believed; anyone else is refused. */
+  readonly trustedProxies: readonly IpRange[];
+  /** Lifetime of X-Rolegate-Assertion, seconds (1..60). */
+  readonly assertionTtlSeconds: number;
+  /**
+   * PEM private keys from `signing_key_files`: the first signs, all are published in the JWKS (rotation).
+   * Empty = a key generated under `server.data_dir` (see forwardauth/keys.ts).
+   */
+  readonly signingKeys: readonly string[];
+  readonly upstreams: readonly UpstreamConfig[];
+  /**
+   * `cookie_domain`: the Domain of rolegate's session cookie, so that browsers send it to the applications'
+   * hosts too (their proxies pass it on to the check). null = host-only cookie (rolegate and the
+   * applications then share a host name, e.g. on different ports).
+   */
+  readonly cookieDomain: string | null;
 }
 
 /** `webhooks:`: where change events go and how the relay delivers them. See docs/webhooks.md. */

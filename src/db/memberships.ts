@@ -146,6 +146,12 @@ export async function findMembership(db: DbOrTrx, organizationId: number, userId
   return row === undefined ? undefined : toMembership(row);
 }
 
+/** The live member with this (lower-cased) email. */
+export async function findMembershipByEmail(db: DbOrTrx, organizationId: number, email: string): Promise<MembershipRow | undefined> {
+  const row = (await base(db, organizationId).andWhere({ 'users.email': email, 'users.is_deleted': false }).first(...COLUMNS)) as Raw | undefined;
+  return row === undefined ? undefined : toMembership(row);
+}
+
 /** Members by user id, deleted ones included (read in chunks: SQLite limits bound parameters). */
 export async function membershipsByIds(db: DbOrTrx, organizationId: number, userIds: readonly number[]): Promise<Map<number, MembershipRow>> {
   const out = new Map<number, MembershipRow>();

@@ -10,6 +10,7 @@ import type { Config, DevPersona, OrganizationConfig } from '../configuration/ty
 import { RolegateError } from '../errors.js';
 import { smallFormBody } from '../http/body.js';
 import { html, page } from '../http/html.js';
+import { isSameOrigin } from '../http/safety.js';
 import { buildSignedResponse, encodePostBinding } from './response.js';
 import type { DevIdpKeys } from './keys.js';
 
@@ -96,6 +97,8 @@ export function mountDevIdp(router: Router, config: Config, keys: DevIdpKeys, or
 
   router.post('dev-idp-sso-post', '/dev-idp/:org/sso', smallFormBody(), (ctx) => {
     const { org, personas } = orgFor(ctx.params['org']);
+    // Its answer auto-posts a signed Response to our ACS: another site's form must not sign a browser in.
+    if (!isSameOrigin(ctx, new URL(config.server.publicUrl).origin)) throw new RolegateError('ERR_CSRF', 'the development IdP only answers its own page');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const field = (name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '');
     let persona: DevPersona | undefined;

@@ -16,6 +16,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   ERR_NOT_FOUND: 'Not found',
   ERR_PAYLOAD_TOO_LARGE: 'Request too large',
   ERR_RATE_LIMITED: 'Too many requests',
+  ERR_METHOD_NOT_ALLOWED: 'Method not allowed',
   ERR_INTERNAL: 'Something went wrong',
 };
 
@@ -35,7 +36,7 @@ export function toRolegateError(err: unknown): RolegateError {
 }
 
 export function wantsJson(ctx: Koa.Context): boolean {
-  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz') return true;
+  if (ctx.path.startsWith('/api/') || ctx.path === '/healthz' || ctx.path === '/healthz/details') return true;
   return ctx.accepts('html', 'json') === 'json';
 }
 
@@ -44,6 +45,17 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such page');
+      // The router's allowedMethods answers these with an empty body; give them a code like every other error,
+      // keeping the Allow header it set.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = String(ctx.response.get('Allow') ?? '');
+        throw Object.assign(
+          ctx.status === 405
+            ? new RolegateError('ERR_METHOD_NOT_ALLOWED', `method ${ctx.method} not allowed here${allow === '' ? '' : `; allowed: ${allow}`}`)
+            : new RolegateError('ERR_NOT_IMPLEMENTED', 'method not supported'),
+          allow === '' ? {} : { headers: { Allow: allow } },
+        );
+      }
     } catch (caught) {
       const err = toRolegateError(caught);
       if (err.code === 'ERR_INTERNAL') {

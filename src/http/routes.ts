@@ -15,11 +15,12 @@ import type { SamlServiceProvider } from '../saml/types.js';
 import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
-import { metricsHandler } from './metrics.js';
-import { mountAccessGuard, mountAdmin } from './admin/index.js';
+import { metricsHandler, requireMetricsToken } from './metrics.js';
+import { mountForwardAuth } from './forwardauth.js';
+import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import type { Services } from './services.js';
-import { clientIp, isSameOrigin, safeNextPath } from './safety.js';
+import { clientIp, isSameOrigin, isSameOriginNavigation, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
 
 /** Binds an AuthnRequest to the browser that started it (so that a Response answering another browser's AuthnRequest is refused). */
@@ -79,12 +80,23 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   });
 
   // --- health ------------------------------------------------------------------------------------
-  router.get('healthz', '/healthz', async (ctx) => {
+  // Public: ok or not, nothing else (a refused reload's messages name files, keys and lines). The details are
+  // in the log, in /metrics (rolegate_config_reloads_total) and at /healthz/details behind the metrics token.
+  const databaseAnswers = async (): Promise<void> => {
     try {
       await services.ping();
     } catch (err) {
       throw new RolegateError('ERR_UNAVAILABLE', 'database does not answer', { cause: err });
     }
+  };
+  router.get('healthz', '/healthz', async (ctx) => {
+    await databaseAnswers();
+    ctx.body = { status: 'ok' };
+  });
+  const operatorOnly = requireMetricsToken(config);
+  router.get('healthz-details', '/healthz/details', async (ctx) => {
+    operatorOnly(ctx);
+    await databaseAnswers();
     ctx.body = { status: 'ok', config_revision: state.current().revision, config: state.health() };
   });
 
@@ -123,6 +135,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   // --- SAML --------------------------------------------------------------------------------------
   router.get('saml-metadata', '/saml/:org/metadata', (ctx) => {
     const { sp } = orgParam(ctx);
+    // Public and the same for everyone: IdPs and people may cache it (it changes only with a reload).
+    ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = sp.metadataXml();
   });
@@ -219,6 +233,9 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   // key to sign with), or without a SAML session, only the local session ends.
   router.get('saml-logout', '/saml/:org/logout', async (ctx) => {
     const { org, sp } = orgParam(ctx);
+    // A GET that ends sessions (here and, with Single Logout, at the IdP): refused when another site sent the
+    // browser here. /slo stays open to cross-site navigations: its messages are signed by the IdP.
+    if (!isSameOriginNavigation(ctx, publicOrigin)) throw new RolegateError('ERR_CSRF', 'sign-out must start from this site: use its Sign out button');
     const s = readSession(ctx);
     if (s === undefined || s.organizationId !== org.id || s.nameId === undefined || !sp.singleLogout) {
       endSession(ctx);
@@ -245,7 +262,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       ctx.redirect('/');
       return;
     }
-    const ended = await services.destroySamlSessions( org.id, message.nameId, message.sessionIndexes);
+    const ended = await services.destroySamlSessions(org.id, message.nameId, message.sessionIndexes);
     log('info', 'logout', { org: org.id, outcome: 'idp-initiated', sessions_ended: ended, request_id: message.id });
     // This browser's own session too, when it is one of them (the row is gone; drop the cookie).
     const s = readSession(ctx);
@@ -253,7 +270,9 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
+  mountForwardAuth(router, { config, services, log, state });
   mountAdmin(router, adminDeps);
   extra(router);
+  protectAllRoutes(router, adminDeps);
   return router;
 }

@@ -35,10 +35,14 @@ export function clientIp(ctx: Koa.Context): string {
 }
 
 /**
- * State-changing cookie-authenticated requests must come from our own origin. Browsers send Origin on every
- * cross-site POST; a request without Origin (curl, old clients) falls back to Referer, else is refused.
+ * State-changing cookie-authenticated requests must come from our own origin. A browser's Sec-Fetch-Site (a
+ * header no page can set) saying `cross-site` or `same-site` refuses at once; otherwise Origin, which browsers
+ * send on every cross-site POST; a request without Origin (curl, old clients) falls back to Referer, else is
+ * refused.
  */
 export function isSameOrigin(ctx: Koa.Context, publicOrigin: string): boolean {
+  const site = ctx.get('Sec-Fetch-Site');
+  if (site === 'cross-site' || site === 'same-site') return false;
   const origin = ctx.get('Origin');
   if (origin) return origin === publicOrigin;
   const referer = ctx.get('Referer');
@@ -50,4 +54,17 @@ export function isSameOrigin(ctx: Koa.Context, publicOrigin: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * For a GET that changes state (starting a sign-out): a navigation from our own pages (`same-origin`) or one
+ * the person started themselves (`none`: typed, bookmarked). A link or redirect from another site, even a
+ * sibling subdomain (`same-site`), is refused: it could sign anyone out, or out of the IdP too. Browsers
+ * without Sec-Fetch-Site fall back to Origin/Referer (isSameOrigin), so no evidence is a refusal.
+ */
+export function isSameOriginNavigation(ctx: Koa.Context, publicOrigin: string): boolean {
+  const site = ctx.get('Sec-Fetch-Site');
+  if (site === 'same-origin' || site === 'none') return true;
+  if (site !== '') return false;
+  return isSameOrigin(ctx, publicOrigin);
 }

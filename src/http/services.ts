@@ -11,6 +11,7 @@ import type { explainMember } from '../explain/explain.js';
 import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
 import type { WebhookServices } from '../webhooks/admin.js';
+import type { readCurrentMember } from '../forwardauth/member.js';
 
 /** `f` without its first (database) argument. */
 type Bound<F> = F extends (db: never, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -46,6 +47,8 @@ export interface Services {
   readonly createToken: Bound<typeof createToken>;
   readonly revokeTokenById: Bound<typeof revokeTokenById>;
   readonly authenticateKey: Bound<typeof authenticateKey>;
+  /** Forward auth: the member behind a session, read on every request. */
+  readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly listTokens: (organizationId: number, filter?: { userId?: number; includeRevoked?: boolean }) => Promise<TokenRow[]>;
   /** The Organization page's Webhooks view. */
   readonly webhooks: WebhookServices;

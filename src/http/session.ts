@@ -32,6 +32,8 @@ export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSessio
       signed: true,
       sameSite: 'lax',
       secure: config.server.publicUrl.startsWith('https:'),
+      // forward_auth.cookie_domain: the applications' hosts get the cookie too, so their proxies can ask.
+      ...(config.forwardAuth?.cookieDomain == null ? {} : { domain: config.forwardAuth.cookieDomain }),
       rolling: false,
       renew: false,
       genid: () => randomBytes(32).toString('base64url'),

@@ -6,13 +6,14 @@ import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
 import { appendAudit } from '../db/audit.js';
 import { saveMemberGroups } from '../db/member-groups.js';
-import { findMembership } from '../db/memberships.js';
+import { findMembership, findMembershipByEmail } from '../db/memberships.js';
 import { ownershipOf } from '../db/ownership.js';
 import { listProjectMemberships } from '../db/project-memberships.js';
 import { consumeAssertion, consumeAuthnRequest } from '../db/saml-state.js';
 import { destroyUserSessions } from '../db/sessions.js';
 import { upsertUser } from '../db/users.js';
 import type { OrgRole } from '../domain/roles.js';
+import { isAdminRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { AccessDecision } from '../mapping/index.js';
 import { decideAccess, ownershipFacts } from '../mapping/index.js';
@@ -90,6 +91,10 @@ export async function applyLogin(
       throw new RolegateError('ERR_SAML_REPLAY', 'assertion already used');
     }
 
+    // The write path's locking rule, organization row first: a login of an Owner or Administrator (one that
+    // may take one away) takes the lock before its first row write, as the admin surface and apply do.
+    const known = await findMembershipByEmail(trx, org.id, login.email);
+    if (known !== undefined && isAdminRole(known.role)) await writer.lock(trx, org.id);
     const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now);
     const membership = await findMembership(trx, org.id, user.id);
     const heldProjects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: [user.id] });

@@ -10,6 +10,7 @@
  *   saml_rejected_busy_total                Responses refused with 503 because the queue was full
  *   role_changes_total{kind}                member_created | role_change | project_role_change (committed)
  *   db_pool_connections{state}              used | free | pending (waiting for a connection)
+ *   config_reloads_total{outcome}           applied | refused (details: the log and GET /healthz/details)
  *   process_* / nodejs_*                    prom-client's default process metrics (RSS, event-loop lag, …)
  */
 import client from 'prom-client';
@@ -44,6 +45,18 @@ export const roleChangesTotal = new client.Counter({
   labelNames: ['kind'] as const,
   registers: [registry],
 });
+
+export const configReloadsTotal = new client.Counter({
+  name: 'rolegate_config_reloads_total',
+  help: 'Configuration reload attempts by outcome (applied, refused); why a reload was refused is in the log and GET /healthz/details',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+/** Count a reload attempt (the reason of a refusal goes to the log, never into a label). */
+export function recordReloadOutcome(ok: boolean): void {
+  configReloadsTotal.inc({ outcome: ok ? 'applied' : 'refused' });
+}
 
 /** What a running validation pool reports at scrape time. */
 export interface QueueSource {

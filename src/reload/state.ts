@@ -5,6 +5,7 @@
  * the new derivation first and commits it only when every preparer succeeded, so a swap is all or nothing.
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
+import { recordReloadOutcome } from '../metrics/index.js';
 
 /** The outcome of the last reload attempt, for the log and /healthz. */
 export interface ReloadStatus {
@@ -57,9 +58,10 @@ export class ConfigState {
 
   recordReload(status: ReloadStatus): void {
     this.#lastReload = status;
+    recordReloadOutcome(status.ok);
   }
 
-  /** The `config` object of /healthz (no file path: /healthz is public). */
+  /** The `config` object of GET /healthz/details (behind the metrics token: it names files, keys and lines). */
   health(): { revision: string; last_reload: ReloadStatus | null } {
     return { revision: this.#config.revision, last_reload: this.#lastReload };
   }

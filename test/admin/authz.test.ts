@@ -8,7 +8,7 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMemberWriter, buildServices, closeApp, createApp } from '../../src/app.js';
 import { errorMiddleware } from '../../src/http/errors.js';
-import { ACCESS, accessGuard } from '../../src/http/admin/access.js';
+import { ACCESS, accessGuard, protectRoutes } from '../../src/http/admin/access.js';
 import { silentLogger } from '../../src/log.js';
 import { standardYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
@@ -25,7 +25,12 @@ const PUBLIC_ROUTES = [
   'dev-idp-sso',
   'dev-idp-sso-post',
   'favicon',
+  'forward-auth-forward',
+  'forward-auth-jwks',
+  'forward-auth-nginx',
+  'forward-auth-signin',
   'healthz',
+  'healthz-details',
   'home',
   'logout',
   'metrics',
@@ -167,10 +172,30 @@ describe('the access table', () => {
     expect(failures).toEqual([]);
   });
 
-  it('a route without a rule, or without a name, is refused', async () => {
+  /** A bare Koa app around a router, as the real one is mounted (errors, router). */
+  async function serveRouter(router: Router, run: (base: string) => Promise<void>): Promise<void> {
+    const koa = new Koa();
+    koa.use(errorMiddleware(silentLogger));
+    koa.use(router.routes());
+    const server = koa.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      await run(`http://127.0.0.1:${port}`);
+    } finally {
+      server.close();
+    }
+  }
+  const deps = () => {
+    const writer = buildMemberWriter({ config: app.config, log: silentLogger });
+    return { config: () => app.config, services: buildServices(app.db, writer), log: silentLogger, writer };
+  };
+
+  it('a route without a rule, or without a name, or registered after the guards were placed, is refused', async () => {
     const { default: RouterClass } = await import('@koa/router');
     const router = new RouterClass();
-    router.use(accessGuard({ config: () => app.config, services: buildServices(app.db, buildMemberWriter({ config: app.config, log: silentLogger })), log: silentLogger, writer: buildMemberWriter({ config: app.config, log: silentLogger }) }));
+    router.use(accessGuard(deps()));
     router.get('not-in-the-table', '/x', (ctx) => {
       ctx.body = 'open';
     });
@@ -180,22 +205,61 @@ describe('the access table', () => {
     router.get('healthz', '/z', (ctx) => {
       ctx.body = 'open';
     });
-    const koa = new Koa();
-    koa.use(errorMiddleware(silentLogger));
-    koa.use(router.routes());
-    const server = koa.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    try {
-      for (const p of ['/x', '/y']) {
-        const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: { accept: 'application/json' } });
+    protectRoutes(router as unknown as Parameters<typeof protectRoutes>[0], deps());
+    // Public by name, but added after protectRoutes ran: it has no guard of its own, so it is closed.
+    router.get('favicon', '/late', (ctx) => {
+      ctx.body = 'open';
+    });
+    await serveRouter(router, async (base) => {
+      for (const p of ['/x', '/y', '/late']) {
+        const res = await fetch(`${base}${p}`, { headers: { accept: 'application/json' } });
         expect([p, res.status, ((await res.json()) as { error: string }).error]).toEqual([p, 403, 'ERR_FORBIDDEN']);
       }
-      expect(await (await fetch(`http://127.0.0.1:${port}/z`)).text()).toBe('open');
-    } finally {
-      server.close();
-    }
+      expect(await (await fetch(`${base}/z`)).text()).toBe('open');
+    });
+  });
+
+  // Two routes match GET /overlap/secret; the router runs the first one's handlers. The rule checked must be
+  // that route's, in either order (a router-level guard reading the matched route's name got the last one's).
+  it('overlapping routes: the rule of the route whose handler runs is the one applied', async () => {
+    const { default: RouterClass } = await import('@koa/router');
+    const ran: string[] = [];
+    const adminFirst = new RouterClass();
+    adminFirst.use(accessGuard(deps()));
+    adminFirst.get('api-organizations', '/overlap/secret', (ctx) => {
+      ran.push('admin handler');
+      ctx.body = { secret: true };
+    });
+    adminFirst.get('healthz', '/overlap/:anything', (ctx) => {
+      ran.push('public handler');
+      ctx.body = { public: true };
+    });
+    protectRoutes(adminFirst as unknown as Parameters<typeof protectRoutes>[0], deps());
+    await serveRouter(adminFirst, async (base) => {
+      const res = await fetch(`${base}/overlap/secret`, { headers: { accept: 'application/json' } });
+      expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([401, 'ERR_UNAUTHENTICATED']);
+      expect(ran).toEqual([]);
+      const other = await fetch(`${base}/overlap/else`, { headers: { accept: 'application/json' } });
+      expect([other.status, await other.json()]).toEqual([200, { public: true }]);
+    });
+
+    ran.length = 0;
+    const publicFirst = new RouterClass();
+    publicFirst.use(accessGuard(deps()));
+    publicFirst.get('healthz', '/overlap/:anything', (ctx) => {
+      ran.push('public handler');
+      ctx.body = { public: true };
+    });
+    publicFirst.get('api-organizations', '/overlap/secret', (ctx) => {
+      ran.push('admin handler');
+      ctx.body = { secret: true };
+    });
+    protectRoutes(publicFirst as unknown as Parameters<typeof protectRoutes>[0], deps());
+    await serveRouter(publicFirst, async (base) => {
+      const res = await fetch(`${base}/overlap/secret`, { headers: { accept: 'application/json' } });
+      expect([res.status, await res.json()]).toEqual([200, { public: true }]);
+      expect(ran).toEqual(['public handler']);
+    });
   });
 });
 

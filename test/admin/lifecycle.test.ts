@@ -364,10 +364,10 @@ describe('audit log', () => {
 });
 
 describe('errors under /api are JSON', () => {
-  it('an unknown API path is a JSON 404, an unsupported method a 405 without a body', async () => {
+  it('an unknown API path is a JSON 404, an unsupported method a JSON 405', async () => {
     const res = await call(app, admin, 'GET', '/api/organizations/0/nothing-here');
     expect([res.status, errorOf(res)]).toEqual([404, 'ERR_NOT_FOUND']);
     const put = await call(app, admin, 'PUT', '/api/organizations/0/memberships', { body: {} });
-    expect(put.status).toBe(405);
+    expect([put.status, errorOf(put)]).toEqual([405, 'ERR_METHOD_NOT_ALLOWED']);
   });
 });

@@ -79,7 +79,7 @@ describe('mutation fuzzer', () => {
       for (const u of users) expect(signedEmails.has(u.email), u.email).toBe(true);
       // Keep the campaign honest: edits land in many places, so most are rejected, some are harmless.
       expect(run).toBeGreaterThan(0);
-      const summary = { seed: settings.seed, runs: run, accepted, statuses: Object.fromEntries(statuses), ms: Date.now() - started };
+      const summary = { mode: (app.config.saml.workers ?? 0) > 0 ? `${app.config.saml.workers ?? 0} workers` : 'inline', seed: settings.seed, runs: run, accepted, statuses: Object.fromEntries(statuses), ms: Date.now() - started };
       if (settings.long) console.log('fuzz campaign', JSON.stringify(summary));
       else console.log('fuzz', JSON.stringify(summary));
     },

@@ -127,11 +127,12 @@ describe('rate limits on /saml/* (per instance, in memory)', () => {
     try {
       const b = perOrg.browser();
       // Spellings the router accepts for organization 1 (case, percent-encoding, leading zeros) share its bucket.
-      const paths = ['/saml/1/metadata', '/SAML/01/metadata', '/saml/%31/metadata', '/Saml/001/metadata'];
-      for (const [i, p] of paths.entries()) expect((await b.get(p, { 'x-forwarded-for': `198.51.100.${i}` })).status, p).toBe(200);
-      const res = await b.get('/saml/1/metadata', { 'x-forwarded-for': '198.51.100.99', accept: 'application/json' });
+      const paths = ['/saml/1/login', '/SAML/01/login', '/saml/%31/login', '/Saml/001/login'];
+      for (const [i, p] of paths.entries()) expect((await b.get(p, { 'x-forwarded-for': `198.51.100.${i}` })).status, p).toBe(302);
+      // A fifth address: the bucket is empty and one in five addresses' fair share of 4 is under one request.
+      const res = await b.get('/saml/1/login', { 'x-forwarded-for': '198.51.100.99', accept: 'application/json' });
       expect(res.status).toBe(429);
-      expect((await b.get('/saml/2/metadata', { 'x-forwarded-for': '198.51.100.98' })).status).toBe(200);
+      expect((await b.get('/saml/2/login', { 'x-forwarded-for': '198.51.100.98' })).status).toBe(302);
     } finally {
       await perOrg.close();
     }
@@ -268,7 +269,9 @@ describe('security headers on every kind of response; error pages never reflect 
     for (const [what, call, status] of checks) {
       const res = await call();
       expect(res.status, what).toBe(status);
-      expectSecurityHeaders(res, what);
+      // The SAML metadata is public and cacheable; everything else is no-store.
+      expectSecurityHeaders(res, what, what !== 'metadata');
+      if (what === 'metadata') expect(res.headers.get('cache-control')).toBe('public, max-age=3600');
     }
   });
 

@@ -25,8 +25,15 @@ import {
   NS_P,
   removeSignature,
   replaceOnce,
+  withOnlyEvilAssertion,
   XSW,
 } from '../support/attacks.js';
+import { SAML } from '@node-saml/node-saml';
+import type { OrganizationConfig } from '../../src/configuration/types.js';
+import { nodeSamlOptions } from '../../src/saml/node-saml-options.js';
+import { decodePostBinding } from '../../src/saml/precheck.js';
+import { checkResponseStructure } from '../../src/saml/structure.js';
+import { parseStrict } from '../../src/saml/xml.js';
 import { memberRole } from '../support/db.js';
 import { postAcs, startLogin } from '../support/flow.js';
 import type { Browser, TestResponse } from '../support/http.js';
@@ -66,21 +73,71 @@ describe('the baselines are accepted unchanged (so each rejection below is due t
   }
 });
 
+// XSW1/2 wrap a signed Response: both-signed baseline. XSW3–8 wrap the signed assertion: both baselines.
+const XSW_CASES: Array<[string, 'assertion' | 'both']> = [
+  ['xsw1', 'both'],
+  ['xsw2', 'both'],
+  ...(['xsw3', 'xsw4', 'xsw5', 'xsw6', 'xsw7', 'xsw8'] as const).flatMap((x): Array<[string, 'assertion' | 'both']> => [
+    [x, 'assertion'],
+    [x, 'both'],
+  ]),
+];
+
 describe('XML Signature Wrapping (SAML Raider XSW1–8)', () => {
-  // XSW1/2 wrap a signed Response: both-signed baseline. XSW3–8 wrap the signed assertion: both baselines.
-  const cases: Array<[string, 'assertion' | 'both', string]> = [
-    ['xsw1', 'both', 'ERR_SAML_MALFORMED'],
-    ['xsw2', 'both', 'ERR_SAML_MALFORMED'],
-    ...(['xsw3', 'xsw4', 'xsw5', 'xsw6', 'xsw7', 'xsw8'] as const).flatMap((x): Array<[string, 'assertion' | 'both', string]> => [
-      [x, 'assertion', 'ERR_SAML_MALFORMED'],
-      [x, 'both', 'ERR_SAML_MALFORMED'],
-    ]),
-  ];
+  const cases = XSW_CASES.map(([variant, sign]): [string, 'assertion' | 'both', string] => [variant, sign, 'ERR_SAML_MALFORMED']);
   for (const [variant, sign, code] of cases) {
     it(`${variant} on a ${sign}-signed Response → ${code}`, async () => {
       const wrap = XSW[variant];
       if (wrap === undefined) throw new Error(variant);
       await expectRejected(app, (b) => crafted(b, wrap, { sign }), code === 'ERR_SAML_MALFORMED' ? 400 : 401, code);
+      expect(await memberRole(app.db, 1, 'owner@acme.example')).toBeUndefined();
+    });
+  }
+});
+
+// rolegate's structural check refuses every XSW tree above before node-saml runs. These variants are reshaped
+// to pass it (withOnlyEvilAssertion: the evil assertion the only saml:Assertion, the signed one renamed out of
+// the SAML namespace), to show the second line holds on its own: node-saml, with the options rolegate pins,
+// refuses each one, and so does the ACS end to end.
+describe('XSW variants that pass the structural check: node-saml refuses them too', () => {
+  const org = (): OrganizationConfig => {
+    const found = app.config.organizations.find((o) => o.id === 1);
+    if (found === undefined) throw new Error('no organization 1');
+    return found;
+  };
+  const nodeSaml = (responseSigned: boolean): SAML => {
+    const o = org();
+    if (o.sso.idp.kind !== 'external') throw new Error('organization 1 trusts an external IdP');
+    return new SAML(nodeSamlOptions(o, app.config.saml, { entityId: o.sso.idp.entityId, ssoUrl: o.sso.idp.ssoUrl, certs: o.sso.idp.certs }, responseSigned));
+  };
+  const structure = (xml: string) =>
+    checkResponseStructure(parseStrict(decodePostBinding({ SAMLResponse: encodePostBinding(xml) }, app.config.saml.maxResponseBytes).xml, 'SAMLResponse'), {
+      acsUrl: org().sso.acsUrl,
+      idpEntityId: org().sso.idp.kind === 'external' ? (org().sso.idp as { entityId: string }).entityId : '',
+      canDecrypt: false,
+    });
+
+  for (const [variant, sign] of XSW_CASES) {
+    it(`${variant} on a ${sign}-signed Response, reshaped to pass the structural check → node-saml refuses; the ACS answers ERR_SAML_SIGNATURE`, async () => {
+      const wrap = XSW[variant];
+      if (wrap === undefined) throw new Error(variant);
+      await expectRejected(
+        app,
+        async (b) => {
+          const { requestId } = await startLogin(b);
+          const original = responseXml(app, MALLORY, { inResponseTo: requestId, sign });
+          const xml = withOnlyEvilAssertion(wrap(original));
+          // rolegate's pre-parse and structural checks let it through ...
+          const facts = structure(xml);
+          // ... node-saml, as rolegate configures it, accepts the untouched Response and refuses this one.
+          const sp = nodeSaml(facts.responseSigned);
+          await expect(nodeSaml(false).validatePostResponseAsync({ SAMLResponse: encodePostBinding(original) })).resolves.toMatchObject({ loggedOut: false });
+          await expect(sp.validatePostResponseAsync({ SAMLResponse: encodePostBinding(xml) })).rejects.toThrow();
+          return postAcs(b, 1, encodePostBinding(xml));
+        },
+        401,
+        'ERR_SAML_SIGNATURE',
+      );
       expect(await memberRole(app.db, 1, 'owner@acme.example')).toBeUndefined();
     });
   }

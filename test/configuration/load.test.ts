@@ -38,6 +38,7 @@ describe('the example configuration (development IdP) loads with its defaults', 
       dataDir: path.join(ROOT, 'data'),
       sessionMaxAgeSeconds: 28800,
       rateLimits: { perIpPerMinute: 300, perOrganizationPerMinute: 3000 },
+      hstsMaxAgeSeconds: 31536000,
       metricsToken: null,
     });
   });

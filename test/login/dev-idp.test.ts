@@ -54,7 +54,8 @@ async function signInAs(browser: Browser, email: string | { custom: Record<strin
   } else {
     form = { request_id: requestId, relay_state: relay, persona: 'custom', ...email.custom };
   }
-  const posted = await browser.post('/dev-idp/1/sso', form);
+  // A browser posting the IdP page's own form sends its Origin.
+  const posted = await browser.post('/dev-idp/1/sso', form, { origin: app.url });
   expect(posted.status).toBe(200);
   expect(posted.text).toContain('<script src="/assets/autopost.js"></script>');
   const SAMLResponse = hiddenInput(posted.text, 'SAMLResponse') ?? '';
@@ -101,6 +102,16 @@ describe('the development IdP', () => {
     expect((await browser.whoami()).json<{ organization: { role: string } }>().organization.role).toBe('AN');
     const res = await signInAs(app.browser(), { custom: { email: 'temp@acme.example', groups: 'Staff' } });
     expect(res.status).toBe(403);
+    expect((await browser.whoami()).status).toBe(401);
+  });
+
+  it("another site's form cannot make the development IdP sign a browser in (login CSRF): 403 ERR_CSRF, no session", async () => {
+    const browser = app.browser();
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site', origin: app.url }, {}]) {
+      const res = await browser.post('/dev-idp/1/sso', { persona: '0' }, { ...headers, accept: 'application/json' });
+      expect([res.status, res.json<{ error: string }>().error]).toEqual([403, 'ERR_CSRF']);
+      expect(res.text).not.toContain('SAMLResponse');
+    }
     expect((await browser.whoami()).status).toBe(401);
   });
 

@@ -202,6 +202,21 @@ describe('the SAML exchange', () => {
     expect(sid).toMatch(/samesite=lax/i);
   });
 
+  it('GET /saml/1/logout (no Single Logout: ends the local session) only from this site: a cross-site navigation is 403 ERR_CSRF', async () => {
+    const browser = app.browser();
+    await signIn(app, browser, { email: 'lou@acme.example', groups: ['LS-Reviewers'] });
+    const evil = await browser.get('/saml/1/logout', { 'sec-fetch-site': 'cross-site', accept: 'application/json' });
+    expect([evil.status, evil.json<{ error: string }>().error]).toEqual([403, 'ERR_CSRF']);
+    expect((await browser.whoami()).status).toBe(200);
+    // Same request body, POST from another site's form: refused the same way.
+    const post = await browser.request('POST', '/logout', { headers: { 'sec-fetch-site': 'cross-site', origin: app.url, accept: 'application/json' } });
+    expect([post.status, post.json<{ error: string }>().error]).toEqual([403, 'ERR_FORBIDDEN']);
+    expect((await browser.whoami()).status).toBe(200);
+    const own = await browser.get('/saml/1/logout', { 'sec-fetch-site': 'same-origin' });
+    expect([own.status, own.location]).toEqual([302, '/']);
+    expect((await browser.whoami()).status).toBe(401);
+  });
+
   it('logout ends the session server-side; a cross-origin logout is refused', async () => {
     const browser = app.browser();
     await signIn(app, browser, { email: 'lena@acme.example', groups: ['LS-Reviewers'] });

@@ -14,6 +14,7 @@ import { ROOT, serverYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { postAcs, startLogin } from '../support/flow.js';
 import type { Browser } from '../support/http.js';
+import { snapshot } from '../support/db.js';
 import { samlResponse } from '../support/idp.js';
 
 const IDP = 'https://idp.acme.example/simplesaml/saml2/idp/metadata.php';
@@ -76,7 +77,8 @@ describe('Single Logout routes', () => {
 
   it('GET /saml/1/logout: a signed LogoutRequest naming the NameID and SessionIndex; the LogoutResponse ends the session', async () => {
     const b = await signedIn('ada@acme.example', '_session-ada');
-    const res = await b.get('/saml/1/logout');
+    // The Sign out link on our own page: a same-origin navigation.
+    const res = await b.get('/saml/1/logout', { 'sec-fetch-site': 'same-origin' });
     expect(res.status).toBe(302);
     const location = res.location ?? '';
     expect(location.startsWith(`${IDP_SLO}?`)).toBe(true);
@@ -100,7 +102,8 @@ describe('Single Logout routes', () => {
     const other = await signedIn('ada@acme.example', '_session-ada-2');
     const stolen = await other.get(`/saml/1/slo?${signedQuery('SAMLResponse', logoutResponse(requestId))}`, { accept: 'application/json' });
     expect(stolen.status).toBe(401);
-    const ok = await b.get(`/saml/1/slo?${signedQuery('SAMLResponse', logoutResponse(requestId))}`);
+    // The IdP redirects the browser back: a cross-site navigation, accepted because the message is signed.
+    const ok = await b.get(`/saml/1/slo?${signedQuery('SAMLResponse', logoutResponse(requestId))}`, { 'sec-fetch-site': 'cross-site' });
     expect([ok.status, ok.location]).toEqual([302, '/']);
     expect(await isSignedIn(b)).toBe(false);
     expect(await isSignedIn(other)).toBe(true);
@@ -110,7 +113,7 @@ describe('Single Logout routes', () => {
     const one = await signedIn('bob@acme.example', '_bob-1');
     const two = await signedIn('bob@acme.example', '_bob-2');
     const carol = await signedIn('carol@acme.example', '_bob-1');
-    const res = await app.browser().get(`/saml/1/slo?${signedQuery('SAMLRequest', logoutRequest('bob@acme.example', '_bob-1'))}`);
+    const res = await app.browser().get(`/saml/1/slo?${signedQuery('SAMLRequest', logoutRequest('bob@acme.example', '_bob-1'))}`, { 'sec-fetch-site': 'cross-site' });
     expect(res.status).toBe(302);
     const answer = new URL(res.location ?? '');
     expect(`${answer.origin}${answer.pathname}`).toBe(IDP_SLO);
@@ -120,6 +123,31 @@ describe('Single Logout routes', () => {
     // Without SessionIndex: every session of that NameID.
     await app.browser().get(`/saml/1/slo?${signedQuery('SAMLRequest', logoutRequest('bob@acme.example', null))}`);
     expect([await isSignedIn(two), await isSignedIn(carol)]).toEqual([false, true]);
+  });
+
+  it('another site cannot start a sign-out: a cross-site GET /saml/1/logout is 403 ERR_CSRF, the session lives, nothing goes to the IdP', async () => {
+    const b = await signedIn('erin@acme.example', '_erin');
+    const before = await snapshot(app.db);
+    const foreign: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      // A browser without Sec-Fetch-Site: Referer names the other site, or nothing says where it came from.
+      { referer: 'https://evil.example/page' },
+      {},
+    ];
+    for (const headers of foreign) {
+      const res = await b.get('/saml/1/logout', { ...headers, accept: 'application/json' });
+      expect([JSON.stringify(headers), res.status, res.json<{ error: string }>().error]).toEqual([JSON.stringify(headers), 403, 'ERR_CSRF']);
+      expect(res.location).toBeNull();
+      expect(await isSignedIn(b)).toBe(true);
+    }
+    const after = await snapshot(app.db);
+    expect([after.memberships, after.users, after.sessions]).toEqual([before.memberships, before.users, before.sessions]);
+    // Typed or bookmarked (Sec-Fetch-Site: none), or from our own page by an old browser (Referer): allowed.
+    for (const headers of [{ 'sec-fetch-site': 'none' }, { referer: `${app.url}/` }]) {
+      const res = await b.get('/saml/1/logout', headers);
+      expect([JSON.stringify(headers), res.status, (res.location ?? '').startsWith(`${IDP_SLO}?`)]).toEqual([JSON.stringify(headers), 302, true]);
+    }
   });
 
   it('refused logout messages end nothing: unsigned, signed by another key', async () => {

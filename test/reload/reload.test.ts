@@ -5,7 +5,7 @@ import { formatConfigIssue } from '../../src/errors.js';
 import { NO_TRANSFER, decideAccess } from '../../src/mapping/index.js';
 import { loadMembersWithGroups } from '../../src/db/memberships.js';
 import { ROLES, cleanupDirs, populate } from '../plan/support.js';
-import { startReloadApp, type ReloadApp } from './support.js';
+import { OPERATOR_TOKEN, startReloadApp, type ReloadApp } from './support.js';
 
 afterAll(cleanupDirs);
 
@@ -32,7 +32,7 @@ async function until(what: () => Promise<boolean>, ms = 5000): Promise<void> {
 }
 
 describe('reload in the running service', () => {
-  it('an invalid file is refused with the check-config messages; the old configuration keeps serving, and /healthz says so', async () => {
+  it('an invalid file is refused with the check-config messages; the old configuration keeps serving; public /healthz says only ok, /healthz/details (metrics token) says why', async () => {
     app = await startReloadApp();
     const a = app;
     const started = a.config.revision;
@@ -43,11 +43,24 @@ describe('reload in the running service', () => {
     expect(status.ok).toBe(false);
     expect(status.errors).toEqual(expected.ok ? [] : expected.issues.map(formatConfigIssue));
     expect(status.errors[0]).toMatch(/rolegate\.yaml:\d+:\d+ organizations\[0\]\.roles\.LS-Admins: /);
+    // The public /healthz says ok and nothing else: no file path, key names, line numbers, titles or revision.
+    const pub = await a.browser().get('/healthz', { accept: 'application/json' });
+    expect([pub.status, pub.json()]).toEqual([200, { status: 'ok' }]);
+    for (const leak of [a.file, 'LS-Admins', 'rolegate.yaml', started, 'Acme']) expect(pub.text).not.toContain(leak);
+    // The operator reads the details with the metrics token.
     const health = await a.health();
     expect(health.config_revision).toBe(started);
     expect(health.config.last_reload).toMatchObject({ ok: false, errors: status.errors });
     expect(health.config.last_reload?.message).toContain('still running on revision');
     expect(a.logs.some((l) => l['level'] === 'error' && String(l['msg']).startsWith('config reload refused'))).toBe(true);
+    // The details need the operator's token; /metrics counts the refusal.
+    const anonymous = await a.browser().get('/healthz/details', { accept: 'application/json' });
+    expect([anonymous.status, anonymous.json<{ error: string }>().error]).toEqual([401, 'ERR_UNAUTHENTICATED']);
+    const wrong = await a.browser().get('/healthz/details', { accept: 'application/json', authorization: 'Bearer not-the-operator-token' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).not.toContain('LS-Admins');
+    const metrics = await a.browser().get('/metrics', { authorization: `Bearer ${OPERATOR_TOKEN}` });
+    expect(metrics.text).toMatch(/^rolegate_config_reloads_total\{outcome="refused"\} [1-9]/m);
     // Still serving on the old mapping.
     const b = a.browser();
     expect((await a.signInDirect(b, { email: 'ada@acme.example', groups: ['LS-Admins'] })).status).toBe(302);

@@ -24,12 +24,15 @@ export interface ReloadApp extends TestApp {
 }
 
 
+/** server.metrics_token of these apps: it opens /metrics and /healthz/details. */
+export const OPERATOR_TOKEN = 'reload-test-operator-token';
+
 export async function startReloadApp(parts: YamlParts = {}, reload: ServeOptions['reload'] = {}): Promise<ReloadApp> {
   const dir = tempDir();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const file = path.join(dir, 'rolegate.yaml');
-  const text = (p: YamlParts): string => yaml(dir, { ...p, publicUrl: url }).replace('server:\n', `server:\n  port: ${port}\n`);
+  const text = (p: YamlParts): string => yaml(dir, { ...p, publicUrl: url }).replace('server:\n', `server:\n  port: ${port}\n  metrics_token: ${OPERATOR_TOKEN}\n`);
   fs.writeFileSync(file, text(parts));
   const env = { ...process.env, NODE_ENV: 'test' };
   const config = loadConfig(file, { env });
@@ -47,7 +50,8 @@ export async function startReloadApp(parts: YamlParts = {}, reload: ServeOptions
     close: () => running.close(),
     write: (p) => fs.writeFileSync(file, text(p)),
     signInDirect: (browser, who) => postAcs(browser, 1, samlResponse(app, who, { inResponseTo: null })),
-    health: async () => (await new Browser(url).get('/healthz', { accept: 'application/json' })).json(),
+    // The details (last reload, its messages) are for the operator: behind the metrics token.
+    health: async () => (await new Browser(url).get('/healthz/details', { accept: 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` })).json(),
   };
   return app;
 }

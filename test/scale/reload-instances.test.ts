@@ -52,7 +52,9 @@ async function startCluster(kind: 'postgres' | 'sqlite'): Promise<Cluster> {
   const file = path.join(dir, 'rolegate.yaml');
   const pg: PgTestDatabase | undefined = kind === 'postgres' ? pgTestDatabase() : undefined;
   const text = (roles: string): string => {
-    let out = yaml(dir, { roles, guards: LENIENT }).replace('organizations:\n', 'saml:\n  workers: 0\norganizations:\n');
+    let out = yaml(dir, { roles, guards: LENIENT })
+      .replace('organizations:\n', 'saml:\n  workers: 0\norganizations:\n')
+      .replace('server:\n', `server:\n  metrics_token: ${OPERATOR_TOKEN}\n`);
     if (pg !== undefined) out = out.replace(`url: sqlite:${dir}/rolegate.db`, `url: ${TEST_PG_URL}`);
     return out;
   };
@@ -89,8 +91,11 @@ async function startCluster(kind: 'postgres' | 'sqlite'): Promise<Cluster> {
   };
 }
 
+/** server.metrics_token: it opens /healthz/details, where the revision is. */
+const OPERATOR_TOKEN = 'cluster-test-operator-token';
+
 async function healthRevision(i: Instance): Promise<string> {
-  const res = await new Browser(i.url).get('/healthz', { accept: 'application/json' });
+  const res = await new Browser(i.url).get('/healthz/details', { accept: 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` });
   expect(res.status).toBe(200);
   const body = res.json<{ config_revision: string; config: { revision: string } }>();
   expect(body.config_revision).toBe(body.config.revision);

@@ -217,3 +217,38 @@ export function replaceOnce(xml: string, from: string, to: string): string {
   if (count !== 1) throw new Error(`mutation target ${from} found ${count} times`);
   return xml.replace(from, () => to);
 }
+
+/** A namespace no SAML processor reads: an element moved into it is no longer a saml:Assertion to anyone. */
+export const NS_HIDDEN = 'urn:rolegate:test:hidden';
+
+/**
+ * An XSW document reshaped to pass rolegate's structural check (exactly one saml:Assertion, a direct child of
+ * the Response): the assertion that names EVIL stays, moved up to the Response when it was nested; every other
+ * saml:Assertion (the signed original or its clean copy) becomes a `hidden:Original` in NS_HIDDEN with its
+ * attributes and content unchanged, its Signature included. What is left to refuse it is node-saml's
+ * signature check.
+ */
+export function withOnlyEvilAssertion(xml: string): string {
+  return mutate(xml, (doc) => {
+    const root = doc.documentElement;
+    const all = Array.from({ length: doc.getElementsByTagNameNS(NS_A, 'Assertion').length }, (_, i) => doc.getElementsByTagNameNS(NS_A, 'Assertion').item(i) as Element);
+    const evil = all.find((a) => Array.from({ length: a.getElementsByTagNameNS(NS_A, 'NameID').length }, (_, i) => a.getElementsByTagNameNS(NS_A, 'NameID').item(i)?.textContent).includes(EVIL.email));
+    if (evil === undefined) throw new Error('mutation: no assertion names the evil identity');
+    for (const other of all) {
+      if (other === evil) continue;
+      // Another local name too: node-saml counts assertions by local name alone, and this is to reach its
+      // signature verification itself.
+      const hidden = doc.createElementNS(NS_HIDDEN, 'hidden:Original');
+      for (let i = 0; i < other.attributes.length; i += 1) {
+        const a = other.attributes.item(i) as Attr;
+        hidden.setAttributeNS(a.namespaceURI, a.name, a.value);
+      }
+      while (other.firstChild !== null) hidden.appendChild(other.firstChild);
+      other.parentNode?.replaceChild(hidden, other);
+    }
+    if (evil.parentNode !== root) {
+      evil.parentNode?.removeChild(evil);
+      root.insertBefore(evil, child(root, NS_P, 'Status').nextSibling);
+    }
+  });
+}

@@ -2,6 +2,8 @@
  * Who may call which route. DENY BY DEFAULT: every route is looked up here by its name, and a route
  * without an entry (or without a name) is refused, so a new route is closed until someone opens it on purpose.
  * test/admin/authz.test.ts walks every route of the router × every kind of caller against this table.
+ * Each route carries its own guard with its own rule (protectRoutes), so where two routes match one path the
+ * rule checked is that of the route whose handler runs.
  *
  * Order of checks for an `admin` route, on one screen:
  *   1. identify: `Authorization: Token <key>` (nothing else is tried when the header is present) or the session;
@@ -36,6 +38,8 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'asset-autopost': 'public',
   favicon: 'public',
   healthz: 'public',
+  // checks the metrics bearer token itself (off when none is configured), as /metrics
+  'healthz-details': 'public',
   // /metrics checks its own bearer token (off when none is configured)
   metrics: 'public',
   home: 'public',
@@ -84,6 +88,12 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'page-webhooks': 'admin-browser',
   'page-webhook-resend': 'admin-browser',
   'page-webhook-enable': 'admin-browser',
+  // forward-auth: the proxy checks answer only trusted proxies and decide from the session themselves;
+  // sign-in validates its return URL; the JWKS is public by nature.
+  'forward-auth-nginx': 'public',
+  'forward-auth-forward': 'public',
+  'forward-auth-signin': 'public',
+  'forward-auth-jwks': 'public',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {
@@ -153,11 +163,14 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   return { caller: { kind: 'session', userId: member.userId, organizationId: org.id, role: member.role, email: member.email }, org };
 }
 
-/** The guard, mounted first on the router: it runs for every matched route, before the route's own middleware. */
-export function accessGuard(deps: AccessDeps): Koa.Middleware {
+/**
+ * The guard for one route, with that route's rule. protectRoutes puts it at the head of the route's own
+ * middleware, so the rule checked is always the rule of the route whose handler runs next, even when several
+ * routes match a path (the router runs the first match's handlers; a router-level guard only sees the list).
+ */
+function guardFor(deps: AccessDeps, name: string | undefined): Koa.Middleware {
+  const rule = accessRule(name);
   return async (ctx, next) => {
-    const name = (ctx as unknown as { _matchedRouteName?: string })._matchedRouteName;
-    const rule = accessRule(name);
     if (rule === undefined) {
       deps.log('error', 'route without an access rule refused', { route: name ?? null, path: ctx.path });
       throw new RolegateError('ERR_FORBIDDEN', 'this route has no access rule');
@@ -174,6 +187,44 @@ export function accessGuard(deps: AccessDeps): Koa.Middleware {
     if (!isOrgAdmin(who.caller.role)) throw new RolegateError('ERR_FORBIDDEN', 'only an Owner or Administrator of the organization may do this');
     if (rule === 'admin-browser' && who.caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'this is for a signed-in browser session, not an API token');
     (ctx.state as Record<string, unknown>)[STATE_KEY] = who;
+    return next();
+  };
+}
+
+/** A route layer as far as the guard needs it (@koa/router's Layer). */
+interface RouteLayer {
+  readonly name?: string | null | undefined;
+  readonly methods: readonly string[];
+  stack: unknown[];
+}
+
+/** Route layers that carry their own guard (protectRoutes). */
+const PROTECTED = new WeakSet<object>();
+
+/**
+ * Put each route's guard in front of its handlers. Call once every route is registered; a route registered
+ * later has no guard and is refused by accessGuard.
+ */
+export function protectRoutes(router: { stack: readonly RouteLayer[] }, deps: AccessDeps): void {
+  for (const layer of router.stack) {
+    if (layer.methods.length === 0 || PROTECTED.has(layer)) continue;
+    layer.stack.unshift(guardFor(deps, layer.name ?? undefined));
+    PROTECTED.add(layer);
+  }
+}
+
+/**
+ * Mounted first on the router (router.use), so it runs for every matched route: deny by default for a route
+ * that protectRoutes never saw (registered after it ran). The rule itself is checked per route (guardFor).
+ */
+export function accessGuard(deps: AccessDeps): Koa.Middleware {
+  return async (ctx, next) => {
+    const matched = ((ctx as unknown as { matched?: readonly RouteLayer[] }).matched ?? []).filter((l) => l.methods.includes(ctx.method));
+    const open = matched.find((l) => !PROTECTED.has(l));
+    if (open !== undefined) {
+      deps.log('error', 'route without an access guard refused', { route: open.name ?? null, path: ctx.path });
+      throw new RolegateError('ERR_FORBIDDEN', 'this route has no access rule');
+    }
     return next();
   };
 }

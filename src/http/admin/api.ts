@@ -201,7 +201,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   router.delete('api-tokens-delete', '/api/tokens/:id', async (ctx) => {
     const { caller, org } = callerOf(ctx);
-    await services.revokeTokenById({ organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    await services.revokeTokenById({ organizationId: org.id, id: pathInt(ctx, 'id'), actor: actorOf(caller), by: caller, configRevision: deps.config().revision, ip: ctx.ip }, new Date());
     ctx.status = 204;
   });
 }

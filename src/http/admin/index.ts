@@ -4,7 +4,7 @@
  */
 import type Router from '@koa/router';
 import type { AccessDeps } from './access.js';
-import { accessGuard } from './access.js';
+import { accessGuard, protectRoutes } from './access.js';
 import { mountAdminApi } from './api.js';
 import { mountAdminPages } from './pages.js';
 import { mountWebhookPages } from './webhooks.js';
@@ -14,6 +14,11 @@ export type { AccessDeps } from './access.js';
 /** Must run before any route is registered: the guard is router middleware and precedes every route. */
 export function mountAccessGuard(router: Router, deps: AccessDeps): void {
   router.use(accessGuard(deps));
+}
+
+/** Must run after the last route is registered: each route gets the guard with its own rule. */
+export function protectAllRoutes(router: Router, deps: AccessDeps): void {
+  protectRoutes(router as unknown as Parameters<typeof protectRoutes>[0], deps);
 }
 
 export function mountAdmin(router: Router, deps: AccessDeps): void {

@@ -288,6 +288,7 @@ export const OPENAPI = {
       delete: {
         operationId: 'api-tokens-delete',
         summary: 'Revoke a token',
+        description: "The Owner may revoke any token, everyone their own, an Administrator the tokens of members below Administrator (not the Owner's nor another Administrator's: 403 ERR_FORBIDDEN).",
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
         responses: { '204': { description: 'Revoked' }, ...common, '404': error('No such live token') },
       },

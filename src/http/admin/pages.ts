@@ -16,6 +16,7 @@ import { safeNextPath } from '../safety.js';
 import type { AccessDeps } from './access.js';
 import { callerOf, csrfMatches, csrfToken } from './access.js';
 import { changeContext } from './api.js';
+import { parseIsoDate } from './params.js';
 import { ADMIN_CSS, ADMIN_JS } from './assets.js';
 import { staticAsset } from '../assets.js';
 import type { Flash, Shell } from './views.js';
@@ -122,8 +123,8 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     if (f.action !== '') filter.action = f.action.slice(0, 64);
     for (const key of ['since', 'until'] as const) {
       if (f[key] === '') continue;
-      const d = new Date(f[key]);
-      if (Number.isNaN(d.getTime())) flash = { kind: 'error', text: `${key}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
+      const d = parseIsoDate(f[key]);
+      if (d === undefined) flash = { kind: 'error', text: `${key}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
       else filter[key] = d;
     }
     const result = await services.auditPage(shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
@@ -173,16 +174,25 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     }),
   );
 
-  router.post(
-    'page-token-create',
-    '/organization/tokens',
-    action(deps, () => '/organization/tokens', async (ctx, form) => {
-      const { caller, org } = callerOf(ctx);
-      const name = typeof form['name'] === 'string' ? form['name'] : '';
-      const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
-      return { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
-    }),
-  );
+  // Not `action`: its post/redirect/get keeps the message in the session until the next page, and the session
+  // lives in the database. A new key is shown in the response that created it and stored nowhere (only its
+  // hash is kept); a reload of this response re-posts the form and makes another token, never shows this one.
+  const parseTokenForm = smallFormBody();
+  router.post('page-token-create', '/organization/tokens', async (ctx) => {
+    await parseTokenForm(ctx, async () => {});
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (!csrfMatches(ctx, form['csrf'])) throw new RolegateError('ERR_CSRF', 'the form is stale or was not sent by this site; reload the page');
+    const { caller, org } = callerOf(ctx);
+    const name = typeof form['name'] === 'string' ? form['name'] : '';
+    const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+    const shell = shellFor(ctx);
+    const tokens = await services.listTokens(shell.org.id);
+    const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
+    const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
+    const flash: Flash = { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
+    ctx.status = 201;
+    html(ctx, tokensPage({ ...shell, flash }, tokens, owners));
+  });
 
   router.post(
     'page-token-revoke',
@@ -191,7 +201,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       const { caller, org } = callerOf(ctx);
       const raw = ctx.params['id'];
       if (typeof raw !== 'string' || !/^[1-9]\d{0,14}$/.test(raw)) throw new RolegateError('ERR_NOT_FOUND', 'no such token');
-      await services.revokeTokenById({ organizationId: org.id, id: Number(raw), actor: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
+      await services.revokeTokenById({ organizationId: org.id, id: Number(raw), actor: actorOf(caller), by: caller, configRevision: deps.config().revision, ip: ctx.ip }, new Date());
       return { kind: 'ok', text: 'Token revoked.' };
     }),
   );

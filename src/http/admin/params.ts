@@ -102,11 +102,37 @@ export function stringParam(ctx: Koa.Context, name: string, max: number): string
 export function dateParam(ctx: Koa.Context, name: string): Date | undefined {
   const raw = single(ctx, name);
   if (raw === undefined || raw === '') return undefined;
-  // ISO 8601 date or date-time only: `Date.parse` accepts too much.
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)) throw bad(`${name}: expected an ISO 8601 date or date-time`);
-  const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw bad(`${name}: expected an ISO 8601 date or date-time`);
+  const d = parseIsoDate(raw);
+  if (d === undefined) throw bad(`${name}: expected an ISO 8601 date or date-time that exists (such as 2026-01-31 or 2026-01-31T09:00Z)`);
   return d;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+/**
+ * An ISO 8601 date or date-time, or undefined. Every field is range-checked before `Date` sees it: `Date`
+ * rolls impossible values over (`2026-02-30` becomes 2 March, `T24:00` the next day), which would silently
+ * move the bounds of an audit query.
+ */
+export function parseIsoDate(raw: string): Date | undefined {
+  const m = ISO_DATE.exec(raw);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s, , oh, om] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1) return undefined;
+  // Day 0 of the next month is the last day of this one (UTC, so no time zone can shift it; setUTCFullYear,
+  // unlike Date.UTC, does not read years 0–99 as 1900–1999).
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  if (day > last.getUTCDate()) return undefined;
+  if (h !== undefined && Number(h) > 23) return undefined;
+  if (mi !== undefined && Number(mi) > 59) return undefined;
+  if (s !== undefined && Number(s) > 59) return undefined;
+  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 export function intQuery(ctx: Koa.Context, name: string): number | undefined {

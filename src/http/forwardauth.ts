@@ -1,0 +1,210 @@
+/**
+ * Forward-auth routes: a reverse proxy asks, for every request to an upstream application, whether to let it
+ * through and with which identity headers.
+ *
+ *   GET /auth/nginx    nginx `auth_request`: 200 (allow), 401 (sign in; `Location` names the sign-in URL for
+ *                      the `error_page 401` snippet) or 403. Never any other status: nginx turns those into 500.
+ *   GET /auth/forward  Traefik ForwardAuth, Caddy forward_auth: 200, 302 to sign in (browsers: Accept has
+ *                      text/html), 401 (API clients) or 403. The proxy hands a non-2xx answer to the client.
+ *   GET /auth/signin   ?rd=<return URL>: starts sign-in for the upstream's organization, then returns there.
+ *   GET /.well-known/jwks.json   the public keys of X-Rolegate-Assertion.
+ *
+ * The checks of one decision, in order: the TCP peer is a trusted proxy → the original request is read from
+ * its headers → it carries no identity header of its own → a configured upstream and a rule cover it → the
+ * session's member, read now → the rule's role.
+ * Every answer is `Cache-Control: no-store`: a cached "allow" would outlive a demotion.
+ * Without `forward_auth:` in the configuration every route here answers 404.
+ */
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { Config, ForwardAuthConfig } from '../configuration/types.js';
+import { RolegateError } from '../errors.js';
+import { AssertionCache } from '../forwardauth/assertion.js';
+import { IDENTITY_HEADERS, identityHeaders } from '../forwardauth/identity.js';
+import { type SigningKeys, loadSigningKeys, signingKeyPems } from '../forwardauth/keys.js';
+import { decide, findUpstream } from '../forwardauth/policy.js';
+import { type PeerCheck, trustedPeers } from '../forwardauth/proxies.js';
+import { type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
+import type { Logger } from '../log.js';
+import type { ConfigState } from '../reload/state.js';
+import { toRolegateError } from './errors.js';
+import { html, page } from './html.js';
+import { safeReturnUrl } from './return-url.js';
+import { readSession } from './session.js';
+import type { Services } from './services.js';
+
+export interface ForwardAuthDeps {
+  readonly config: Config;
+  readonly services: Pick<Services, 'readCurrentMember'>;
+  readonly log: Logger;
+  readonly state: ConfigState;
+}
+
+/** One BlockList per configuration object (a reload brings a new one). */
+const peerChecks = new WeakMap<ForwardAuthConfig, PeerCheck>();
+function peerCheck(fa: ForwardAuthConfig): PeerCheck {
+  let check = peerChecks.get(fa);
+  if (check === undefined) {
+    check = trustedPeers(fa.trustedProxies);
+    peerChecks.set(fa, check);
+  }
+  return check;
+}
+
+const NGINX_PATH = '/auth/nginx';
+
+/**
+ * Mounted before the session middleware (whose database read can fail first): nginx turns any status but
+ * 2xx/401/403 from the check into a 500 of its own, so a failure while deciding is answered 403 (fail
+ * closed, with a code saying why) and logged, so that an outage reads as one in rolegate's log. A 404 (no
+ * `forward_auth:` at all) stays a 404: that misconfiguration may well show as nginx's 500.
+ */
+export function nginxStatusGuard(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== NGINX_PATH) return next();
+    try {
+      await next();
+    } catch (caught) {
+      const err = toRolegateError(caught);
+      if (err.status === 401 || err.status === 403 || err.code === 'ERR_NOT_FOUND') throw err;
+      log(err.code === 'ERR_INTERNAL' ? 'error' : 'warn', 'forward-auth', { outcome: 'failed', code: err.code, detail: err.message, mode: 'nginx' });
+      throw new RolegateError('ERR_FORBIDDEN', `forward-auth could not decide (${err.code})`);
+    }
+  };
+}
+
+/** Identity header names, with `-` or `_`, in any case. */
+const FORGED = /^x[-_]rolegate[-_]/i;
+
+function withHeaders(err: RolegateError, headers: Record<string, string>): RolegateError {
+  // errorMiddleware copies `headers` of an error onto the answer (koa's error contract).
+  return Object.assign(err, { headers });
+}
+
+/**
+ * Send the browser to `target`. To another origin, by a page that moves on by itself (Refresh) rather than a
+ * redirect: right after sign-in this answer is the last hop of the IdP page's form submission, and browsers
+ * check each redirect of a form submission against that page's CSP form-action (ours is 'self', an IdP's may
+ * be anything), so a redirect to the application would be blocked.
+ */
+function goTo(ctx: Koa.Context, target: string): void {
+  if (target.startsWith('/')) {
+    ctx.redirect(target);
+    return;
+  }
+  ctx.set('Refresh', `0; url=${target}`);
+  ctx.type = 'html';
+  ctx.body = page('Signed in', html`<section class="card"><h1>Signed in</h1>
+<p>Continuing to <a id="continue" href="${target}">${new URL(target).origin}</a>…</p></section>`);
+}
+
+export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
+  const { services, log, state } = deps;
+  const started = deps.config.forwardAuth;
+  const publicUrl = deps.config.server.publicUrl;
+  // Key files were checked by the loader; the generated key is read (or created) now, so a data directory that
+  // cannot hold it stops the start rather than the first request.
+  const keys: Promise<SigningKeys> | undefined = started === null ? undefined : loadSigningKeys(signingKeyPems(started, deps.config.server.dataDir));
+  keys?.catch((err: unknown) => log('error', 'forward-auth signing keys do not load', { cause: err instanceof Error ? err.message : String(err) }));
+
+  const assertions = new AssertionCache();
+
+  /** The policy in force: it follows configuration reloads; the signing keys are those of the start. */
+  const settings = (): { fa: ForwardAuthConfig; keys: Promise<SigningKeys> } => {
+    const fa = state.current().forwardAuth;
+    if (fa === null || keys === undefined) throw new RolegateError('ERR_NOT_FOUND', 'forward-auth is not configured');
+    return { fa, keys };
+  };
+
+  const check = (mode: ProxyMode) => async (ctx: Koa.Context) => {
+    ctx.set('Cache-Control', 'no-store');
+    const { fa, keys: keysReady } = settings();
+    // 1. Only a trusted proxy's word about the original request counts: from anyone else, refuse.
+    const peer = ctx.req.socket.remoteAddress;
+    if (!peerCheck(fa)(peer)) {
+      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_UNTRUSTED_PEER', peer: peer ?? null, mode });
+      throw new RolegateError('ERR_FORWARD_AUTH_UNTRUSTED_PEER', 'this address is not in forward_auth.trusted_proxies');
+    }
+    // 2. The original request, from the headers of this mode only.
+    const parsed = readOriginalRequest(mode, (name) => ctx.get(name));
+    if (!parsed.ok) {
+      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: parsed.reason, peer: peer ?? null, mode });
+      throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', parsed.reason);
+    }
+    const request = parsed.request;
+    // 2b. A client that sends identity headers of its own (either spelling: `X_Rolegate_Role` reaches CGI-style
+    // upstreams as the same variable) is forging them: refused, whatever the proxy would have done with them.
+    const forged = Object.keys(ctx.headers).find((name) => FORGED.test(name));
+    if (forged !== undefined) {
+      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: 'client-supplied identity header', header: forged, origin: request.origin, mode });
+      throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', `the request carries an identity header of its own (${forged})`);
+    }
+    // 3. The member behind the session, as stored now.
+    const s = readSession(ctx);
+    const org = s === undefined ? undefined : state.org(s.organizationId);
+    const member = s === undefined || org === undefined ? undefined : await services.readCurrentMember(org, s.userId);
+    // 4. Upstream, rule, organization, state, role (forwardauth/policy.ts).
+    const decision = decide(fa, request, member?.state);
+    if (!decision.allow) {
+      log('info', 'forward-auth', { outcome: 'denied', code: decision.code, reason: decision.reason, method: request.method, origin: request.origin, path: request.path, user_id: member?.state.userId ?? null, mode });
+      if (decision.signIn) {
+        const signIn = `${publicUrl}/auth/signin?rd=${encodeURIComponent(request.url)}`;
+        if (mode === 'forward' && ctx.get('Accept').includes('text/html')) {
+          ctx.redirect(signIn);
+          return;
+        }
+        // No standard scheme fits a cookie session; the realm tells a client whom to ask.
+        throw withHeaders(new RolegateError('ERR_UNAUTHENTICATED', decision.reason), { Location: signIn, 'WWW-Authenticate': 'Cookie realm="rolegate"' });
+      }
+      throw new RolegateError(decision.code, decision.reason);
+    }
+    const identity = member?.identity;
+    if (identity === undefined) throw new RolegateError('ERR_INTERNAL', 'an allowed member without an identity');
+    const full = { ...identity, role: decision.role };
+    const assertion = await assertions.get(await keysReady, full, {
+      issuer: publicUrl,
+      audience: decision.upstream.host,
+      ttlSeconds: fa.assertionTtlSeconds,
+      now: new Date(),
+    });
+    const headers = identityHeaders(full, assertion);
+    for (const name of IDENTITY_HEADERS) ctx.set(name, headers[name]);
+    ctx.status = 200;
+    ctx.body = '';
+  };
+
+  router.get('forward-auth-nginx', NGINX_PATH, check('nginx'));
+  router.get('forward-auth-forward', '/auth/forward', check('forward'));
+
+  router.get('forward-auth-signin', '/auth/signin', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const { fa } = settings();
+    const target = safeReturnUrl(ctx.query['rd'], fa.upstreams.map((u) => u.origin));
+    const upstream = target.startsWith('/') ? undefined : findUpstream(fa, new URL(target).origin);
+    const organizations = state.current().organizations;
+    const orgId = upstream?.organizationId ?? (organizations.length === 1 ? organizations[0]?.id : undefined);
+    const s = readSession(ctx);
+    if (s !== undefined && (orgId === undefined || s.organizationId === orgId)) {
+      const org = state.org(s.organizationId);
+      // Signed in already (any state: a Deactivated member is sent on and gets the upstream's 403, not a loop).
+      if (org !== undefined && (await services.readCurrentMember(org, s.userId)) !== undefined) {
+        goTo(ctx, target);
+        return;
+      }
+    }
+    if (orgId === undefined) {
+      ctx.redirect('/');
+      return;
+    }
+    // After the SAML round trip the ACS sends the browser back here (a relative `next`), signed in.
+    const next = `/auth/signin?rd=${encodeURIComponent(target)}`;
+    ctx.redirect(`/saml/${orgId}/login?next=${encodeURIComponent(next)}`);
+  });
+
+  router.get('forward-auth-jwks', '/.well-known/jwks.json', async (ctx) => {
+    const { keys: keysReady } = settings();
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.type = 'application/jwk-set+json';
+    ctx.body = JSON.stringify((await keysReady).jwks);
+  });
+}

@@ -1,0 +1,118 @@
+/** `forward_auth:` in the YAML: what loads, and every mistake reported at its line with its path. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { BASE, check, cleanup, issuesOf, locate, writeFile, tempDir } from '../configuration/helpers.js';
+
+afterAll(cleanup);
+
+const SECTION = `forward_auth:
+  trusted_proxies: [127.0.0.1, "::1", 10.0.0.0/8]
+  upstreams:
+    - origin: https://app.acme.example
+      organization: 1
+      rules:
+        - path: /
+          min_role: Annotator
+        - path: /admin/
+          min_role: Administrator
+        - path: /projects/42
+          project: 42
+          min_project_role: Reviewer
+`;
+
+function rejected(section: string): { yaml: string; issues: ReturnType<typeof issuesOf> } {
+  const yaml = BASE + section;
+  return { yaml, issues: issuesOf(check(yaml).result) };
+}
+
+describe('forward_auth configuration', () => {
+  it('loads upstreams, rules, proxies and the defaults', () => {
+    const { result } = check(BASE + SECTION);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const fa = result.config.forwardAuth;
+    expect(fa?.assertionTtlSeconds).toBe(30);
+    expect(fa?.signingKeys).toEqual([]);
+    expect(fa?.trustedProxies).toEqual([
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+    ]);
+    expect(fa?.upstreams[0]).toMatchObject({ origin: 'https://app.acme.example', host: 'app.acme.example', organizationId: 1 });
+    expect(fa?.upstreams[0]?.rules.map((r) => [r.path, r.kind])).toEqual([
+      ['/', 'organization'],
+      ['/admin', 'organization'],
+      ['/projects/42', 'project'],
+    ]);
+  });
+
+  it('is null when absent', () => {
+    const { result } = check(BASE);
+    expect(result.ok && result.config.forwardAuth).toBeNull();
+  });
+
+  const cases: readonly { name: string; from: string; to: string; path: string; at: string; message: RegExp }[] = [
+    { name: 'an unknown key', from: '  upstreams:\n', to: '  upstream: []\n  upstreams:\n', path: 'forward_auth.upstream', at: 'upstream:', message: /unknown key "upstream"; did you mean "upstreams"/ },
+    { name: 'an unknown key in a rule', from: '          min_role: Annotator', to: '          min_role: Annotator\n          methods: [GET]', path: 'forward_auth.upstreams[0].rules[0].methods', at: 'methods', message: /unknown key "methods"/ },
+    { name: 'a host name as trusted proxy', from: '[127.0.0.1, "::1", 10.0.0.0/8]', to: '[proxy.internal]', path: 'forward_auth.trusted_proxies[0]', at: 'proxy.internal', message: /IP address or a network/ },
+    { name: 'a prefix too long', from: '10.0.0.0/8', to: '10.0.0.0/33', path: 'forward_auth.trusted_proxies[2]', at: '10.0.0.0/33', message: /prefix length from 0 to 32/ },
+    { name: 'no trusted proxy', from: '[127.0.0.1, "::1", 10.0.0.0/8]', to: '[]', path: 'forward_auth.trusted_proxies', at: '[]', message: /at least one proxy/ },
+    { name: 'an origin with a path', from: 'https://app.acme.example', to: 'https://app.acme.example/app', path: 'forward_auth.upstreams[0].origin', at: 'https://app.acme.example/app', message: /no path/ },
+    { name: 'an origin of another scheme', from: 'https://app.acme.example', to: 'ftp://app.acme.example', path: 'forward_auth.upstreams[0].origin', at: 'ftp://app.acme.example', message: /http or https/ },
+    { name: 'an unknown organization', from: '      organization: 1', to: '      organization: 7', path: 'forward_auth.upstreams[0].organization', at: 'organization: 7', message: /no organization has id 7/ },
+    { name: 'a project of no organization', from: '          project: 42', to: '          project: 99', path: 'forward_auth.upstreams[0].rules[2].project', at: '99', message: /has no project 99/ },
+    { name: 'a state as minimum role', from: 'min_role: Annotator', to: 'min_role: Deactivated', path: 'forward_auth.upstreams[0].rules[0].min_role', at: 'Deactivated', message: /is a state, never a way in/ },
+    { name: 'a misspelt role', from: 'min_role: Annotator', to: 'min_role: Anotator', path: 'forward_auth.upstreams[0].rules[0].min_role', at: 'Anotator', message: /did you mean "Annotator"/ },
+    { name: 'both kinds of requirement', from: '          min_role: Annotator', to: '          min_role: Annotator\n          project: 42', path: 'forward_auth.upstreams[0].rules[0].project', at: 'project: 42', message: /either min_role, or project/ },
+    { name: 'a project without its role', from: '          min_project_role: Reviewer\n', to: '', path: 'forward_auth.upstreams[0].rules[2].project', at: 'project: 42', message: /needs "min_project_role" too/ },
+    { name: 'a path with a dot segment', from: '- path: /admin/', to: '- path: /public/../admin', path: 'forward_auth.upstreams[0].rules[1].path', at: '/public/../admin', message: /"\.\." segments/ },
+    { name: 'a path with an escape', from: '- path: /admin/', to: '- path: /adm%69n', path: 'forward_auth.upstreams[0].rules[1].path', at: '/adm%69n', message: /%-escapes/ },
+    { name: 'a duplicate path', from: '- path: /admin/', to: '- path: /', path: 'forward_auth.upstreams[0].rules[1].path', at: '- path: /\n          min_role: Administrator', message: /duplicate path \/: the rule at line/ },
+    { name: 'a ttl above 60 s', from: '  upstreams:\n', to: '  assertion_ttl_seconds: 120\n  upstreams:\n', path: 'forward_auth.assertion_ttl_seconds', at: '120', message: /from 1 to 60/ },
+    { name: 'no rules', from: `      rules:\n        - path: /\n          min_role: Annotator\n        - path: /admin/\n          min_role: Administrator\n        - path: /projects/42\n          project: 42\n          min_project_role: Reviewer\n`, to: '      rules: []\n', path: 'forward_auth.upstreams[0].rules', at: '[]', message: /at least one rule/ },
+  ];
+
+  for (const c of cases) {
+    it(`refuses ${c.name}`, () => {
+      const section = SECTION.replace(c.from, c.to);
+      expect(section, 'the edit applies').not.toBe(SECTION);
+      const { yaml, issues } = rejected(section);
+      expect(issues).toHaveLength(1);
+      const issue = issues[0];
+      const inner = c.at.startsWith('- path') ? '/' : c.at.startsWith('project:') ? 'project' : c.at === 'upstream:' ? 'upstream' : c.at.startsWith('organization: ') ? c.at.slice(14) : c.at;
+      const tail = yaml.slice(yaml.indexOf('forward_auth:'));
+      const pos = locate(tail, c.at, inner);
+      const base = yaml.slice(0, yaml.indexOf('forward_auth:')).split('\n').length - 1;
+      expect({ path: issue?.path, line: issue?.line, col: issue?.col }).toEqual({ path: c.path, line: pos.line + base, col: pos.col });
+      expect(issue?.message).toMatch(c.message);
+    });
+  }
+
+  it('refuses a signing key that cannot sign, naming the file', () => {
+    const dir = tempDir();
+    const weak = writeFile('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', 'weak.pem', dir);
+    const { issues } = rejected(SECTION.replace('  upstreams:\n', `  signing_key_files: [${weak}]\n  upstreams:\n`));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('forward_auth.signing_key_files[0]');
+    expect(issues[0]?.message).toMatch(/does not hold an unencrypted PEM private key/);
+  });
+
+  it('sets the session cookie domain only when it covers rolegate and every upstream', () => {
+    const good = check(BASE.replace('http://localhost:8080', 'https://auth.acme.example') + SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
+    expect(good.result.ok && good.result.config.forwardAuth?.cookieDomain).toBe('acme.example');
+    const { issues } = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
+    expect(issues.map((i) => i.path)).toEqual(['forward_auth.cookie_domain']);
+    expect(issues[0]?.message).toMatch(/does not cover server.public_url \(localhost\)/);
+    const ip = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: 127.0.0.1\n  upstreams:\n'));
+    expect(ip.issues[0]?.message).toMatch(/no domain on IP addresses/);
+  });
+
+  it('refuses a duplicate origin', () => {
+    const second = `    - origin: https://app.acme.example:443
+      organization: 1
+      rules:
+        - path: /
+          min_role: Owner
+`;
+    const { issues } = rejected(SECTION + second);
+    expect(issues.map((i) => [i.path, /duplicate origin https:\/\/app.acme.example/.test(i.message)])).toEqual([['forward_auth.upstreams[1].origin', true]]);
+  });
+});
