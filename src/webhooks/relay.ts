@@ -78,7 +78,7 @@ export class Relay {
   private readonly queue: ClaimedDelivery[] = [];
   /** Per endpoint: deliveries claimed and not finished (queued or in flight), and those in flight. */
   private readonly outstanding = new Map<string, number>();
-  private readonly running_ = new Map<string, number>();
+  private readonly inFlightBy = new Map<string, number>();
   /** Endpoints that asked to wait (Retry-After), until when: nothing is sent to them before then from here. */
   private readonly pausedUntil = new Map<string, number>();
   /** Finished attempts waiting to be recorded, and the write in progress. */
@@ -223,7 +223,7 @@ export class Relay {
       const slots = endpointSlots(cfg);
       for (let i = 0; i < this.queue.length && this.inFlight.size < cfg.concurrency && !this.stopping; ) {
         const d = this.queue[i];
-        if (d === undefined || (this.running_.get(d.endpoint) ?? 0) >= slots) {
+        if (d === undefined || (this.inFlightBy.get(d.endpoint) ?? 0) >= slots) {
           i++;
           continue;
         }
@@ -258,12 +258,12 @@ export class Relay {
       if (n > 0) m.set(d.endpoint, n);
       else m.delete(d.endpoint);
     };
-    count(this.running_, 1);
+    count(this.inFlightBy, 1);
     const p = this.attempt(d, cfg)
       .catch((err: unknown) => this.opts.log('error', 'webhook attempt could not be recorded', { delivery_id: d.id, cause: String(err) }))
       .finally(() => {
         this.inFlight.delete(p);
-        count(this.running_, -1);
+        count(this.inFlightBy, -1);
         count(this.outstanding, -1);
         this.wake?.();
       });
