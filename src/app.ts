@@ -23,15 +23,19 @@ import { ConfigState } from './reload/state.js';
 import type { ChangeHook } from './members/write.js';
 import { MemberWriter } from './members/write.js';
 import { auditCsv, auditPage } from './admin/audit.js';
-import { deleteMember, inviteMember, listMemberships, memberDetail, setMemberRole } from './admin/members.js';
+import { authenticateAccess, refreshAccessToken } from './admin/access-tokens.js';
+import { listMemberPage } from './admin/member-list.js';
+import { deleteMember, inviteMember, listMemberships, memberDetail, memberView, setMemberRole } from './admin/members.js';
 import { assignProjectRole, listRoles, removeProjectRole } from './admin/projects.js';
 import { authenticateKey, createToken, revokeTokenById } from './admin/tokens.js';
 import { listTokens } from './db/api-tokens.js';
 import { connectionPool, ping } from './db/connect.js';
+import { findLiveMemberByEmail, projectsOfMember } from './db/member-query.js';
 import { findMembership, membershipsByIds } from './db/memberships.js';
 import { organizationCreatedAt } from './db/organizations.js';
 import { saveAuthnRequest } from './db/saml-state.js';
 import { destroySamlSessions, destroySession, loadSession, storeSession } from './db/sessions.js';
+import { emailTaken } from './db/users.js';
 import { explainMember } from './explain/explain.js';
 import type { Services } from './http/services.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
@@ -103,6 +107,13 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     authenticateKey: (...a) => authenticateKey(db, ...a),
     readCurrentMember: (...a) => readCurrentMember(db, ...a),
     listTokens: (org, filter) => listTokens(db, org, filter),
+    listMemberPage: (...a) => listMemberPage(db, ...a),
+    memberView: (...a) => memberView(db, ...a),
+    projectsOfMember: (userId, projectIds) => projectsOfMember(db, userId, projectIds),
+    emailTaken: (org, email) => emailTaken(db, org, email),
+    findLiveMemberByEmail: (org, email) => findLiveMemberByEmail(db, org, email),
+    refreshAccessToken: (...a) => refreshAccessToken(db, ...a),
+    authenticateAccess: (...a) => authenticateAccess(db, ...a),
     webhooks: webhookServices(db),
   };
 }

@@ -39,13 +39,20 @@ export const ERROR_STATUS = {
   ERR_DEV_IDP_DISABLED: 404,
   ERR_UNAVAILABLE: 503,
   ERR_INTERNAL: 500,
-  // admin surface
+  // admin surface. Refusals answer 400/403/405 as Label Studio does, never 409: Label Studio's SDK retries
+  // 408, 409, 429 and 5xx, so a refusal sent as 409 would be re-sent twice and take seconds to fail.
   ERR_CSRF: 403,
   ERR_INVALID_ROLE: 400,
-  ERR_ROLE_MANAGED_BY_IDP: 409,
-  ERR_LAST_ADMIN: 409,
-  ERR_MEMBER_EXISTS: 409,
-  ERR_MEMBER_INACTIVE: 409,
+  ERR_ROLE_MANAGED_BY_IDP: 403,
+  ERR_LAST_ADMIN: 400,
+  ERR_MEMBER_EXISTS: 400,
+  ERR_MEMBER_INACTIVE: 400,
+  // Label Studio compatibility: a query parameter the route does not apply (never an unfiltered answer),
+  // deleting oneself (Label Studio's 405 "User cannot soft delete self"), and `role: OW` without the
+  // confirmation that it transfers ownership.
+  ERR_UNKNOWN_PARAMETER: 400,
+  ERR_CANNOT_DELETE_SELF: 405,
+  ERR_TRANSFER_NOT_CONFIRMED: 400,
   // forward-auth: always 403, since nginx's auth_request turns anything but 2xx/401/403 into a 500
   ERR_FORWARD_AUTH_UNTRUSTED_PEER: 403,
   ERR_FORWARD_AUTH_REQUEST: 403,
@@ -63,13 +70,16 @@ export class RolegateError extends Error {
   readonly status: number;
   /** Whether `message` may be shown to the client. Internals (ERR_INTERNAL) never are. */
   readonly expose: boolean;
+  /** Per-field messages (a request parameter or body field → what is wrong with it), shown to API clients. */
+  readonly fields: Readonly<Record<string, readonly string[]>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; fields?: Record<string, readonly string[]> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RolegateError';
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.expose = code !== 'ERR_INTERNAL' && code !== 'ERR_CONFIG_INVALID';
+    this.fields = options?.fields;
   }
 }
 

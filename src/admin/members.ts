@@ -1,7 +1,7 @@
 /**
  * Admin operations on members, one transaction each, every change with an audit row. The
  * invariants live here, not in HTTP handlers: only the Owner makes an Owner (a transfer), the Owner and the
- * last Owner/Administrator are never demoted or deleted, and a role the IdP owns is refused (409) unless the
+ * last Owner/Administrator are never demoted or deleted, and a role the IdP owns is refused (403) unless the
  * organization manages roles by hand.
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
@@ -12,7 +12,7 @@ import { findMembership, listMembers } from '../db/memberships.js';
 import { listProjectMemberships } from '../db/project-memberships.js';
 import { isUniqueViolation } from '../db/rows.js';
 import { emailTaken, insertInvitedUser } from '../db/users.js';
-import type { OrgRole } from '../domain/roles.js';
+import type { HandSetSource, OrgRole } from '../domain/roles.js';
 import { ORG_ROLE_NAMES, isAdminRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { MemberWriter, WriteContext } from '../members/write.js';
@@ -47,7 +47,7 @@ export interface ListOptions {
   readonly deleted: boolean;
 }
 
-async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MembershipRow[]): Promise<MemberView[]> {
+export async function views(db: DbOrTrx, org: OrganizationConfig, members: readonly MembershipRow[]): Promise<MemberView[]> {
   const groups = await groupsByUser(db, members.map((m) => m.userId));
   return members.map((member) => {
     const g = groups.get(member.userId);
@@ -95,6 +95,8 @@ export async function memberDetail(db: Db, org: OrganizationConfig, userId: numb
 }
 
 export interface ChangeContext {
+  /** Where the change is made: `manual` on the Organization page, `api` through the admin API (Label Studio's role sources). */
+  readonly source: HandSetSource;
   readonly config: Config;
   readonly org: OrganizationConfig;
   readonly caller: Caller;
@@ -144,7 +146,7 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
     if (role === 'OW') {
       if (me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', 'only the Owner can make someone Owner (that transfers ownership)');
       const reason = { kind: 'ownership_transfer', text: `ownership transferred from user:${me.userId} to user:${userId}; the former Owner stays Administrator`, by: actorOf(ctx.caller), config_revision: ctx.config.revision };
-      return { intents: [{ kind: 'transfer_ownership', fromUserId: me.userId, toUserId: userId, reason }], value: undefined };
+      return { intents: [{ kind: 'transfer_ownership', fromUserId: me.userId, toUserId: userId, roleSource: ctx.source, reason }], value: undefined };
     }
     if (target.role === 'OW' && me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', "only the Owner can change the Owner's role");
     if (target.role !== 'OW') {
@@ -152,9 +154,10 @@ export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, 
       const managed = orgRoleManagedBy(ctx.org, { email: target.email, role: target.role, roleSource: target.roleSource, groups });
       if (managed !== null) throw new RolegateError('ERR_ROLE_MANAGED_BY_IDP', managedDetail(managed, "this member's organization role"));
     }
-    const reason = { kind: 'set_by_admin', text: `set to ${ORG_ROLE_NAMES[role]} by hand through the admin API` };
+    const where = ctx.source === 'api' ? 'through the admin API' : 'on the Organization page';
+    const reason = { kind: 'set_by_admin', text: `set to ${ORG_ROLE_NAMES[role]} by hand ${where}` };
     return {
-      intents: [{ kind: 'org_role', userId, role, roleSource: 'manual', reason, stored: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} through the admin API`, target.role) }],
+      intents: [{ kind: 'org_role', userId, role, roleSource: ctx.source, reason, stored: manualReason(ctx, 'set_by_admin', `set to ${ORG_ROLE_NAMES[role]} by user:${me.userId} ${where}`, target.role) }],
       value: undefined,
     };
   });
@@ -166,6 +169,8 @@ export async function deleteMember(db: Db, ctx: ChangeContext, userId: number): 
   await ctx.writer.run(db, writeContext(ctx), async (trx) => {
     await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
+    // Label Studio's rule (405 "User cannot soft delete self"): an admin never removes their own access.
+    if (userId === ctx.caller.userId) throw new RolegateError('ERR_CANNOT_DELETE_SELF', 'User cannot soft delete self');
     const reason = manualReason(ctx, 'deleted', `deleted by user:${ctx.caller.userId}; soft delete: personal data scrubbed, access ended`, target.role);
     return { intents: [{ kind: 'delete_member', userId, reason: { kind: 'deleted', text: 'soft delete: personal data scrubbed, access ended', ...reason } }], value: undefined };
   });
@@ -190,7 +195,7 @@ export async function inviteMember(db: Db, ctx: ChangeContext, rawEmail: string)
       userId = await insertInvitedUser(trx, ctx.org.id, email, ctx.now);
       const stored = manualReason(ctx, 'invited', `invited by user:${ctx.caller.userId}; Not Activated until an admin assigns a role`, null, { invited_at: ctx.now.toISOString() });
       const reason = { kind: 'invited', text: 'invited; the first SSO login with this email attaches to this member' };
-      return { intents: [{ kind: 'org_role', userId, role: 'NO', roleSource: 'manual', reason, stored, createdAs: 'member_invited' }], value: undefined };
+      return { intents: [{ kind: 'org_role', userId, role: 'NO', roleSource: ctx.source, reason, stored, createdAs: 'member_invited' }], value: undefined };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new RolegateError('ERR_MEMBER_EXISTS', 'a member with this email already exists');

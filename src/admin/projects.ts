@@ -44,7 +44,7 @@ export async function assignProjectRole(db: Db, ctx: ChangeContext, projectId: n
     const held = await findProjectMembershipFor(trx, projectId, userId);
     const stored = { decision: { kind: 'set_by_admin', text: `set by ${actorOf(ctx.caller)} through the admin API`, matches: [] }, by: actorOf(ctx.caller), previous_role: held?.role ?? null, config_revision: ctx.config.revision };
     return {
-      intents: [{ kind: 'project_role', userId, projectId, role, roleSource: 'manual', reason: { kind: 'set_by_admin', text: 'set by hand through the admin API' }, stored }],
+      intents: [{ kind: 'project_role', userId, projectId, role, roleSource: ctx.source, reason: { kind: 'set_by_admin', text: ctx.source === 'api' ? 'set by hand through the admin API' : 'set by hand on the Organization page' }, stored }],
       value: held === undefined,
     };
   });

@@ -42,7 +42,7 @@ export interface MemberQuery {
   readonly deleted: boolean;
 }
 
-const COLUMNS = [
+export const COLUMNS = [
   'memberships.id as membership_id',
   'memberships.organization_id',
   'memberships.user_id',
@@ -59,7 +59,7 @@ const COLUMNS = [
   'users.is_deleted',
 ] as const;
 
-function toMembership(row: Raw): MembershipRow {
+export function toMembership(row: Raw): MembershipRow {
   return {
     membershipId: num(row['membership_id']),
     organizationId: num(row['organization_id']),
@@ -78,7 +78,7 @@ function toMembership(row: Raw): MembershipRow {
   };
 }
 
-function base(db: DbOrTrx, organizationId: number) {
+export function base(db: DbOrTrx, organizationId: number) {
   return db('memberships')
     .join('users', 'users.id', 'memberships.user_id')
     .where('memberships.organization_id', organizationId)
@@ -86,11 +86,11 @@ function base(db: DbOrTrx, organizationId: number) {
 }
 
 /** `%`, `_` and the escape character itself match literally in a search. */
-function likePattern(text: string): string {
+export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const ROLE_RANK_SQL = "case memberships.role when 'OW' then 5 when 'AD' then 4 when 'MA' then 3 when 'RE' then 2 when 'AN' then 1 when 'NO' then 0 else -1 end";
+export const ROLE_RANK_SQL = "case memberships.role when 'OW' then 5 when 'AD' then 4 when 'MA' then 3 when 'RE' then 2 when 'AN' then 1 when 'NO' then 0 else -1 end";
 
 export async function listMembers(db: DbOrTrx, q: MemberQuery): Promise<{ count: number; rows: MembershipRow[] }> {
   const filtered = () => {

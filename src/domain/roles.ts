@@ -50,6 +50,17 @@ export function isRoleSource(value: unknown): value is RoleSource {
   return typeof value === 'string' && (ROLE_SOURCES as readonly string[]).includes(value);
 }
 
+/**
+ * The sources of a role set by hand: `manual` (the Organization page, the YAML's owner line, an ownership
+ * transfer) and `api` (the Label Studio–compatible admin API). The mapping keeps such a role where it would
+ * otherwise change it.
+ */
+export type HandSetSource = 'manual' | 'api';
+
+export function isSetByHand(source: RoleSource): source is HandSetSource {
+  return source === 'manual' || source === 'api';
+}
+
 /** The roles that administer an organization; an organization that has one always keeps one. */
 export const ADMIN_ROLES = ['OW', 'AD'] as const;
 

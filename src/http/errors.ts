@@ -1,7 +1,10 @@
 /**
- * The one place that turns an error into what a client sees: JSON `{error, detail}` for API clients and
- * HTML for browsers. Internals (ERR_INTERNAL, anything unexpected) are logged and never shown.
+ * The one place that turns an error into what a client sees: JSON for API clients, in Label Studio's error
+ * shape (`id`, `status_code`, `detail`, `exc_info`, `validation_errors` when fields are named) plus rolegate's
+ * stable `code` (also as `error`, the name older rolegate clients read), and HTML for browsers. Internals
+ * (ERR_INTERNAL, anything unexpected) are logged and never shown.
  */
+import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_STATUS, RolegateError } from '../errors.js';
@@ -71,7 +74,15 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
         for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') ctx.set(name, value);
       }
       if (wantsJson(ctx)) {
-        ctx.body = { error: err.code, detail };
+        ctx.body = {
+          id: randomUUID(),
+          status_code: ctx.status,
+          detail,
+          exc_info: null,
+          ...(err.fields === undefined || !err.expose ? {} : { validation_errors: err.fields }),
+          code: err.code,
+          error: err.code,
+        };
       } else {
         ctx.type = 'html';
         ctx.body = page(

@@ -17,7 +17,7 @@ import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
 import { mountForwardAuth } from './forwardauth.js';
-import { mountAccessGuard, mountAdmin, protectAllRoutes } from './admin/index.js';
+import { mountAccessGuard, mountAdmin, protectAllRoutes, whoamiHandler } from './admin/index.js';
 import { profilePage, signInPage } from './pages.js';
 import type { Services } from './services.js';
 import { clientIp, isSameOrigin, isSameOriginNavigation, safeNextPath } from './safety.js';
@@ -121,16 +121,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   });
 
   // --- API ---------------------------------------------------------------------------------------
-  router.get('whoami', '/api/current-user/whoami', async (ctx) => {
-    const s = readSession(ctx);
-    const org = s === undefined ? undefined : orgs.get(s.organizationId);
-    const me = s === undefined || org === undefined ? undefined : await services.whoAmI(org, s.userId);
-    if (me === undefined) {
-      if (s !== undefined) endSession(ctx);
-      throw new RolegateError('ERR_UNAUTHENTICATED', 'not signed in');
-    }
-    ctx.body = me;
-  });
+  // Session or token (Token/Bearer), with Label Studio's fields alongside rolegate's.
+  router.get('whoami', '/api/current-user/whoami', whoamiHandler(adminDeps));
 
   // --- SAML --------------------------------------------------------------------------------------
   router.get('saml-metadata', '/saml/:org/metadata', (ctx) => {

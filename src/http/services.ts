@@ -3,8 +3,10 @@
  * composition root (app.ts): http/ never imports db/. Each entry is the function of members/, admin/,
  * explain/ or db/ it names, without its database argument.
  */
+import type { authenticateAccess, refreshAccessToken } from '../admin/access-tokens.js';
 import type { auditCsv, auditPage } from '../admin/audit.js';
-import type { deleteMember, inviteMember, listMemberships, memberDetail, MemberRow, setMemberRole } from '../admin/members.js';
+import type { listMemberPage } from '../admin/member-list.js';
+import type { deleteMember, inviteMember, listMemberships, memberDetail, MemberRow, memberView, setMemberRole } from '../admin/members.js';
 import type { assignProjectRole, listRoles, removeProjectRole } from '../admin/projects.js';
 import type { authenticateKey, createToken, revokeTokenById, TokenRow } from '../admin/tokens.js';
 import type { explainMember } from '../explain/explain.js';
@@ -50,6 +52,15 @@ export interface Services {
   /** Forward auth: the member behind a session, read on every request. */
   readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly listTokens: (organizationId: number, filter?: { userId?: number; includeRevoked?: boolean }) => Promise<TokenRow[]>;
+  // Label Studio compatibility: its member list, users and invites, and the personal-access-token flow.
+  readonly listMemberPage: Bound<typeof listMemberPage>;
+  readonly memberView: Bound<typeof memberView>;
+  /** Ids of the projects (among `projectIds`) where this member holds a role. */
+  readonly projectsOfMember: (userId: number, projectIds: readonly number[]) => Promise<number[]>;
+  readonly emailTaken: (organizationId: number, email: string) => Promise<boolean>;
+  readonly findLiveMemberByEmail: (organizationId: number, email: string) => Promise<MemberRow | undefined>;
+  readonly refreshAccessToken: Bound<typeof refreshAccessToken>;
+  readonly authenticateAccess: Bound<typeof authenticateAccess>;
   /** The Organization page's Webhooks view. */
   readonly webhooks: WebhookServices;
 }

@@ -11,14 +11,15 @@
  *     keeps what they hold (a new member is Not Activated) and a warning is recorded.
  *  3. Mapped groups present: the highest mapped role wins (source `saml`), even over a manual role, except
  *     that with `role_management: manual` a role set by hand is kept.
- *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`) is kept; a role that
+ *  4. No mapped group: a new member is Not Activated; a role set by hand (`manual`, or `api` through the admin
+ *     API) is kept with its source; a role that
  *     came from the mapping (or from a former `owner:` line) becomes Deactivated; pending stays pending.
  *  5. Projects: the highest mapped project role, `Inherit` taking the organization role. No project access
  *     for Not Activated or Deactivated members. A project whose mapped groups are gone ends, unless its
  *     role was set by hand. With groups unknown, project memberships are kept.
  */
 import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
-import { compareOrgRoles, highestOrgRole, inheritedProjectRole, isActiveOrgRole } from '../domain/roles.js';
+import { compareOrgRoles, highestOrgRole, inheritedProjectRole, isActiveOrgRole, isSetByHand } from '../domain/roles.js';
 import { groupKey } from '../configuration/groups.js';
 import type { OrganizationConfig, OrgRoleRule, ProjectRoleRule, RuleSource } from '../configuration/types.js';
 
@@ -185,14 +186,15 @@ function decideOrg(
 ): OrgDecision {
   const current = input.current;
   if (current !== null && current.role === 'OW' && input.ownership.holdsByTransfer) {
-    return { role: 'OW', roleSource: 'manual', reason: reason('manual_kept', 'ownership was transferred to this member; the mapping does not change it') };
+    return { role: 'OW', roleSource: isSetByHand(current.roleSource) ? current.roleSource : 'manual', reason: reason('manual_kept', 'ownership was transferred to this member; the mapping does not change it') };
   }
   if (input.email === org.owner && !input.ownership.ownerLineTransferred) {
     return { role: 'OW', roleSource: 'manual', reason: reason('owner', `${input.email} is the organization's owner (set by organizations[].owner, never by a group or a hand change)`) };
   }
   // With `role_management: manual` every role set by hand sticks (ownership excepted: it follows transfers).
-  if (current !== null && current.roleSource === 'manual' && current.role !== 'OW' && org.roleManagement === 'manual') {
-    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'the role was set by hand in rolegate (role_management: manual); the mapping does not change it') };
+  // A role set by hand is `manual` (the Organization page) or `api` (the admin API); it keeps its source.
+  if (current !== null && isSetByHand(current.roleSource) && current.role !== 'OW' && org.roleManagement === 'manual') {
+    return { role: current.role, roleSource: current.roleSource, reason: reason('manual_kept', 'the role was set by hand in rolegate (role_management: manual); the mapping does not change it') };
   }
   if (!groupsKnown) {
     if (current === null) {
@@ -218,8 +220,8 @@ function decideOrg(
   if (current === null) {
     return { role: 'NO', roleSource: 'saml', reason: reason('new_without_mapped_group', 'no asserted group is mapped; a new member starts Not Activated') };
   }
-  if (current.roleSource === 'manual' && current.role !== 'OW') {
-    return { role: current.role, roleSource: 'manual', reason: reason('manual_kept', 'no asserted group is mapped; the role set by hand is kept') };
+  if (isSetByHand(current.roleSource) && current.role !== 'OW') {
+    return { role: current.role, roleSource: current.roleSource, reason: reason('manual_kept', 'no asserted group is mapped; the role set by hand is kept') };
   }
   if (current.role === 'NO') {
     return { role: 'NO', roleSource: 'saml', reason: reason('still_pending', 'no asserted group is mapped; the member stays Not Activated') };
@@ -265,8 +267,8 @@ function decideProject(
     const marked = matches.map((m, i) => (i === decisiveAt ? { ...m, decisive: true } : m));
     return { projectId, role: winner, roleSource: 'saml', reason: reason('mapped', `highest mapped project role among: ${describeMatches(marked)}`, marked) };
   }
-  if (held !== undefined && held.roleSource === 'manual') {
-    return { projectId, role: held.role, roleSource: 'manual', reason: reason('project_manual_kept', 'no asserted group maps to this project; the role set by hand is kept') };
+  if (held !== undefined && isSetByHand(held.roleSource)) {
+    return { projectId, role: held.role, roleSource: held.roleSource, reason: reason('project_manual_kept', 'no asserted group maps to this project; the role set by hand is kept') };
   }
   return { projectId, role: null, roleSource: 'saml', reason: reason('project_no_mapped_group', 'no asserted group maps to this project') };
 }

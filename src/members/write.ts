@@ -32,7 +32,7 @@ import { deleteProjectMembership, deleteUserProjectMemberships, listProjectMembe
 import { recordTransfer } from '../db/ownership.js';
 import { destroyUserSessions } from '../db/sessions.js';
 import { findUser, scrubUser } from '../db/users.js';
-import type { ActiveOrgRole, OrgRole, RoleSource } from '../domain/roles.js';
+import type { ActiveOrgRole, HandSetSource, OrgRole, RoleSource } from '../domain/roles.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import type { OrgTransition, RefusalRule } from './invariants.js';
@@ -92,6 +92,8 @@ export interface TransferOwnership {
   readonly kind: 'transfer_ownership';
   readonly fromUserId: number;
   readonly toUserId: number;
+  /** Both new roles carry it: `manual` from the Organization page, `api` from the admin API. */
+  readonly roleSource: HandSetSource;
   readonly reason: Reason;
 }
 
@@ -275,8 +277,8 @@ export class MemberWriter {
         count.check('OW', 'AD', { transfer: true });
         const giverReason = { ...intent.reason, to_user_id: to.userId };
         const takerReason = { ...intent.reason, from_user_id: from.userId };
-        orgChanges.push({ change: { ...base(to.userId, takerReason), kind: 'org_role', before: state(to), after: { role: 'OW', roleSource: 'manual' }, transition: transitionOf(to.role, 'OW'), transfer: true }, stored: takerReason, createdAs: undefined });
-        orgChanges.push({ change: { ...base(from.userId, giverReason), kind: 'org_role', before: state(from), after: { role: 'AD', roleSource: 'manual' }, transition: 'demoted', transfer: true }, stored: giverReason, createdAs: undefined });
+        orgChanges.push({ change: { ...base(to.userId, takerReason), kind: 'org_role', before: state(to), after: { role: 'OW', roleSource: intent.roleSource }, transition: transitionOf(to.role, 'OW'), transfer: true }, stored: takerReason, createdAs: undefined });
+        orgChanges.push({ change: { ...base(from.userId, giverReason), kind: 'org_role', before: state(from), after: { role: 'AD', roleSource: intent.roleSource }, transition: 'demoted', transfer: true }, stored: giverReason, createdAs: undefined });
         roles.set(to.userId, 'OW').set(from.userId, 'AD');
         transfers.push(intent);
         continue;

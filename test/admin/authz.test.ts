@@ -18,6 +18,7 @@ import { PEOPLE, call, errorOf, signedIn, userIdOf } from './support.js';
 
 /** Opening a route to everyone is a decision: this list changes only on purpose. */
 const PUBLIC_ROUTES = [
+  'api-token-refresh',
   'asset-admin-css',
   'asset-admin-js',
   'asset-autopost',
@@ -132,7 +133,13 @@ describe('the access table', () => {
     expect(Object.entries(ACCESS).filter(([, rule]) => rule === 'public').map(([name]) => name).sort()).toEqual(PUBLIC_ROUTES);
   });
 
-  it('admin routes: Owner and Administrator pass; Manager, Reviewer, Annotator, Not Activated get 403; signed out 401', async () => {
+  it('opens exactly the reviewed list of routes to Managers, and only for reading', () => {
+    const readable = Object.entries(ACCESS).filter(([, rule]) => rule === 'admin-read').map(([name]) => name).sort();
+    expect(readable).toEqual(['api-membership', 'api-memberships', 'api-user', 'api-users']);
+    for (const r of routes.filter((x) => readable.includes(x.name ?? ''))) expect([r.name, r.methods]).toEqual([r.name, ['GET']]);
+  });
+
+  it('admin routes: Owner and Administrator pass; Manager only reads admin-read routes; Reviewer, Annotator, Not Activated get 403; signed out 401', async () => {
     const failures: string[] = [];
     let checked = 0;
     for (const route of routes) {
@@ -145,7 +152,9 @@ describe('the access table', () => {
           const code = res.headers.get('content-type')?.includes('json') ? errorOf(res) : (/<code>(ERR_[A-Z_]+)<\/code>/.exec(res.text)?.[1] ?? null);
           let expected: string;
           if (caller === 'signed out') expected = '401 ERR_UNAUTHENTICATED';
-          else if (caller === 'OW' || caller === 'AD' || (caller === 'token' && rule === 'admin')) expected = 'allowed';
+          else if (caller === 'OW' || caller === 'AD' || (caller === 'token' && rule !== 'admin-browser')) expected = 'allowed';
+          // Managers read the member list and users (as in Label Studio), and nothing else.
+          else if (caller === 'MA' && rule === 'admin-read' && method === 'GET') expected = 'allowed';
           else expected = '403 ERR_FORBIDDEN';
           const got = res.status === 401 || res.status === 403 ? `${res.status} ${code}` : 'allowed';
           if (got !== expected) failures.push(`${method} ${route.path} (${route.name}) as ${caller}: expected ${expected}, got ${res.status} ${code}`);
@@ -289,6 +298,18 @@ describe('CSRF on cookie-authenticated changes', () => {
     await refused(patch({ referer: 'https://evil.example/page' }));
     await refused(patch({ 'x-csrf-token': 'wrong' }));
     await refused(patch({ origin: 'https://evil.example', 'x-csrf-token': 'x'.repeat(43) }));
+  });
+
+  it('refuses form-encoded and multipart changes from another origin too (bodies a page can send without a preflight)', async () => {
+    const b = browsers.get('AD') as Browser;
+    const form = new URLSearchParams({ user_id: String(pendingId), role: 'AD' }).toString();
+    await refused(b.request('PATCH', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: form }));
+    await refused(b.request('POST', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: form }));
+    const fd = new FormData();
+    fd.append('user_id', String(pendingId));
+    fd.append('role', 'AD');
+    const req = new Request('http://localhost/', { method: 'POST', body: fd });
+    await refused(b.request('POST', '/api/organizations/0/memberships', { headers: { accept: 'application/json', 'content-type': req.headers.get('content-type') ?? '', origin: 'null' }, body: await req.text() }));
   });
 
   it('accepts the same origin (Origin or Referer) or the session’s X-CSRF-Token', async () => {

@@ -142,7 +142,7 @@ describe('deactivating and deleting', () => {
     expect((await b.whoami()).status).toBe(200);
     const res = await call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'DI' } });
     expect(res.status).toBe(200);
-    expect(res.json()).toMatchObject({ role: 'DI', role_source: 'manual' });
+    expect(res.json()).toMatchObject({ role: 'DI', role_source: 'api' });
     expect((await b.whoami()).status).toBe(401);
     expect((await app.db('sessions').where({ user_id: id })).length).toBe(0);
     // A Deactivated member is refused at the ACS…
@@ -213,11 +213,11 @@ describe('invites', () => {
     const res = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: ' New.Person@Acme.example ' } });
     expect(res.status, res.text).toBe(201);
     const body = res.json<{ role: string; role_source: string; invite_url: string; user: { id: number; email: string; last_activity: null } }>();
-    expect(body).toMatchObject({ role: 'NO', role_source: 'manual', user: { email: 'new.person@acme.example', last_activity: null } });
+    expect(body).toMatchObject({ role: 'NO', role_source: 'api', user: { email: 'new.person@acme.example', last_activity: null } });
     expect(body.invite_url).toBe(`${app.url}/saml/1/login`);
     expect((await auditRows(app.db)).at(-1)).toMatchObject({ action: 'member_invited', after: 'NO', subject_user_id: body.user.id });
     const dup = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: 'new.person@acme.example' } });
-    expect([dup.status, errorOf(dup)]).toEqual([409, 'ERR_MEMBER_EXISTS']);
+    expect([dup.status, errorOf(dup)]).toEqual([400, 'ERR_MEMBER_EXISTS']);
     for (const email of ['not-an-email', '', 42]) {
       const bad = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email } });
       expect([bad.status, errorOf(bad)]).toEqual([400, 'ERR_BAD_REQUEST']);
@@ -252,7 +252,7 @@ describe('project roles', () => {
     const id = await userIdOf(app, 'new.person@acme.example');
     const add = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: id, role: 'AN' } });
     expect(add.status, add.text).toBe(201);
-    expect(add.json()).toMatchObject({ project: 42, user: id, role: 'AN', role_source: 'manual' });
+    expect(add.json()).toMatchObject({ project: 42, user: id, role: 'AN', role_source: 'api' });
     const change = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user_id: id, role: 'RE' } });
     expect(change.status).toBe(200);
     expect(change.json()).toMatchObject({ role: 'RE' });
@@ -268,14 +268,14 @@ describe('project roles', () => {
     const reId = await userIdOf(app, PEOPLE.RE.email);
     const before = await snapshot(app.db);
     const managed = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: reId, role: 'AN' } });
-    expect([managed.status, errorOf(managed)]).toEqual([409, 'ERR_ROLE_MANAGED_BY_IDP']);
+    expect([managed.status, errorOf(managed)]).toEqual([403, 'ERR_ROLE_MANAGED_BY_IDP']);
     expect(managed.json<{ detail: string }>().detail).toContain('LS-Project42-Reviewers');
     const held = (await app.db('project_memberships').where({ user_id: reId, project_id: 42 }).first('id')) as { id: number };
     const del = await call(app, admin, 'DELETE', `/api/projects/roles/${held.id}`);
-    expect([del.status, errorOf(del)]).toEqual([409, 'ERR_ROLE_MANAGED_BY_IDP']);
+    expect([del.status, errorOf(del)]).toEqual([403, 'ERR_ROLE_MANAGED_BY_IDP']);
     await signedIn(app, PEOPLE.NO);
     const pending = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: await userIdOf(app, PEOPLE.NO.email), role: 'AN' } });
-    expect([pending.status, errorOf(pending)]).toEqual([409, 'ERR_MEMBER_INACTIVE']);
+    expect([pending.status, errorOf(pending)]).toEqual([400, 'ERR_MEMBER_INACTIVE']);
     const badRole = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 42, user: reId, role: 'AD' } });
     expect([badRole.status, errorOf(badRole)]).toEqual([400, 'ERR_INVALID_ROLE']);
     const noProject = await call(app, admin, 'POST', '/api/projects/roles', { body: { project: 99, user: reId, role: 'AN' } });
@@ -326,13 +326,22 @@ describe('audit log', () => {
     expect(now.count).toBe((await audit('')).count);
     const p1 = await audit('?page_size=3');
     const p2 = await audit('?page_size=3&page=2');
+    const last = await audit('?page_size=3&page=last');
+    expect(last.next).toBeNull();
+    expect(last.results.length).toBe(p1.count - 3 * Math.floor((p1.count - 1) / 3));
+    expect((await audit('?page_size=-1')).results).toHaveLength(p1.count);
     expect(p1.next).toContain('page=2');
     expect(p2.previous).toContain('page=1');
     expect(p2.results[0]?.id).toBeLessThan(p1.results[2]?.id ?? 0);
-    for (const q of ['?since=yesterday', '?user_id=abc', '?format=xml', '?page=0']) {
+    for (const q of ['?since=yesterday', '?user_id=abc', '?format=xml']) {
       const res = await call(app, admin, 'GET', `/api/organizations/0/audit${q}`);
       expect([q, res.status, errorOf(res)]).toEqual([q, 400, 'ERR_BAD_REQUEST']);
     }
+    // Pages as Django REST framework: an invalid page is 404 "Invalid page.", an unknown parameter 400.
+    const bad = await call(app, admin, 'GET', '/api/organizations/0/audit?page=0');
+    expect([bad.status, errorOf(bad)]).toEqual([404, 'ERR_NOT_FOUND']);
+    const unknown = await call(app, admin, 'GET', '/api/organizations/0/audit?actor=1');
+    expect([unknown.status, errorOf(unknown)]).toEqual([400, 'ERR_UNKNOWN_PARAMETER']);
   });
 
   it('format=csv streams every matching event as CSV, formula-safe', async () => {

@@ -120,6 +120,7 @@ describe('listing memberships', () => {
     expect(typeof ada?.id).toBe('number');
     expect(Date.parse(ada?.user.last_activity ?? '')).not.toBeNaN();
     const olivia = page.results.find((m) => m.user.email === PEOPLE.OW.email);
+    // The Owner named in the YAML: Label Studio's vocabulary has no `config`, it reads `manual`.
     expect(olivia).toMatchObject({ role: 'OW', role_source: 'manual', managed_by_idp: null });
   });
 
@@ -150,7 +151,7 @@ describe('listing memberships', () => {
 
   it('orders by a field, descending with -, and refuses unknown fields', async () => {
     // Plain capitalised words sort the same under any collation (emails with punctuation may not).
-    const byName = (await list('?ordering=first_name&role=OW,AD,MA,RE,AN')).results.map((m) => m.user.first_name);
+    const byName = (await list('?ordering=user__first_name&role=OW,AD,MA,RE,AN')).results.map((m) => m.user.first_name);
     expect(byName).toEqual(['Ada', 'Andy', 'Max', 'Olivia', 'Rita']);
     const byEmail = (await list('?ordering=email')).results.map((m) => m.user.email);
     const desc = (await list('?ordering=-email')).results.map((m) => m.user.email);
@@ -162,9 +163,11 @@ describe('listing memberships', () => {
     expect([bad.status, errorOf(bad)]).toEqual([400, 'ERR_BAD_REQUEST']);
   });
 
-  it('paginates: next and previous links, the last page, one past the end, bad values, and a clamped page_size', async () => {
-    const all = await list('?ordering=id');
+  it('paginates as Label Studio: links, page=last, one past the end, invalid pages 404, invalid sizes the default, -1 all', async () => {
+    const all = await list('?ordering=id&page_size=-1');
     const total = all.count;
+    expect(all.results).toHaveLength(total);
+    expect(all.next).toBeNull();
     const first = await list('?ordering=id&page_size=4');
     expect(first.count).toBe(total);
     expect(first.results).toHaveLength(4);
@@ -175,12 +178,15 @@ describe('listing memberships', () => {
     expect(last.next).toBeNull();
     expect(last.previous).toContain(`page=${lastPage - 1}`);
     expect(last.results.map((m) => m.id)).toEqual(all.results.slice((lastPage - 1) * 4).map((m) => m.id));
-    const past = await call(app, admin, 'GET', `/api/organizations/0/memberships?page_size=4&page=${lastPage + 1}`);
-    expect([past.status, errorOf(past)]).toEqual([404, 'ERR_NOT_FOUND']);
-    for (const q of ['page=0', 'page=-1', 'page=x', 'page_size=0', 'page_size=1.5', 'page=1&page=2']) {
+    expect((await list('?ordering=id&page_size=4&page=last')).results.map((m) => m.id)).toEqual(last.results.map((m) => m.id));
+    for (const q of [`page_size=4&page=${lastPage + 1}`, 'page=0', 'page=-1', 'page=x', 'page=1.5']) {
       const res = await call(app, admin, 'GET', `/api/organizations/0/memberships?${q}`);
-      expect([q, res.status, errorOf(res)]).toEqual([q, 400, 'ERR_BAD_REQUEST']);
+      expect([q, res.status, errorOf(res)]).toEqual([q, 404, 'ERR_NOT_FOUND']);
     }
+    const repeated = await call(app, admin, 'GET', '/api/organizations/0/memberships?page=1&page=2');
+    expect([repeated.status, errorOf(repeated)]).toEqual([400, 'ERR_BAD_REQUEST']);
+    expect(total).toBeGreaterThan(2);
+    // No silent cap: a large page size is served whole.
     expect((await list('?page_size=100000')).results).toHaveLength(total);
     const empty = await list('?search=nobody&page=1');
     expect([empty.count, empty.results.length, empty.next]).toEqual([0, 0, null]);
@@ -188,12 +194,12 @@ describe('listing memberships', () => {
 });
 
 describe('assigning organization roles', () => {
-  it('PATCH gives a pending member a role by hand (role_source manual) and writes an audit row', async () => {
+  it('PATCH gives a pending member a role by hand (role_source api, Label Studio’s value for the API) and writes an audit row', async () => {
     const id = await userIdOf(app, 'zoe.zimmer@acme.example');
     const adminId = await userIdOf(app, PEOPLE.AD.email);
     const res = await call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'AN' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'AN', role_source: 'manual', managed_by_idp: null, user: { id, email: 'zoe.zimmer@acme.example' } });
+    expect(res.json<Membership>()).toMatchObject({ role: 'AN', role_source: 'api', managed_by_idp: null, user: { id, email: 'zoe.zimmer@acme.example' } });
     const audit = (await auditRows(app.db)).at(-1);
     expect(audit).toMatchObject({ actor: `user:${adminId}`, subject_user_id: id, action: 'role_change', before: 'NO', after: 'AN', outcome: 'ok' });
   });
@@ -202,21 +208,21 @@ describe('assigning organization roles', () => {
     const id = await userIdOf(app, 'zoe.zimmer@acme.example');
     const res = await call(app, admin, 'POST', '/api/organizations/1/memberships', { body: { user_id: String(id), role: 'RE' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'RE', role_source: 'manual' });
+    expect(res.json<Membership>()).toMatchObject({ role: 'RE', role_source: 'api' });
   });
 
   it('a role set by hand survives a login that brings no mapped group', async () => {
     await signedIn(app, { email: 'zoe.zimmer@acme.example', groups: ['Staff'], firstName: 'Zoe', lastName: 'Zimmer' });
-    expect((await list('?search=zimmer')).results[0]).toMatchObject({ role: 'RE', role_source: 'manual' });
+    expect((await list('?search=zimmer')).results[0]).toMatchObject({ role: 'RE', role_source: 'api' });
   });
 
-  it('refuses a role the IdP manages with 409 naming the group and the rule, changing nothing', async () => {
+  it('refuses a role the IdP manages with 403 naming the group and the rule, changing nothing', async () => {
     const id = await userIdOf(app, PEOPLE.AN.email);
-    const detail = await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'MA' } }), 409, 'ERR_ROLE_MANAGED_BY_IDP');
+    const detail = await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'MA' } }), 403, 'ERR_ROLE_MANAGED_BY_IDP');
     expect(detail).toContain('"LS-Annotators"');
     expect(detail).toContain('organizations[0].roles.LS-Annotators');
     // Deactivating a managed member is refused too: the next login would undo it.
-    await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'DI' } }), 409, 'ERR_ROLE_MANAGED_BY_IDP');
+    await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'DI' } }), 403, 'ERR_ROLE_MANAGED_BY_IDP');
   });
 
   it('validates the body: role code, user_id, JSON object', async () => {
@@ -243,29 +249,42 @@ describe('assigning organization roles', () => {
     expect((await list('?search=globex')).count).toBe(0);
   });
 
-  it('only the Owner can make someone Owner', async () => {
+  it('only the Owner can make someone Owner, and only with the transfer confirmed', async () => {
     const id = await userIdOf(app, 'zoe.zimmer@acme.example');
-    await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'OW' } }), 403, 'ERR_FORBIDDEN');
+    await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'OW', transfer_ownership: true } }), 403, 'ERR_FORBIDDEN');
+    await expectRefused(() => call(app, admin, 'POST', '/api/organizations/0/memberships/transfer-ownership', { body: { user_id: id } }), 403, 'ERR_FORBIDDEN');
+    // `role: OW` alone (what the SDK's members.update sends) never transfers ownership, even from the Owner.
+    for (const confirmation of [undefined, false, 'no']) {
+      await expectRefused(
+        () => call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'OW', ...(confirmation === undefined ? {} : { transfer_ownership: confirmation }) } }),
+        400,
+        'ERR_TRANSFER_NOT_CONFIRMED',
+      );
+    }
   });
 
   it('an Administrator cannot change the Owner; the Owner cannot demote themself', async () => {
     const ownerId = await userIdOf(app, PEOPLE.OW.email);
     await expectRefused(() => call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: ownerId, role: 'AN' } }), 403, 'ERR_FORBIDDEN');
-    await expectRefused(() => call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: ownerId, role: 'AD' } }), 409, 'ERR_LAST_ADMIN');
-    await expectRefused(() => call(app, admin, 'DELETE', `/api/organizations/0/memberships/${ownerId}`), 409, 'ERR_LAST_ADMIN');
+    await expectRefused(() => call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: ownerId, role: 'AD' } }), 400, 'ERR_LAST_ADMIN');
+    await expectRefused(() => call(app, admin, 'DELETE', `/api/organizations/0/memberships/${ownerId}`), 400, 'ERR_LAST_ADMIN');
+    // Deleting oneself is Label Studio's 405 "User cannot soft delete self".
+    await expectRefused(() => call(app, owner, 'DELETE', `/api/organizations/0/memberships/${ownerId}`), 405, 'ERR_CANNOT_DELETE_SELF');
   });
 
   it('an inactive member cannot be made Owner', async () => {
     const id = await userIdOf(app, PEOPLE.NO.email);
-    await expectRefused(() => call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'OW' } }), 409, 'ERR_MEMBER_INACTIVE');
+    await expectRefused(() => call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'OW', transfer_ownership: true } }), 400, 'ERR_MEMBER_INACTIVE');
+    await expectRefused(() => call(app, owner, 'POST', '/api/organizations/0/memberships/transfer-ownership', { body: { user_id: id } }), 400, 'ERR_MEMBER_INACTIVE');
   });
 
-  it('GET one member returns project roles and the explain trace', async () => {
+  it('GET one member answers Label Studio’s shape (user is the id) with project roles and the explain trace', async () => {
     const id = await userIdOf(app, PEOPLE.RE.email);
     const res = await call(app, admin, 'GET', `/api/organizations/0/memberships/${id}/`);
     expect(res.status).toBe(200);
-    const body = res.json<Membership & { projects: unknown[]; explain: { reason: { decision: { kind: string; matches: unknown[] } }; groups: string[]; managed_by_idp: unknown } }>();
-    expect(body).toMatchObject({ role: 'RE', user: { email: PEOPLE.RE.email } });
+    const body = res.json<{ user: number; member: Membership; projects: unknown[]; explain: { reason: { decision: { kind: string; matches: unknown[] } }; groups: string[]; managed_by_idp: unknown } }>();
+    expect(body).toMatchObject({ user: id, organization: 1, role: 'RE', annotations_count: 0, contributed_projects_count: 0, created_projects: null, contributed_to_projects: null, member: { user: { email: PEOPLE.RE.email } } });
+    expect(Date.parse(String((body as unknown as { created_at: string }).created_at))).not.toBeNaN();
     expect(body.projects).toEqual([{ id: expect.any(Number), project: 42, title: 'Radiology', role: 'RE', role_source: 'saml' }]);
     expect(body.explain.groups).toEqual(['LS-Reviewers', 'LS-Project42-Reviewers']);
     expect(body.explain.reason.decision.kind).toBe('mapped');
@@ -277,13 +296,13 @@ describe('assigning organization roles', () => {
   it('the Owner transfers ownership: the new Owner keeps it at login, the former one stays Administrator', async () => {
     const ownerId = await userIdOf(app, PEOPLE.OW.email);
     const adminId = await userIdOf(app, PEOPLE.AD.email);
-    const res = await call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'OW' } });
+    const res = await call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'OW', transfer_ownership: true } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'OW', role_source: 'manual', managed_by_idp: null });
-    const people = await list('?role=OW,AD');
+    expect(res.json<Membership>()).toMatchObject({ role: 'OW', role_source: 'api', managed_by_idp: null });
+    const people = await list('?role=OW,AD&ordering=user__id');
     expect(people.results.map((m) => [m.user.email, m.role, m.role_source])).toEqual([
-      [PEOPLE.OW.email, 'AD', 'manual'],
-      [PEOPLE.AD.email, 'OW', 'manual'],
+      [PEOPLE.OW.email, 'AD', 'api'],
+      [PEOPLE.AD.email, 'OW', 'api'],
     ]);
     const audit = (await auditRows(app.db)).slice(-2);
     expect(audit.map((a) => [a['subject_user_id'], a['before'], a['after']])).toEqual([
@@ -295,7 +314,7 @@ describe('assigning organization roles', () => {
     await signedIn(app, PEOPLE.AD);
     expect((await list('?role=OW')).results.map((m) => m.user.email)).toEqual([PEOPLE.AD.email]);
     // And transfer it back, so the rest of the file keeps its cast.
-    const back = await call(app, admin, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: ownerId, role: 'OW' } });
+    const back = await call(app, admin, 'POST', '/api/organizations/0/memberships/transfer-ownership', { body: { user_id: ownerId } });
     expect(back.status, back.text).toBe(200);
     expect((await list('?role=OW')).results.map((m) => m.user.email)).toEqual([PEOPLE.OW.email]);
   });
@@ -318,10 +337,10 @@ describe('role_management: manual', () => {
     expect(listed.json<Page<Membership>>().results[0]?.managed_by_idp).toBeNull();
     const res = await call(manual, a, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: id, role: 'MA' } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json<Membership>()).toMatchObject({ role: 'MA', role_source: 'manual' });
+    expect(res.json<Membership>()).toMatchObject({ role: 'MA', role_source: 'api' });
     await signedIn(manual, PEOPLE.AN);
     const after = (await manual.db('memberships').where({ user_id: id }).first('role', 'role_source')) as { role: string; role_source: string };
-    expect(after).toEqual({ role: 'MA', role_source: 'manual' });
+    expect(after).toEqual({ role: 'MA', role_source: 'api' });
     expect((await call(manual, a, 'GET', '/api/organizations/0')).json()).toMatchObject({ role_management: 'manual' });
   });
 
@@ -330,16 +349,18 @@ describe('role_management: manual', () => {
     const adminId = await userIdOf(manual, PEOPLE.AD.email);
     for (const role of ['MA', 'DI', 'NO']) {
       const res = await call(manual, a, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role } });
-      expect([res.status, errorOf(res)]).toEqual([409, 'ERR_LAST_ADMIN']);
+      expect([res.status, errorOf(res)]).toEqual([400, 'ERR_LAST_ADMIN']);
     }
+    // The only one who could delete the last Administrator is that Administrator: deleting oneself is 405.
     const del = await call(manual, a, 'DELETE', `/api/organizations/0/memberships/${adminId}`);
-    expect([del.status, errorOf(del)]).toEqual([409, 'ERR_LAST_ADMIN']);
+    expect([del.status, errorOf(del)]).toEqual([405, 'ERR_CANNOT_DELETE_SELF']);
     expect(((await manual.db('memberships').where({ user_id: adminId }).first('role')) as { role: string }).role).toBe('AD');
     await signedIn(manual, PEOPLE.OW);
     const res = await call(manual, a, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'MA' } });
     expect(res.status, res.text).toBe(200);
-    // A Manager no longer reaches the admin API, on the very next request.
-    const next = await call(manual, a, 'GET', '/api/organizations/0/memberships');
+    // A Manager no longer changes members, from the very next request; reading the list stays open to them.
+    const next = await call(manual, a, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'AD' } });
     expect([next.status, errorOf(next)]).toEqual([403, 'ERR_FORBIDDEN']);
+    expect((await call(manual, a, 'GET', '/api/organizations/0/memberships')).status).toBe(200);
   });
 });

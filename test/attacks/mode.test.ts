@@ -1,9 +1,11 @@
 /**
- * The attack suite and the fuzzer run in both validation modes: inline (`npm test`) and in the worker pool
- * (`.ci/run` again with ROLEGATE_TEST_SAML_WORKERS=2, which every startApp of test/support honours). This
- * checks that a run validates in the mode it was asked for, so a pool run cannot silently be an inline one.
+ * The attack suite and the fuzzer run in both validation modes: in the worker pool (`npm test`: the
+ * configuration's default, os.availableParallelism() threads) and inline (`.ci/run` again with
+ * ROLEGATE_TEST_SAML_WORKERS=0, which every startApp of test/support honours). This checks that a run
+ * validates in the mode it was asked for, so an inline run cannot silently be a pool one, nor the reverse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { samlDefaultWorkers } from '../../src/configuration/defaults.js';
 import { metricsText } from '../../src/metrics/index.js';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
@@ -25,7 +27,7 @@ async function validations(): Promise<{ inline: number; worker: number }> {
 
 describe('validation mode of this run', () => {
   const env = process.env['ROLEGATE_TEST_SAML_WORKERS'];
-  const workers = env !== undefined && /^\d+$/.test(env) ? Number(env) : 0;
+  const workers = env !== undefined && /^\d+$/.test(env) ? Number(env) : samlDefaultWorkers();
 
   it(`validates Responses ${workers > 0 ? `in ${workers} worker threads` : 'inline'} (ROLEGATE_TEST_SAML_WORKERS=${env ?? 'unset'})`, async () => {
     expect(app.config.saml.workers).toBe(workers);

@@ -236,7 +236,7 @@ describe('the SAML exchange', () => {
   it('whoami without a session is 401 ERR_UNAUTHENTICATED', async () => {
     const res = await app.browser().whoami();
     expect(res.status).toBe(401);
-    expect(res.json()).toEqual({ error: 'ERR_UNAUTHENTICATED', detail: 'not signed in' });
+    expect(res.json()).toMatchObject({ code: 'ERR_UNAUTHENTICATED', error: 'ERR_UNAUTHENTICATED', status_code: 401, detail: 'not signed in' });
   });
 
   it('serves SP metadata with the entity id, ACS URL and NameID format', async () => {

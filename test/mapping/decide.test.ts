@@ -58,6 +58,8 @@ describe('organization role', () => {
     { name: 'groups unknown: a new member is Not Activated', groups: null, current: null, role: 'NO', source: 'saml', kind: 'groups_unknown' },
     { name: 'groups unknown: a manual role is kept', groups: null, current: manual('MA'), role: 'MA', source: 'manual', kind: 'groups_unknown' },
     { name: 'a manual role is kept when no mapped group applies', groups: ['Staff'], current: manual('MA'), role: 'MA', source: 'manual', kind: 'manual_kept' },
+    { name: 'a role set through the API (source api) is kept, with its source, when no mapped group applies', groups: ['Staff'], current: { role: 'MA', roleSource: 'api' }, role: 'MA', source: 'api', kind: 'manual_kept' },
+    { name: 'role_management manual: a role set through the API sticks even where a mapped group applies', groups: ['LS-Annotators'], current: { role: 'MA', roleSource: 'api' }, management: 'manual', role: 'MA', source: 'api', kind: 'manual_kept' },
     { name: 'a manual Deactivated is kept when no mapped group applies', groups: [], current: manual('DI'), role: 'DI', source: 'manual', kind: 'manual_kept' },
     { name: 'where a mapped group applies the mapping wins over a manual role', groups: ['LS-Annotators'], current: manual('AD'), role: 'AN', source: 'saml', kind: 'mapped' },
     { name: 'the owner is Owner with no groups', groups: [], current: null, email: 'owner@acme.example', role: 'OW', source: 'manual', kind: 'owner' },

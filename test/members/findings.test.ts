@@ -95,11 +95,12 @@ describe('the configured owner is Owner at every login', () => {
     const owner = await signedIn(app, PEOPLE.OW);
     await signedIn(app, PEOPLE.AD);
     const adminId = await userIdOf(app, PEOPLE.AD.email);
-    const res = await call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'OW' } });
+    const res = await call(app, owner, 'PATCH', '/api/organizations/0/memberships', { body: { user_id: adminId, role: 'OW', transfer_ownership: true } });
     expect(res.status, res.text).toBe(200);
     expect(await app.db('ownership_transfers').select('from_email', 'to_user_id')).toEqual([{ from_email: PEOPLE.OW.email, to_user_id: adminId }]);
     expect((await signIn(app, app.browser(), PEOPLE.OW)).status).toBe(302);
-    expect(await memberRole(app.db, 1, PEOPLE.OW.email)).toEqual({ role: 'AD', role_source: 'manual' });
+    // Set through the admin API: Label Studio's role source `api`.
+    expect(await memberRole(app.db, 1, PEOPLE.OW.email)).toEqual({ role: 'AD', role_source: 'api' });
     expect((await memberRole(app.db, 1, PEOPLE.AD.email))?.role).toBe('OW');
   });
 });

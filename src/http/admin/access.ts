@@ -6,11 +6,13 @@
  * rule checked is that of the route whose handler runs.
  *
  * Order of checks for an `admin` route, on one screen:
- *   1. identify: `Authorization: Token <key>` (nothing else is tried when the header is present) or the session;
+ *   1. identify: `Authorization: Token <key>` or `Bearer <access token>` (nothing else is tried when the header
+ *      is present) or the session;
  *      the member is re-read from the database on every request (a demotion or deletion takes effect at once);
  *   2. none → 401 ERR_UNAUTHENTICATED;
  *   3. cookie-authenticated and state-changing → same origin (Origin/Referer) or X-CSRF-Token, else 403 ERR_CSRF;
- *   4. not Owner/Administrator → 403 ERR_FORBIDDEN; a token on an `admin-browser` route → 403 ERR_FORBIDDEN.
+ *   4. not Owner/Administrator (nor a Manager reading an `admin-read` route) → 403 ERR_FORBIDDEN; a token on an
+ *      `admin-browser` route → 403 ERR_FORBIDDEN.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
@@ -27,10 +29,12 @@ import { endSession, readSession } from '../session.js';
 /**
  * `public`: anyone; the handler checks what it needs itself (the ACS verifies signatures, whoami its session,
  * logout its origin). `admin`: an Owner or Administrator of the organization, by session or token.
+ * `admin-read`: the same plus Managers, for reading the member list (as in Label Studio, where Managers see
+ * the organization's members but cannot change them); only safe methods are ever given this rule.
  * `admin-browser`: the same, by browser session only (the pages, and minting tokens: a leaked token must not
  * be able to create successors that outlive its revocation).
  */
-export type AccessRule = 'public' | 'admin' | 'admin-browser';
+export type AccessRule = 'public' | 'admin' | 'admin-read' | 'admin-browser';
 
 export const ACCESS: Readonly<Record<string, AccessRule>> = {
   // foundation
@@ -60,10 +64,20 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   openapi: 'public',
   'api-organizations': 'admin',
   'api-organization': 'admin',
-  'api-memberships': 'admin',
+  'api-memberships': 'admin-read',
   'api-memberships-patch': 'admin',
   'api-memberships-post': 'admin',
-  'api-membership': 'admin',
+  'api-membership': 'admin-read',
+  'api-ownership-transfer': 'admin',
+  // Label Studio's users and invite endpoints, and the personal-access-token exchange (it authenticates the
+  // refresh token in its body itself).
+  'api-users': 'admin-read',
+  'api-user': 'admin-read',
+  'api-invite-link': 'admin',
+  'api-invite-reset': 'admin',
+  'api-invite-send': 'admin',
+  'api-invite-revoke': 'admin',
+  'api-token-refresh': 'public',
   'api-membership-explain': 'admin',
   'api-membership-delete': 'admin',
   'api-invites': 'admin',
@@ -141,10 +155,16 @@ export async function identify(ctx: Koa.Context, deps: AccessDeps): Promise<{ ca
   const config = deps.config();
   const auth = ctx.get('Authorization');
   if (auth !== '') {
-    // A token request never falls back to the cookie: what it asks for is what it gets.
-    const m = /^Token\s+(\S+)$/.exec(auth);
-    if (m?.[1] === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', 'Authorization header: expected "Token <key>"');
-    const found = await deps.services.authenticateKey(m[1], new Date());
+    // A token request never falls back to the cookie: what it asks for is what it gets. The scheme is
+    // case-insensitive (RFC 9110 §11.1): `Token <API token key>`, or `Bearer <access token>` from
+    // POST /api/token/refresh (Label Studio's personal-access-token flow).
+    const m = /^(\S+)\s+(\S+)$/.exec(auth.trim());
+    const scheme = m?.[1]?.toLowerCase();
+    if (m?.[2] === undefined || (scheme !== 'token' && scheme !== 'bearer')) {
+      throw new RolegateError('ERR_UNAUTHENTICATED', 'Authorization header: expected "Token <key>" or "Bearer <access token>"');
+    }
+    const now = new Date();
+    const found = scheme === 'token' ? await deps.services.authenticateKey(m[2], now) : await deps.services.authenticateAccess(config.server.sessionSecret, m[2], now);
     const org = found === undefined ? undefined : config.organizations.find((o) => o.id === found.token.organizationId);
     if (found === undefined || org === undefined) throw new RolegateError('ERR_UNAUTHENTICATED', "unknown or revoked token, or its member's access has ended");
     return {
@@ -184,7 +204,8 @@ function guardFor(deps: AccessDeps, name: string | undefined): Koa.Middleware {
         throw new RolegateError('ERR_CSRF', `cross-origin request refused: send it from ${publicOrigin} or with the ${CSRF_HEADER} header`);
       }
     }
-    if (!isOrgAdmin(who.caller.role)) throw new RolegateError('ERR_FORBIDDEN', 'only an Owner or Administrator of the organization may do this');
+    const allowed = isOrgAdmin(who.caller.role) || (rule === 'admin-read' && who.caller.role === 'MA' && SAFE_METHODS.has(ctx.method));
+    if (!allowed) throw new RolegateError('ERR_FORBIDDEN', rule === 'admin-read' ? 'only an Owner, Administrator or Manager of the organization may read this' : 'only an Owner or Administrator of the organization may do this');
     if (rule === 'admin-browser' && who.caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'this is for a signed-in browser session, not an API token');
     (ctx.state as Record<string, unknown>)[STATE_KEY] = who;
     return next();

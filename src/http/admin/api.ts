@@ -3,22 +3,26 @@
  * guard opens it for Owners and Administrators) and in openapi.ts (the document clients read).
  */
 import type Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type Koa from 'koa';
 import { actorOf } from '../../admin/caller.js';
 import type { ChangeContext } from '../../admin/members.js';
-import type { ProjectRole } from '../../domain/roles.js';
+import type { HandSetSource, ProjectRole } from '../../domain/roles.js';
 import { PROJECT_ROLES } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
 import { renderExplain } from '../../explain/explain.js';
 import type { AccessDeps } from './access.js';
 import { callerOf } from './access.js';
 import { OPENAPI } from './openapi.js';
+import { apiBody } from './body.js';
 import {
+  MEMBER_LIST_PARAMS,
+  acceptOnly,
   bodyObject,
   boolParam,
+  confirmed,
   dateParam,
   intQuery,
+  optionalBool,
   orderingParam,
   orgParam,
   pageEnvelope,
@@ -31,14 +35,15 @@ import {
 } from './params.js';
 import { memberDetailJson, membershipJson, projectRoleJson, tokenJson } from './shapes.js';
 
-export function changeContext(ctx: Koa.Context, deps: AccessDeps): ChangeContext {
+/** `source`: `api` for the admin API (the default), `manual` for the Organization page's forms. */
+export function changeContext(ctx: Koa.Context, deps: AccessDeps, source: HandSetSource = 'api'): ChangeContext {
   const { caller, org } = callerOf(ctx);
-  return { config: deps.config(), org, caller, writer: deps.writer, now: new Date(), ip: ctx.ip };
+  return { source, config: deps.config(), org, caller, writer: deps.writer, now: new Date(), ip: ctx.ip };
 }
 
 export function mountAdminApi(router: Router, deps: AccessDeps): void {
   const { services } = deps;
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '32kb', encoding: 'utf-8' });
+  const body = apiBody();
 
   router.get('openapi', '/api/openapi.json', (ctx) => {
     ctx.body = OPENAPI;
@@ -46,12 +51,19 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   // --- organizations -----------------------------------------------------------------------------
   router.get('api-organizations', '/api/organizations', async (ctx) => {
+    acceptOnly(ctx, ['ordering']);
+    // One organization: any valid ordering is trivially applied; an unknown field is still refused.
+    const ordering = stringParam(ctx, 'ordering', 64);
+    if (ordering !== undefined && !/^-?(id|title|created_at|contact_info)$/.test(ordering)) {
+      throw new RolegateError('ERR_BAD_REQUEST', 'ordering: expected id, title, created_at or contact_info (prefix - for descending)', { fields: { ordering: ['unknown field'] } });
+    }
     const { org } = callerOf(ctx);
     const created = await services.organizationCreatedAt(org.id);
     ctx.body = [{ id: org.id, title: org.title, contact_info: '', created_at: created?.toISOString() ?? null }];
   });
 
   router.get('api-organization', '/api/organizations/:id', async (ctx) => {
+    acceptOnly(ctx, []);
     const org = orgParam(ctx, callerOf(ctx).org);
     const created = await services.organizationCreatedAt(org.id);
     ctx.body = {
@@ -61,27 +73,49 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
       created_at: created?.toISOString() ?? null,
       // Invited members start Not Activated until an admin assigns a role.
       default_role: 'NO',
-      role_management: org.roleManagement,
+      role_management: org.roleManagement ?? 'idp',
       projects: org.projects.map((p) => ({ id: p.id, title: p.title })),
     };
   });
 
   // --- memberships -------------------------------------------------------------------------------
+  // Label Studio's member list: every parameter its SDK sends is either applied or refused (400 naming it).
   router.get('api-memberships', '/api/organizations/:id/memberships', async (ctx) => {
-    const org = orgParam(ctx, callerOf(ctx).org);
+    acceptOnly(ctx, MEMBER_LIST_PARAMS);
+    const { caller, org } = callerOf(ctx);
+    orgParam(ctx, org);
     const p = paging(ctx);
     const search = stringParam(ctx, 'search', 200);
     const roles = roleFilter(ctx);
-    const ordering = orderingParam(ctx);
-    const page = await services.listMemberships(org, {
-      offset: p.offset,
-      limit: p.limit,
-      deleted: boolParam(ctx, 'is_deleted'),
-      ...(search === undefined ? {} : { search }),
-      ...(roles === undefined ? {} : { roles }),
-      ...(ordering === undefined ? {} : { ordering }),
-    });
-    ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, p, page.count, page.results.map(membershipJson));
+    const sorts = orderingParam(ctx);
+    const active = optionalBool(ctx, 'active');
+    const gte = dateParam(ctx, 'user__last_activity__gte');
+    const lte = dateParam(ctx, 'user__last_activity__lte');
+    const excludeProjectId = intQuery(ctx, 'exclude_project_id');
+    if (excludeProjectId !== undefined && !org.projects.some((x) => x.id === excludeProjectId)) {
+      throw new RolegateError('ERR_BAD_REQUEST', 'exclude_project_id: no such project in this organization', { fields: { exclude_project_id: ['no such project in this organization'] } });
+    }
+    const withProjects = boolParam(ctx, 'contributed_to_projects');
+    const scope = stringParam(ctx, 'scope', 16) ?? 'accessible';
+    if (scope !== 'accessible' && scope !== 'all') throw new RolegateError('ERR_BAD_REQUEST', 'scope: expected accessible or all', { fields: { scope: ['expected accessible or all'] } });
+    // Label Studio's `scope=accessible` (the default) limits a Manager to the members of their projects.
+    const managerScope = caller.role === 'MA' && scope === 'accessible' ? { projectIds: await services.projectsOfMember(caller.userId, org.projects.map((x) => x.id)), alsoUserId: caller.userId } : undefined;
+    const page = await services.listMemberPage(
+      org,
+      {
+        deleted: boolParam(ctx, 'is_deleted'),
+        ...(search === undefined ? {} : { search }),
+        ...(roles === undefined ? {} : { roles }),
+        ...(active === true ? { activeOnly: true } : {}),
+        ...(gte === undefined ? {} : { lastActivityGte: gte }),
+        ...(lte === undefined ? {} : { lastActivityLte: lte }),
+        ...(excludeProjectId === undefined ? {} : { excludeProjectId }),
+        ...(managerScope === undefined ? {} : { inProjects: managerScope }),
+      },
+      sorts,
+      p,
+    );
+    ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, page, page.count, page.results.map((v) => membershipJson(v, { withProjects })));
   });
 
   // The docs say POST, the SDK sends PATCH: both assign a role.
@@ -90,19 +124,36 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     const body = bodyObject(ctx);
     const userId = positiveInt(body['user_id'], 'user_id');
     const role = roleValue(body['role']);
+    // Making someone Owner transfers ownership (the caller becomes Administrator). A script that sends
+    // `role: OW` by mistake must not give the organization away: the transfer needs its own confirmation.
+    if (role === 'OW' && !confirmed(body['transfer_ownership'])) {
+      throw new RolegateError('ERR_TRANSFER_NOT_CONFIRMED', 'role OW transfers ownership of the organization (you become Administrator): send "transfer_ownership": true with it, or use POST /api/organizations/{id}/memberships/transfer-ownership', {
+        fields: { transfer_ownership: ['required (true) with role OW'] },
+      });
+    }
     const view = await services.setMemberRole(changeContext(ctx, deps), userId, role);
     ctx.body = membershipJson(view);
   };
-  router.patch('api-memberships-patch', '/api/organizations/:id/memberships', json, assign);
-  router.post('api-memberships-post', '/api/organizations/:id/memberships', json, assign);
+  router.patch('api-memberships-patch', '/api/organizations/:id/memberships', body, assign);
+  router.post('api-memberships-post', '/api/organizations/:id/memberships', body, assign);
+
+  // The explicit ownership transfer: the Owner hands the organization to an active member.
+  router.post('api-ownership-transfer', '/api/organizations/:id/memberships/transfer-ownership', body, async (ctx) => {
+    orgParam(ctx, callerOf(ctx).org);
+    const userId = positiveInt(bodyObject(ctx)['user_id'], 'user_id');
+    ctx.body = membershipJson(await services.setMemberRole(changeContext(ctx, deps), userId, 'OW'));
+  });
 
   router.get('api-membership', '/api/organizations/:id/memberships/:user_id', async (ctx) => {
+    acceptOnly(ctx, ['contributed_to_projects']);
     const org = orgParam(ctx, callerOf(ctx).org);
-    ctx.body = memberDetailJson(await services.memberDetail(org, pathInt(ctx, 'user_id')));
+    const withProjects = boolParam(ctx, 'contributed_to_projects');
+    ctx.body = memberDetailJson(await services.memberDetail(org, pathInt(ctx, 'user_id')), { withProjects });
   });
 
   // The decision as a readable trace (each rule matched or not, what a login now would change).
   router.get('api-membership-explain', '/api/organizations/:id/memberships/:user_id/explain', async (ctx) => {
+    acceptOnly(ctx, []);
     const org = orgParam(ctx, callerOf(ctx).org);
     const trace = await services.explainMember(deps.config(), org.id, pathInt(ctx, 'user_id'));
     if (ctx.accepts('json', 'text') === 'text') {
@@ -117,7 +168,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     ctx.status = 204;
   });
 
-  router.post('api-invites', '/api/organizations/:id/invites', json, async (ctx) => {
+  router.post('api-invites', '/api/organizations/:id/invites', body, async (ctx) => {
     orgParam(ctx, callerOf(ctx).org);
     const email = bodyObject(ctx)['email'];
     if (typeof email !== 'string') throw new RolegateError('ERR_BAD_REQUEST', 'email: expected an email address');
@@ -128,6 +179,7 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   // --- audit -------------------------------------------------------------------------------------
   router.get('api-audit', '/api/organizations/:id/audit', async (ctx) => {
+    acceptOnly(ctx, ['page', 'page_size', 'user_id', 'action', 'since', 'until', 'format']);
     const org = orgParam(ctx, callerOf(ctx).org);
     const userId = intQuery(ctx, 'user_id');
     const action = stringParam(ctx, 'action', 64);
@@ -148,23 +200,30 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
     }
     if (format !== 'json') throw new RolegateError('ERR_BAD_REQUEST', 'format: expected json or csv');
     const p = paging(ctx);
-    const page = await services.auditPage(org, q, p);
-    ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, p, page.count, page.results);
+    const size = p.pageSize ?? Number.MAX_SAFE_INTEGER;
+    // page=last needs the count first.
+    const count = p.page === 'last' ? (await services.auditPage(org, q, { offset: 0, limit: 0 })).count : undefined;
+    const lastPage = (n: number) => Math.max(1, Math.ceil(n / size));
+    const pageNo = p.page === 'last' ? lastPage(count ?? 0) : p.page;
+    const page = await services.auditPage(org, q, { offset: (pageNo - 1) * size, limit: size });
+    ctx.body = pageEnvelope(ctx, deps.config().server.publicUrl, { page: pageNo, lastPage: lastPage(page.count) }, page.count, page.results);
   });
 
   // --- project roles -----------------------------------------------------------------------------
   router.get('api-project-roles-all', '/api/projects/roles', async (ctx) => {
+    acceptOnly(ctx, ['project']);
     const { org } = callerOf(ctx);
     const project = intQuery(ctx, 'project');
     ctx.body = (await services.listRoles(org, project)).map(projectRoleJson);
   });
 
   router.get('api-project-roles', '/api/projects/:id/roles', async (ctx) => {
+    acceptOnly(ctx, []);
     const { org } = callerOf(ctx);
     ctx.body = (await services.listRoles(org, pathInt(ctx, 'id'))).map(projectRoleJson);
   });
 
-  router.post('api-project-roles-create', '/api/projects/roles', json, async (ctx) => {
+  router.post('api-project-roles-create', '/api/projects/roles', body, async (ctx) => {
     const body = bodyObject(ctx);
     const project = positiveInt(body['project'], 'project');
     const user = positiveInt(body['user'] ?? body['user_id'], 'user');
@@ -184,11 +243,12 @@ export function mountAdminApi(router: Router, deps: AccessDeps): void {
 
   // --- API tokens --------------------------------------------------------------------------------
   router.get('api-tokens', '/api/tokens', async (ctx) => {
+    acceptOnly(ctx, ['include_revoked']);
     const { org } = callerOf(ctx);
     ctx.body = (await services.listTokens(org.id, { includeRevoked: boolParam(ctx, 'include_revoked') })).map(tokenJson);
   });
 
-  router.post('api-tokens-create', '/api/tokens', json, async (ctx) => {
+  router.post('api-tokens-create', '/api/tokens', body, async (ctx) => {
     const { caller, org } = callerOf(ctx);
     // A leaked token must not be able to mint successors that outlive its revocation.
     if (caller.kind === 'token') throw new RolegateError('ERR_FORBIDDEN', 'tokens are created from a signed-in browser session or with `rolegate token create`');

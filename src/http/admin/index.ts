@@ -6,10 +6,12 @@ import type Router from '@koa/router';
 import type { AccessDeps } from './access.js';
 import { accessGuard, protectRoutes } from './access.js';
 import { mountAdminApi } from './api.js';
+import { mountLabelStudioApi } from './lsapi.js';
 import { mountAdminPages } from './pages.js';
 import { mountWebhookPages } from './webhooks.js';
 
 export type { AccessDeps } from './access.js';
+export { whoamiHandler } from './lsapi.js';
 
 /** Must run before any route is registered: the guard is router middleware and precedes every route. */
 export function mountAccessGuard(router: Router, deps: AccessDeps): void {
@@ -23,6 +25,7 @@ export function protectAllRoutes(router: Router, deps: AccessDeps): void {
 
 export function mountAdmin(router: Router, deps: AccessDeps): void {
   mountAdminApi(router, deps);
+  mountLabelStudioApi(router, deps);
   mountAdminPages(router, deps);
   mountWebhookPages(router, deps);
 }

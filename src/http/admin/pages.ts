@@ -145,7 +145,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization', async (ctx, form) => {
       const role = form['role'];
       if (!isOrgRole(role)) throw new RolegateError('ERR_INVALID_ROLE', 'choose a role from the list');
-      const view = await services.setMemberRole(changeContext(ctx, deps), userParam(ctx), role);
+      const view = await services.setMemberRole(changeContext(ctx, deps, 'manual'), userParam(ctx), role);
       return { kind: 'ok', text: `${view.member.email ?? 'The member'} is now ${roleName(view.member.role)}.` };
     }),
   );
@@ -155,7 +155,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     '/organization/members/:user_id/delete',
     action(deps, () => '/organization', async (ctx) => {
       const userId = userParam(ctx);
-      await services.deleteMember(changeContext(ctx, deps), userId);
+      await services.deleteMember(changeContext(ctx, deps, 'manual'), userId);
       return { kind: 'ok', text: 'Member deleted. Their history now shows "Deleted User".' };
     }),
   );
@@ -165,7 +165,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     '/organization/invites',
     action(deps, () => '/organization', async (ctx, form) => {
       const email = typeof form['email'] === 'string' ? form['email'] : '';
-      const invite = await services.inviteMember(changeContext(ctx, deps), email);
+      const invite = await services.inviteMember(changeContext(ctx, deps, 'manual'), email);
       return {
         kind: 'ok',
         text: `${invite.view.member.email ?? ''} is invited (Not Activated). Send them this link; their first SSO sign-in attaches to this member, then assign a role.`,
