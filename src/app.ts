@@ -8,6 +8,8 @@ import type { Db } from './db/connect.js';
 import { syncOrganizations } from './db/organizations.js';
 import { loadOrCreateDevIdpKeys } from './devidp/keys.js';
 import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
+import { seedDevelopmentHistory } from './devidp/seed.js';
+import { loadMappingReport, previewOrganizationPlan } from './plan/report.js';
 import { errorMiddleware } from './http/errors.js';
 import { nginxStatusGuard } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
@@ -114,6 +116,8 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     findLiveMemberByEmail: (org, email) => findLiveMemberByEmail(db, org, email),
     refreshAccessToken: (...a) => refreshAccessToken(db, ...a),
     authenticateAccess: (...a) => authenticateAccess(db, ...a),
+    mappingReport: (...a) => loadMappingReport(db, ...a),
+    previewOrganizationPlan: (...a) => previewOrganizationPlan(db, ...a),
     webhooks: webhookServices(db),
   };
 }
@@ -126,6 +130,8 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   const devKeys = devOrgs.length > 0 ? loadOrCreateDevIdpKeys(config.server.dataDir) : undefined;
   if (devOrgs.length > 0) {
     log('warn', 'development IdP enabled: it signs any identity; never use it in production', { organizations: devOrgs.map((o) => o.id) });
+    // Its "Fred Former" persona is a member who left: record that once, so he is Deactivated as named.
+    await seedDevelopmentHistory(db, deps.writer, config);
   }
 
   // The per-organization SAML providers, built from a configuration: at start and again on each reload.

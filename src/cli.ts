@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
+import { explainOpenError } from './db/open-errors.js';
 import type { CliIo } from './log.js';
 import { jsonLogger } from './log.js';
 export type { CliIo };
@@ -75,7 +76,16 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         return 2;
       }
       const log = jsonLogger();
-      const running = await serve(result.config, log, { reload: { watch: true, signals: true, env: io.env } });
+      let running;
+      try {
+        running = await serve(result.config, log, { reload: { watch: true, signals: true, env: io.env } });
+      } catch (err) {
+        // A database that is not there or a port in use is a setup step, not a crash: say which, in one line.
+        const why = explainOpenError(err, result.config.database) ?? listenProblem(err, result.config.server);
+        if (why === undefined) throw err;
+        io.err(`rolegate: not starting: ${why}\n`);
+        return 1;
+      }
       io.err(`rolegate is running: open ${result.config.server.publicUrl}/ (listening on ${running.url})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
@@ -91,4 +101,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       io.err(`rolegate: unknown command "${command}"\n\n${HELP}`);
       return 64;
   }
+}
+
+function listenProblem(err: unknown, server: { readonly host: string; readonly port: number }): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (code === 'EADDRINUSE') return `port ${server.port} on ${server.host} is in use; stop what listens there or start with PORT=<another port>`;
+  if (code === 'EACCES') return `not allowed to listen on port ${server.port}; use a port above 1023 (PORT=<port>)`;
+  return undefined;
 }

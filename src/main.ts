@@ -42,10 +42,18 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (err) {
+    // Port in use, or not allowed: release what was opened so the process can exit with the error.
+    await reloader.stop();
+    await closeApp(app);
+    await db.destroy();
+    throw err;
+  }
   // Signed change events: delivers the outbox to the configured endpoints (idle when there are none).
   const relay = new Relay({ db, config: () => state.current(), log });
   relay.start();

@@ -169,8 +169,10 @@ export async function deleteMember(db: Db, ctx: ChangeContext, userId: number): 
   await ctx.writer.run(db, writeContext(ctx), async (trx) => {
     await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
-    // Label Studio's rule (405 "User cannot soft delete self"): an admin never removes their own access.
-    if (userId === ctx.caller.userId) throw new RolegateError('ERR_CANNOT_DELETE_SELF', 'User cannot soft delete self');
+    // Label Studio's rule for its API (405 "User cannot soft delete self"): a script never removes its own
+    // caller. The Organization page lets a person leave on purpose, after a confirmation of its own; the
+    // last-administrator invariant still applies to both.
+    if (userId === ctx.caller.userId && ctx.source === 'api') throw new RolegateError('ERR_CANNOT_DELETE_SELF', 'User cannot soft delete self');
     const reason = manualReason(ctx, 'deleted', `deleted by user:${ctx.caller.userId}; soft delete: personal data scrubbed, access ended`, target.role);
     return { intents: [{ kind: 'delete_member', userId, reason: { kind: 'deleted', text: 'soft delete: personal data scrubbed, access ended', ...reason } }], value: undefined };
   });

@@ -116,6 +116,8 @@ export const ATTRIBUTE_DEFAULTS: AttributeNames = {
  */
 export const ORG_DEFAULTS = {
   roleManagement: 'idp',
+  /** No seat count: the Organization page shows the active members without a limit. */
+  seats: null,
 } as const;
 
 export const ROLE_MANAGEMENTS = ['idp', 'manual'] as const;
@@ -174,8 +176,8 @@ export function resolvedSamlSettings(overrides: Partial<SamlSettings> = {}): Sam
 }
 
 /** The organization fields a file may leave out, resolved as the loader does (guards inherited from the top level). */
-export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement } {
-  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement };
+export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement; seats: number | null } {
+  return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement, seats: ORG_DEFAULTS.seats };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `${VAR}` / `${VAR:-default}` expansion of scalar values, as in a shell or docker compose, so secrets and
- * per-deployment values stay out of the file. Deliberately small: no nesting, no other operators.
+ * per-deployment values stay out of the file. Deliberately small: a default may hold references of its own
+ * (`${ROLEGATE_PUBLIC_URL:-http://localhost:${PORT:-8080}}`), there are no other operators.
  */
 
 export interface Expansion {
@@ -45,7 +46,7 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
       i += 1;
       continue;
     }
-    const close = text.indexOf('}', i + 2);
+    const close = matchingBrace(text, i + 2);
     if (close < 0) {
       malformed.push(text.slice(i));
       break;
@@ -54,15 +55,40 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
     const sep = inner.indexOf(':-');
     const name = sep < 0 ? inner : inner.slice(0, sep);
     const fallback = sep < 0 ? undefined : inner.slice(sep + 2);
-    if (!NAME.test(name) || fallback?.includes('${') === true) {
+    if (!NAME.test(name)) {
       malformed.push(text.slice(i, close + 1));
     } else {
       const value = env[name];
-      if (fallback !== undefined) out += value === undefined || value === '' ? fallback : value;
-      else if (value === undefined) unset.push(name);
-      else out += value;
+      if (fallback === undefined) {
+        if (value === undefined) unset.push(name);
+        else out += value;
+      } else {
+        // The fallback may itself hold references (`${URL:-http://localhost:${PORT:-8080}}`), as in the
+        // shell; they are checked always but only count as unset when the fallback is used.
+        const nested = expandEnv(fallback, env);
+        malformed.push(...nested.malformed);
+        if (value === undefined || value === '') {
+          out += nested.value;
+          unset.push(...nested.unset);
+        } else out += value;
+      }
     }
     i = close + 1;
   }
   return { value: out, unset, malformed };
+}
+
+/** The index of the `}` closing a reference whose name starts at `from`, counting nested `${…}`; -1 if none. */
+function matchingBrace(text: string, from: number): number {
+  let depth = 0;
+  for (let j = from; j < text.length; j += 1) {
+    if (text[j] === '$' && text[j + 1] === '{') {
+      depth += 1;
+      j += 1;
+    } else if (text[j] === '}') {
+      if (depth === 0) return j;
+      depth -= 1;
+    }
+  }
+  return -1;
 }

@@ -79,7 +79,7 @@ const SERVER_KEYS = [
 const RATE_LIMIT_KEYS = ['per_ip_per_minute', 'per_organization_per_minute'] as const;
 const DATABASE_KEYS = ['url'] as const;
 const SAML_KEYS = ['clock_skew_seconds', 'max_response_bytes', 'request_ttl_seconds', 'workers', 'queue_limit'] as const;
-const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management'] as const;
+const ORG_KEYS = ['id', 'title', 'owner', 'sso', 'roles', 'projects', 'guards', 'role_management', 'seats'] as const;
 const GUARDS_KEYS = ['max_demotion_percent', 'max_demotions', 'max_group_age_days'] as const;
 const SSO_KEYS = [
   'development_idp',
@@ -107,6 +107,9 @@ const YAML_MESSAGES: Partial<Record<string, string>> = {
   MULTIPLE_DOCS: 'the file must hold one YAML document (remove the second "---")',
   TAG_RESOLVE_FAILED: 'custom tags (!name) are not supported; write a plain value',
 };
+
+/** yaml's codes for what is, in a configuration file, nearly always a key indented too far or not enough. */
+const INDENTATION_ERRORS: ReadonlySet<string> = new Set(['BAD_INDENT', 'BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
 
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:".][^\s@<>(),;:"]*$/;
 const POSITIVE_ID = 'a positive integer';
@@ -149,12 +152,16 @@ export function checkConfig(file: string, opts: LoadOptions = {}): CheckResult {
   // prettyErrors off: messages stay one line; positions come from the same LineCounter as everything else.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const r = new Reader(file, lineCounter, env);
-  const yamlProblems = [...doc.errors, ...doc.warnings];
+  // One mistake (a key indented one space too far) makes the parser report two or three errors that all
+  // follow from the first; only the first is worth reading, so a syntax error is reported once.
+  const firstError = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  const yamlProblems = firstError === undefined ? doc.warnings : [firstError];
   for (const e of yamlProblems) {
-    r.issues.push({ code: 'ERR_CONFIG_YAML', file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}` });
+    const hint = INDENTATION_ERRORS.has(e.code) ? ' (check the indentation here: the keys of one map start in the same column)' : '';
+    r.issues.push({ code: 'ERR_CONFIG_YAML', file, ...lineCounter.linePos(e.pos[0]), path: '', message: `YAML: ${YAML_MESSAGES[e.code] ?? e.message}${hint}` });
   }
   // A document with syntax errors has no reliable tree; validating it would only add noise.
-  if (doc.errors.length > 0) return { ok: false, issues: r.issues };
+  if (firstError !== undefined) return { ok: false, issues: r.issues };
 
   const root: Field = { key: null, value: doc.contents, path: '' };
   r.prepare(doc.contents, '');
@@ -563,6 +570,7 @@ function readOrganization(
 
   const guards = readGuards(ctx, o.get('guards'), inheritedGuards);
   const roleManagement = optional<RoleManagement>(o, 'role_management', ORG_DEFAULTS.roleManagement, (f) => r.choice(f, ROLE_MANAGEMENTS));
+  const seats = optional<number | null>(o, 'seats', ORG_DEFAULTS.seats, (f) => r.integer(f, 1, 10_000_000, 'a number of seats from 1 to 10000000'));
 
   if (
     id === undefined ||
@@ -573,11 +581,12 @@ function readOrganization(
     projects === undefined ||
     guards === undefined ||
     roleManagement === undefined ||
+    seats === undefined ||
     !projects.every((p): p is ProjectConfig => p !== undefined)
   ) {
     return undefined;
   }
-  return { id, title, owner, sso, roles, projects, guards, roleManagement };
+  return { id, title, owner, sso, roles, projects, guards, roleManagement, seats };
 }
 
 interface OrgContext {

@@ -161,6 +161,12 @@ export interface OrganizationConfig {
    * `manual` lets it stick (role_source `manual`) and the mapping stops changing that member's organization role.
    */
   readonly roleManagement: RoleManagement;
+  /**
+   * `seats:` the number of active members (Owner to Annotator) the organization has paid or planned for;
+   * null when not set. Shown on the Organization page against the active count; never enforced at login
+   * (refusing a sign-in for want of a seat would lock out people the IdP says belong).
+   */
+  readonly seats: number | null;
 }
 
 export type RoleManagement = 'idp' | 'manual';

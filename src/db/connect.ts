@@ -13,6 +13,17 @@ export interface OpenOptions {
   readonly schema?: string;
 }
 
+/**
+ * knex prints every failed connection attempt with a stack trace before rejecting with the same error; the
+ * error reaches the caller anyway (`serve` explains it in one line, see open-errors.ts), so only that
+ * message is dropped. Every other knex warning still goes to the console.
+ */
+const QUIET_ACQUIRE_ERRORS = {
+  warn(message: string): void {
+    if (!message.startsWith('Acquire connection error')) console.warn(message);
+  },
+};
+
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Db> {
   let db: Db;
   if (config.client === 'sqlite') {
@@ -43,6 +54,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     db = knexFactory({
       client: 'pg',
       connection: { connectionString: config.connectionString },
+      log: QUIET_ACQUIRE_ERRORS,
       pool: {
         min: 0,
         max: 10,

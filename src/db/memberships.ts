@@ -101,7 +101,9 @@ export async function listMembers(db: DbOrTrx, q: MemberQuery): Promise<{ count:
       query.andWhere((w) => {
         w.whereRaw("lower(users.email) like ? escape '\\'", [pattern])
           .orWhereRaw("lower(users.first_name) like ? escape '\\'", [pattern])
-          .orWhereRaw("lower(users.last_name) like ? escape '\\'", [pattern]);
+          .orWhereRaw("lower(users.last_name) like ? escape '\\'", [pattern])
+          // "Ada Admin": a full name as people type it (|| concatenates on SQLite and PostgreSQL).
+          .orWhereRaw("lower(users.first_name || ' ' || users.last_name) like ? escape '\\'", [pattern]);
       });
     }
     return query;

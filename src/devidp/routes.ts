@@ -7,6 +7,8 @@ import { inflateRawSync } from 'node:zlib';
 import type Router from '@koa/router';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Config, DevPersona, OrganizationConfig } from '../configuration/types.js';
+import { groupKey } from '../configuration/groups.js';
+import { ORG_ROLE_NAMES, compareOrgRoles } from '../domain/roles.js';
 import { RolegateError } from '../errors.js';
 import { smallFormBody } from '../http/body.js';
 import { html, page } from '../http/html.js';
@@ -56,6 +58,17 @@ function parseGroups(text: string): string[] {
     .filter((g) => g.length > 0);
 }
 
+/** What signing in as this persona shows, in the words of the role names (the card promises no more). */
+function personaState(org: OrganizationConfig, p: DevPersona): string {
+  if (p.email.toLowerCase() === org.owner) return 'Owner: named in the configuration';
+  if (p.groups === null) return 'Groups unknown: no groups attribute (as Entra ID sends past its group limit)';
+  if (p.groups.length === 0) return 'Deactivated: held a role, and no group grants one any more';
+  const mine = new Set(p.groups.map((g) => groupKey(g, org.sso.groupMatch)));
+  const granted = org.roles.filter((r) => mine.has(groupKey(r.group, org.sso.groupMatch)));
+  const best = [...granted].sort((a, b) => compareOrgRoles(b.role, a.role))[0];
+  return best === undefined ? 'Not Activated (pending): no group is mapped to a role' : `${ORG_ROLE_NAMES[best.role]} through ${best.group}`;
+}
+
 const BANNER = html`<div class="banner">Development IdP: signs any identity you pick. Never enabled in production.</div>`;
 
 export function mountDevIdp(router: Router, config: Config, keys: DevIdpKeys, orgs: readonly OrganizationConfig[]): void {
@@ -80,6 +93,7 @@ export function mountDevIdp(router: Router, config: Config, keys: DevIdpKeys, or
 <div class="personas">${personas.map(
         (p, i) => html`<form class="persona" method="post" action="/dev-idp/${org.id}/sso">${hidden}<input type="hidden" name="persona" value="${i}">
 <strong>${p.firstName} ${p.lastName}</strong><div class="muted">${p.email}</div>
+<div class="state">${personaState(org, p)}</div>
 <div class="groups">${p.groups === null ? 'no groups attribute (groups unknown)' : p.groups.length === 0 ? 'groups: (none)' : `groups: ${p.groups.join(', ')}`}</div>
 <button type="submit">Sign in as ${p.firstName || p.email}</button></form>`,
       )}</div></section>

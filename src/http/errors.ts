@@ -10,6 +10,7 @@ import type { ErrorCode } from '../errors.js';
 import { ERROR_STATUS, RolegateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { html, page } from './html.js';
+import { safeNextPath } from './safety.js';
 
 /** Text for people, per code. The detail from the error is added when the error is exposable. */
 const TITLES: Partial<Record<ErrorCode, string>> = {
@@ -25,6 +26,32 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
 
 function titleFor(code: ErrorCode): string {
   return TITLES[code] ?? (code.startsWith('ERR_SAML_') ? 'Sign-in failed' : 'Request failed');
+}
+
+/**
+ * What happened, in words, for the sign-in failures people meet in ordinary use. The SP-initiated request a
+ * Response answers is used up by the first successful login and expires after saml.request_ttl_seconds, so
+ * the Back button after signing in and a sign-in page left open too long both end here; the technical
+ * detail stays on the page, under the words, for whoever they ask.
+ */
+const PEOPLE_TEXT: Partial<Record<ErrorCode, { readonly title: string; readonly text: string }>> = {
+  ERR_SAML_IN_RESPONSE_TO: {
+    title: 'This sign-in has already been used or has expired',
+    text: 'This happens when the browser’s Back button returns to a sign-in that already finished, or when a sign-in was started too long ago. Nothing is wrong with your account: sign in again.',
+  },
+  ERR_SAML_REPLAY: {
+    title: 'This sign-in has already been used',
+    text: 'The identity provider’s answer was sent a second time, usually by the browser’s Back button or a reload after signing in. Sign in again to get a fresh one.',
+  },
+  ERR_SAML_EXPIRED: {
+    title: 'This sign-in took too long',
+    text: 'The identity provider’s answer is only valid for a few minutes (or its clock and this server’s disagree). Sign in again; if it keeps happening, tell your administrator.',
+  },
+};
+
+/** The organization whose SAML endpoint failed (`/saml/1/acs` → 1), for the "Sign in again" link. */
+function samlOrg(path: string): string | undefined {
+  return /^\/saml\/(\d{1,9})\//.exec(path)?.[1];
 }
 
 /** Map foreign errors (koa's http-errors from body parsing, …) onto our codes. */
@@ -83,14 +110,21 @@ export function errorMiddleware(log: Logger): Koa.Middleware {
           code: err.code,
           error: err.code,
         };
+      } else if (err.code === 'ERR_UNAUTHENTICATED' && (ctx.method === 'GET' || ctx.method === 'HEAD') && (ctx.path === '/organization' || ctx.path.startsWith('/organization/'))) {
+        // A browser on one of the Organization pages: to the sign-in page, which brings it back here
+        // afterwards. Only there: /metrics and the other token-checked endpoints answer 401 to everyone.
+        ctx.redirect(`/?next=${encodeURIComponent(safeNextPath(ctx.originalUrl))}`);
       } else {
+        const words = PEOPLE_TEXT[err.code];
+        const org = err.code.startsWith('ERR_SAML_') ? samlOrg(ctx.path) : undefined;
+        const title = words?.title ?? titleFor(err.code);
         ctx.type = 'html';
         ctx.body = page(
-          titleFor(err.code),
-          html`<section class="card error"><h1>${titleFor(err.code)}</h1>
-<p>${detail}</p>
+          title,
+          html`<section class="card error"><h1>${title}</h1>
+${words === undefined ? html`<p>${detail}</p>` : html`<p>${words.text}</p><p class="muted">Details: ${detail}</p>`}
 <p class="muted">Error code: <code>${err.code}</code></p>
-<p><a href="/">Back to the start page</a></p></section>`,
+<p class="actions">${org === undefined ? '' : html`<a class="button" href="/saml/${org}/login">Sign in again</a> `}<a href="/">Back to the start page</a></p></section>`,
         );
       }
     }

@@ -12,13 +12,13 @@ import type { Logger } from '../log.js';
 import type { MemberWriter } from '../members/write.js';
 import { ConfigState } from '../reload/state.js';
 import type { SamlServiceProvider } from '../saml/types.js';
-import { APP_CSS, AUTOPOST_JS, staticAsset } from './assets.js';
+import { APP_CSS, AUTOPOST_JS, FAVICON_SVG, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
 import { mountForwardAuth } from './forwardauth.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes, whoamiHandler } from './admin/index.js';
-import { profilePage, signInPage } from './pages.js';
+import { invitationPage, profilePage, signInPage } from './pages.js';
 import type { Services } from './services.js';
 import { clientIp, isSameOrigin, isSameOriginNavigation, safeNextPath } from './safety.js';
 import { endSession, readSession, startSession } from './session.js';
@@ -74,9 +74,11 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   router.get('asset-css', '/assets/app.css', staticAsset('text/css', APP_CSS));
   router.get('asset-autopost', '/assets/autopost.js', staticAsset('application/javascript', AUTOPOST_JS));
 
+  router.get('asset-favicon', '/assets/favicon.svg', staticAsset('image/svg+xml', FAVICON_SVG));
+  // Browsers that ignore the pages' <link rel="icon"> ask for /favicon.ico: send them the SVG's address.
   router.get('favicon', '/favicon.ico', (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=86400');
-    ctx.status = 204;
+    ctx.redirect('/assets/favicon.svg');
   });
 
   // --- health ------------------------------------------------------------------------------------
@@ -110,7 +112,18 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     const me = s === undefined || org === undefined ? undefined : await services.whoAmI(org, s.userId);
     if (s !== undefined && me === undefined) endSession(ctx);
     ctx.type = 'html';
-    ctx.body = me === undefined ? signInPage(state.current().organizations) : profilePage(me);
+    const groupsKnown = me === undefined || org === undefined || (await services.memberDetail(org, me.id)).groups !== null;
+    ctx.body = me === undefined ? signInPage(state.current().organizations, safeNextPath(ctx.query['next'])) : profilePage(me, { groupsKnown });
+  });
+
+  // Where an invitation link lands (the Organization page's Invite shows it): that organization's sign-in.
+  router.get('sign-in-org', '/sign-in/:org', (ctx) => {
+    const raw = ctx.params['org'];
+    const org = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? orgs.get(Number(raw)) : undefined;
+    if (org === undefined) throw new RolegateError('ERR_NOT_FOUND', 'no such organization');
+    const invited = typeof ctx.query['invited'] === 'string' && ctx.query['invited'].length <= 320 ? ctx.query['invited'] : null;
+    ctx.type = 'html';
+    ctx.body = invitationPage(org, invited);
   });
 
   router.post('logout', '/logout', (ctx) => {

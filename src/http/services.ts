@@ -14,6 +14,7 @@ import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
 import type { WebhookServices } from '../webhooks/admin.js';
 import type { readCurrentMember } from '../forwardauth/member.js';
+import type { loadMappingReport, previewOrganizationPlan } from '../plan/report.js';
 
 /** `f` without its first (database) argument. */
 type Bound<F> = F extends (db: never, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -61,6 +62,10 @@ export interface Services {
   readonly findLiveMemberByEmail: (organizationId: number, email: string) => Promise<MemberRow | undefined>;
   readonly refreshAccessToken: Bound<typeof refreshAccessToken>;
   readonly authenticateAccess: Bound<typeof authenticateAccess>;
+  /** The Mapping page: each rule with the members it grants, unmapped groups, groups seen long ago. */
+  readonly mappingReport: Bound<typeof loadMappingReport>;
+  /** The Mapping page's preview: the plan of another configuration for one organization (writes nothing). */
+  readonly previewOrganizationPlan: Bound<typeof previewOrganizationPlan>;
   /** The Organization page's Webhooks view. */
   readonly webhooks: WebhookServices;
 }

@@ -23,6 +23,7 @@ const PUBLIC_ROUTES = [
   'asset-admin-js',
   'asset-autopost',
   'asset-css',
+  'asset-favicon',
   'dev-idp-sso',
   'dev-idp-sso-post',
   'favicon',
@@ -41,6 +42,7 @@ const PUBLIC_ROUTES = [
   'saml-logout',
   'saml-metadata',
   'saml-slo',
+  'sign-in-org',
   'whoami',
 ];
 
@@ -151,12 +153,16 @@ describe('the access table', () => {
           const res = await request(caller, route, method);
           const code = res.headers.get('content-type')?.includes('json') ? errorOf(res) : (/<code>(ERR_[A-Z_]+)<\/code>/.exec(res.text)?.[1] ?? null);
           let expected: string;
-          if (caller === 'signed out') expected = '401 ERR_UNAUTHENTICATED';
+          // A signed-out browser opening a page is sent to sign in (and back afterwards); everything else is 401.
+          const page = method === 'GET' && !route.path.startsWith('/api/');
+          if (caller === 'signed out' && page) expected = '302 sign-in';
+          else if (caller === 'signed out') expected = '401 ERR_UNAUTHENTICATED';
           else if (caller === 'OW' || caller === 'AD' || (caller === 'token' && rule !== 'admin-browser')) expected = 'allowed';
           // Managers read the member list and users (as in Label Studio), and nothing else.
           else if (caller === 'MA' && rule === 'admin-read' && method === 'GET') expected = 'allowed';
           else expected = '403 ERR_FORBIDDEN';
-          const got = res.status === 401 || res.status === 403 ? `${res.status} ${code}` : 'allowed';
+          const toSignIn = res.status === 302 && (res.headers.get('location') ?? '').startsWith('/?next=%2Forganization');
+          const got = toSignIn ? '302 sign-in' : res.status === 401 || res.status === 403 ? `${res.status} ${code}` : 'allowed';
           if (got !== expected) failures.push(`${method} ${route.path} (${route.name}) as ${caller}: expected ${expected}, got ${res.status} ${code}`);
         }
       }

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -18,7 +18,8 @@ let evil: http.Server;
 let evilUrl: string;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: shippedConfigYaml });
+  // The shipped file, started as `PORT=… npm start`, with its public URL on 127.0.0.1 (the other site is on localhost).
+  app = await startApp({ yaml: shippedConfigYaml, env: (port) => ({ ...shippedEnv(port), ROLEGATE_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
   browser = await launchChromium();
   evil = http.createServer((req, res) => {
     res.setHeader('Content-Type', 'text/html');

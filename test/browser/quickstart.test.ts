@@ -1,6 +1,7 @@
 /**
  * The quick start as a person does it, in Debian's Chromium driven by playwright-core: open the start page,
- * sign in through the development IdP, see your roles; screenshots land in test-results/ (not committed).
+ * sign in through the development IdP, see your roles, reach the Organization page as the admin persona;
+ * the personas show the states their names promise. Screenshots land in test-results/ (not committed).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml } from '../support/browser.js';
+import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
 let app: TestApp;
@@ -19,6 +20,7 @@ beforeAll(async () => {
   // The shipped example configuration, moved to a free port and a temporary database.
   app = await startApp({
     yaml: shippedConfigYaml,
+    env: shippedEnv,
   });
   browser = await launchChromium();
 });
@@ -63,6 +65,51 @@ describe('quick start in a real browser', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(app.url + '/');
     await expect(page.getByRole('link', { name: 'Sign in with SSO' }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('the README’s path: the admin persona Ada reaches the Organization page from the start page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'Sign in as Ada');
+    await page.getByRole('link', { name: 'Open the Organization page' }).click();
+    await page.waitForURL(app.url + '/organization');
+    expect(await page.textContent('h1')).toBe('Acme Labs');
+    await context.close();
+  });
+
+  it('each persona card says the state it signs in to', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url + '/saml/1/login');
+    const state = async (name: string) => (await page.locator('form.persona', { hasText: name }).locator('.state').textContent())?.trim();
+    expect(await state('Olivia Owner')).toBe('Owner: named in the configuration');
+    expect(await state('Ada Admin')).toBe('Administrator through LS-Admins');
+    expect(await state('Pat Pending')).toBe('Not Activated (pending): no group is mapped to a role');
+    expect(await state('Fred Former')).toContain('Deactivated');
+    expect(await state('Erin Overage')).toContain('Groups unknown');
+    await context.close();
+  });
+
+  it('Fred Former is Deactivated, as his name says: his sign-in is refused with the access-revoked page', async () => {
+    const fred = (await app.db('memberships').join('users', 'users.id', 'memberships.user_id').where('users.email', 'former@acme.example').first('role')) as { role: string };
+    expect(fred.role).toBe('DI');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url + '/saml/1/login');
+    await page.getByRole('button', { name: 'Sign in as Fred' }).click();
+    await page.waitForSelector('h1:has-text("Access revoked")');
+    expect(await page.textContent('main')).toContain('ERR_ACCESS_REVOKED');
+    await context.close();
+  });
+
+  it('Erin Overage signs in with her groups unknown, and her page says so', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'Sign in as Erin');
+    expect(await page.textContent('h1')).toBe('Your account is pending');
+    expect(await page.textContent('main')).toContain('did not send your groups');
+    expect(await page.textContent('main')).toContain('groups unknown');
     await context.close();
   });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { freePort, ROOT } from '../support/app.js';
+import { TEST_DATABASE, TEST_PG_URL } from '../support/database.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -90,18 +91,18 @@ describe('rolegate --help and unknown commands', () => {
 
 
 describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
-  it('starts on a configuration, answers /healthz, logs JSON lines, and exits 0 on SIGTERM', async () => {
+  it('starts the shipped configuration with PORT=<any port>: public_url, startup line and SSO follow the port', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
     const port = await freePort();
+    // Only where data goes changes: port and public_url are the shipped file's, moved by PORT alone.
     const yaml = fs
       .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-      .replace('http://localhost:8080', `http://127.0.0.1:${port}`)
       .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
       .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
     const file = path.join(dir, 'rolegate.yaml');
     fs.writeFileSync(file, yaml);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
-      env: { ...process.env, ROLEGATE_PORT: String(port), NODE_ENV: 'development', ROLEGATE_SESSION_SECRET: 'a-secret-that-must-not-be-logged' },
+      env: { ...process.env, PORT: String(port), ROLEGATE_PORT: '', ROLEGATE_PUBLIC_URL: '', ROLEGATE_HOST: '', NODE_ENV: 'development', ROLEGATE_SESSION_SECRET: 'a-secret-that-must-not-be-logged' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -120,6 +121,11 @@ describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
         }
       }
       expect(status, stderr).toBe(200);
+      expect(stderr).toContain(`rolegate is running: open http://localhost:${port}/`);
+      // Sign in with SSO sends the browser to the development IdP on the same port, not the shipped 8080.
+      const login = await fetch(`http://127.0.0.1:${port}/saml/1/login`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      expect(login.headers.get('location')).toMatch(new RegExp(`^http://localhost:${port}/dev-idp/1/sso\\?`));
       expect(fs.existsSync(path.join(dir, 'data/dev-idp/signing-key.pem'))).toBe(true);
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
@@ -130,6 +136,65 @@ describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
       expect(stdout + stderr).not.toContain('a-secret-that-must-not-be-logged');
     } finally {
       child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rolegate serve: setup problems are one line, not a stack trace', () => {
+  /** The shipped file on a given database URL, started with PORT=<port>. */
+  async function serveOn(databaseUrl: string, port: number): Promise<{ code: number; err: string }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
+    try {
+      const yaml = fs
+        .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
+        .replace('sqlite:./data/rolegate.db', databaseUrl)
+        .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
+      const file = path.join(dir, 'rolegate.yaml');
+      fs.writeFileSync(file, yaml);
+      const t = io({ PORT: String(port), NODE_ENV: 'development' });
+      const code = await runCli(['serve', '--config', file], t.io);
+      return { code, err: t.err.join('') };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it.runIf(TEST_DATABASE === 'postgres')('a PostgreSQL database that does not exist: says what to create, without the password', async () => {
+    const u = new URL(TEST_PG_URL);
+    u.password = 'pw-that-must-not-be-printed';
+    u.pathname = '/rolegate_no_such_db';
+    const { code, err } = await serveOn(u.toString(), await freePort());
+    expect(code).toBe(1);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('database "rolegate_no_such_db" does not exist');
+    expect(err).toContain('CREATE DATABASE "rolegate_no_such_db"');
+    expect(err).not.toContain('pw-that-must-not-be-printed');
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('nothing listening at the PostgreSQL address: one line naming host and port', async () => {
+    const pgPort = await freePort();
+    const { code, err } = await serveOn(`postgres://rolegate:secret-pw@127.0.0.1:${pgPort}/rolegate`, await freePort());
+    expect(code).toBe(1);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain(`127.0.0.1:${pgPort}`);
+    expect(err).not.toContain('secret-pw');
+  });
+
+  it('a port already in use: one line naming it', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
+    try {
+      const { code, err } = await serveOn(`sqlite:${dir}/rolegate.db`, port);
+      expect(code).toBe(1);
+      expect(err.trim()).toBe(`rolegate: not starting: port ${port} on 127.0.0.1 is in use; stop what listens there or start with PORT=<another port>`);
+    } finally {
+      blocker.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

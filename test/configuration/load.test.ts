@@ -193,6 +193,29 @@ describe('an external IdP given by its metadata file', () => {
   });
 });
 
+describe('seats', () => {
+  it('are optional (null), and read as a number when given', () => {
+    expect(org(loadConfig(writeFile(BASE), { cwd: ROOT, env: {} })).seats).toBeNull();
+    const yaml = edit(BASE, ['    owner: owner@acme.example\n', '    owner: owner@acme.example\n    seats: 25\n']);
+    expect(org(loadConfig(writeFile(yaml), { cwd: ROOT, env: {} })).seats).toBe(25);
+  });
+});
+
+describe('the shipped configuration follows the port it is started on', () => {
+  const shipped = path.join(ROOT, 'config/rolegate.yaml');
+  it.each([
+    [{}, 8080, 'http://localhost:8080'],
+    [{ PORT: '19300' }, 19300, 'http://localhost:19300'],
+    [{ PORT: '19300', ROLEGATE_PORT: '19400' }, 19400, 'http://localhost:19400'],
+    [{ PORT: '19300', ROLEGATE_PUBLIC_URL: 'https://sso.example.org' }, 19300, 'https://sso.example.org'],
+  ])('%o → port %i, public_url %s', (env, port, url) => {
+    const config = loadConfig(shipped, { cwd: ROOT, env });
+    expect(config.server.port).toBe(port);
+    expect(config.server.publicUrl).toBe(url);
+    expect(org(config).sso.acsUrl).toBe(`${url}/saml/1/acs`);
+  });
+});
+
 describe('environment variables', () => {
   const yaml = edit(BASE, ['test-secret-0123456789', '${SECRET}'], ['http://localhost:8080', '${URL:-http://localhost:9090}']);
 

@@ -20,7 +20,15 @@ describe('expandEnv', () => {
     ['${A}${B}', {}, '', ['A', 'B'], []],
     ['${1A}', {}, '', [], ['${1A}']],
     ['${A-x}', {}, '', [], ['${A-x}']],
-    ['${A:-${B}}', {}, '}', [], ['${A:-${B}']],
+    ['${A:-${B}}', {}, '', ['B'], []],
+    ['${A:-${B}}', { A: 'a' }, 'a', [], []],
+    ['${A:-${B}}', { B: 'b' }, 'b', [], []],
+    ['${U:-http://localhost:${RP:-${P:-8080}}}', {}, 'http://localhost:8080', [], []],
+    ['${U:-http://localhost:${RP:-${P:-8080}}}', { P: '19300' }, 'http://localhost:19300', [], []],
+    ['${U:-http://localhost:${RP:-${P:-8080}}}', { P: '19300', RP: '19400' }, 'http://localhost:19400', [], []],
+    ['${U:-http://localhost:${RP:-${P:-8080}}}', { U: 'https://sso.example', P: '1' }, 'https://sso.example', [], []],
+    ['${A:-${1B}}', { A: 'a' }, 'a', [], ['${1B}']],
+    ['${A:-${B}', {}, '', [], ['${A:-${B}']],
     ['${A', {}, '', [], ['${A']],
   ] as const)('%s with %o → %s', (text, env, value, unset, malformed) => {
     expect(expandEnv(text, env)).toEqual({ value, unset, malformed });

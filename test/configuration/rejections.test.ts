@@ -53,6 +53,22 @@ const cases: readonly Case[] = [
     message: 'YAML: Nested mappings are not allowed in compact mappings',
   },
   {
+    name: 'a key indented one space too far, reported once at the first problem',
+    code: 'ERR_CONFIG_YAML',
+    yaml: edit(BASE, ['  session_secret:', '   session_secret:']),
+    path: '',
+    at: ['http://localhost:8080'],
+    message: 'check the indentation here',
+  },
+  {
+    name: 'a key indented one space too little, reported once',
+    code: 'ERR_CONFIG_YAML',
+    yaml: edit(BASE, ['  session_secret:', ' session_secret:']),
+    path: '',
+    at: [' session_secret:'],
+    message: 'YAML: ',
+  },
+  {
     name: 'a tab used as indentation',
     code: 'ERR_CONFIG_YAML',
     yaml: edit(BASE, ['  public_url:', '\tpublic_url:']),
@@ -813,6 +829,15 @@ const cases: readonly Case[] = [
     path: 'server.session_secret',
     at: ['test-secret-${BAD-NAME}'],
     message: 'malformed reference "${BAD-NAME}"',
+  },
+  // ---- seats ----
+  {
+    name: 'seats that are not a positive number',
+    code: 'ERR_CONFIG_VALUE',
+    yaml: edit(BASE, ['    owner: owner@acme.example\n', '    owner: owner@acme.example\n    seats: 0\n']),
+    path: 'organizations[0].seats',
+    at: ['seats: 0', '0'],
+    message: 'a number of seats from 1 to 10000000',
   },
 ];
 

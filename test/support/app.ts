@@ -102,6 +102,11 @@ export interface StartOptions {
    * behind a load balancer) and the same database, listening on a port of its own. `url` is its own address.
    */
   readonly share?: TestApp;
+  /**
+   * Environment (over process.env) for loading the YAML, given the port the app will listen on. With it the
+   * app's `url` is the configuration's public_url (the shipped file derives it from the port).
+   */
+  readonly env?: (port: number) => NodeJS.ProcessEnv;
   /** saml.workers for this app; default ROLEGATE_TEST_SAML_WORKERS, else what the file says (the loader's default). */
   readonly samlWorkers?: number;
 }
@@ -131,7 +136,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     const yaml = (opts.yaml ?? ((d, u) => standardYaml({ dir: d, publicUrl: u })))(dir, ownUrl).replace('port: 0', `port: ${port}`);
     const file = path.join(dir, 'rolegate.yaml');
     fs.writeFileSync(file, yaml);
-    config = loadConfig(file, { env: { ...process.env, NODE_ENV: 'test' } });
+    config = loadConfig(file, { env: { ...process.env, NODE_ENV: 'test', ...opts.env?.(port) } });
     // ROLEGATE_TEST_DATABASE=postgres: the same app on PostgreSQL, in a schema of its own (dropped on close).
     if (TEST_DATABASE === 'postgres') {
       pg = pgTestDatabase();
@@ -147,13 +152,14 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     await pg?.drop();
     throw err;
   }
+  const url = opts.env === undefined ? ownUrl : config.server.publicUrl;
   return {
     config,
     db: running.db,
-    url: ownUrl,
+    url,
     dir,
     ...(schema === undefined ? {} : { pgSchema: schema }),
-    browser: () => new Browser(ownUrl),
+    browser: () => new Browser(url),
     async close() {
       await running.close();
       await pg?.drop();

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ROOT } from './app.js';
 
 /** Headless, and with every background connection off: the machine's network is closed. */
@@ -13,12 +13,59 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** config/rolegate.yaml on the test's URL, with its database and data folder in `dir`. */
-export function shippedConfigYaml(dir: string, url: string): string {
+/**
+ * config/rolegate.yaml as shipped, with its database and data folder in `dir`. Port and public URL are left
+ * alone: start it with `shippedEnv`, as `PORT=… npm start` would, so the test follows whatever the file says.
+ */
+export function shippedConfigYaml(dir: string): string {
   return fs
     .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-    .replace('http://localhost:8080', url)
-    .replace('port: 8080', 'port: 0')
     .replace('sqlite:./data/rolegate.db', `sqlite:${dir}/rolegate.db`)
     .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
+}
+
+/** The environment of `PORT=<port> npm start`: nothing else that could move the port or the public URL. */
+export function shippedEnv(port: number): NodeJS.ProcessEnv {
+  return { PORT: String(port), ROLEGATE_PORT: '', ROLEGATE_PUBLIC_URL: '', ROLEGATE_HOST: '' };
+}
+
+/** Screenshots every browser test may take (not committed). */
+export const SHOTS = path.join(ROOT, 'test-results');
+/**
+ * The few screenshots the docs show (committed, so they follow the pages): taken at 1280×800, the viewport
+ * only, so each stays around 100 KB. They are rewritten only when asked, with
+ * `ROLEGATE_DOC_SCREENSHOTS=1 npx vitest run test/browser` (times on the pages change with every run, and a
+ * test run should not leave the tree modified); otherwise they land in test-results/ like the others.
+ */
+export const DOC_SHOTS = path.join(ROOT, 'docs/screenshots');
+
+export async function screenshot(page: Page, name: string, opts: { docs?: boolean; fullPage?: boolean } = {}): Promise<void> {
+  const dir = opts.docs === true && process.env['ROLEGATE_DOC_SCREENSHOTS'] === '1' ? DOC_SHOTS : SHOTS;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide' });
+}
+
+/** A context the size of the docs' screenshots. */
+export const DOC_VIEWPORT = { width: 1280, height: 800 } as const;
+
+/** Sign in through the development IdP as one of its personas, from the start page. */
+export async function signInAs(page: Page, baseUrl: string, persona: string): Promise<void> {
+  await page.goto(baseUrl + '/');
+  await page.getByRole('link', { name: 'Sign in with SSO' }).first().click();
+  await page.waitForURL(/\/dev-idp\/1\/sso/);
+  await page.getByRole('button', { name: `Sign in as ${persona}` }).click();
+  await page.waitForURL(baseUrl + '/');
+}
+
+/** Sign in through the development IdP's custom user form. */
+export async function signInCustom(page: Page, baseUrl: string, email: string, groups: string, name?: { first: string; last: string }): Promise<void> {
+  await page.goto(baseUrl + '/saml/1/login');
+  await page.fill('#email', email);
+  if (name !== undefined) {
+    await page.fill('#first_name', name.first);
+    await page.fill('#last_name', name.last);
+  }
+  await page.fill('#groups', groups);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(baseUrl + '/');
 }

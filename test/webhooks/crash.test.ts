@@ -76,20 +76,24 @@ describe('a rolegate process killed while delivering', () => {
     await until(() => r.received.length >= 30, 'the first process to deliver 30 events');
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    const afterKill = r.uniqueIds().length;
-    expect(afterKill).toBeLessThan(ids.length);
+    const queued = new Set(ids);
+    const arrived = (): number => r.uniqueIds().filter((id) => queued.has(id)).length;
+    expect(arrived()).toBeLessThan(ids.length);
     const mid = await statuses(dbFile);
     expect(mid['pending']).toBeGreaterThan(0);
 
     const second = startServe(file, env);
-    await until(() => r.uniqueIds().length === ids.length, 'every event to arrive');
-    expect(r.uniqueIds().sort()).toEqual([...ids].sort());
+    // (The processes may send events of their own start-up too: only the queued ones are counted.)
+    await until(() => arrived() === ids.length, 'every queued event to arrive');
+    expect(ids.every((id) => r.uniqueIds().includes(id))).toBe(true);
     expect(r.received.every((x) => x.verifyError === undefined)).toBe(true);
-    await until(async () => (await statuses(dbFile))['delivered'] === ids.length, 'every delivery recorded as delivered');
+    await until(async () => (await statuses(dbFile))['pending'] === undefined, 'every delivery recorded as delivered');
 
     second.kill('SIGTERM');
     const code = await new Promise((resolve) => second.once('exit', (c) => resolve(c)));
     expect(code).toBe(0);
-    expect(await statuses(dbFile)).toEqual({ delivered: ids.length, leased: 0 });
+    const end = await statuses(dbFile);
+    expect(end['delivered']).toBeGreaterThanOrEqual(ids.length);
+    expect(end).toEqual({ delivered: end['delivered'], leased: 0 });
   }, 60_000);
 });

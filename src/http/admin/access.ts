@@ -41,12 +41,14 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'asset-css': 'public',
   'asset-autopost': 'public',
   favicon: 'public',
+  'asset-favicon': 'public',
   healthz: 'public',
   // checks the metrics bearer token itself (off when none is configured), as /metrics
   'healthz-details': 'public',
   // /metrics checks its own bearer token (off when none is configured)
   metrics: 'public',
   home: 'public',
+  'sign-in-org': 'public',
   logout: 'public',
   whoami: 'public',
   'saml-metadata': 'public',
@@ -108,6 +110,9 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'forward-auth-forward': 'public',
   'forward-auth-signin': 'public',
   'forward-auth-jwks': 'public',
+  'page-bulk': 'admin-browser',
+  'page-mapping': 'admin-browser',
+  'page-mapping-preview': 'admin-browser',
 };
 
 export function accessRule(name: string | undefined): AccessRule | undefined {

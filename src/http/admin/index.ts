@@ -7,6 +7,7 @@ import type { AccessDeps } from './access.js';
 import { accessGuard, protectRoutes } from './access.js';
 import { mountAdminApi } from './api.js';
 import { mountLabelStudioApi } from './lsapi.js';
+import { mountMappingPage } from './mapping-page.js';
 import { mountAdminPages } from './pages.js';
 import { mountWebhookPages } from './webhooks.js';
 
@@ -27,5 +28,6 @@ export function mountAdmin(router: Router, deps: AccessDeps): void {
   mountAdminApi(router, deps);
   mountLabelStudioApi(router, deps);
   mountAdminPages(router, deps);
+  mountMappingPage(router, deps);
   mountWebhookPages(router, deps);
 }

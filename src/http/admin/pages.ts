@@ -1,45 +1,43 @@
 /**
- * The Organization page: server-rendered views over the same admin operations as the API. Every
- * action is a plain same-origin form POST carrying the session's CSRF token, answered with a redirect and a
- * one-time message (post/redirect/get), so the page works without script and the CSP stays strict.
+ * The Organization pages: server-rendered views over the same admin operations as the API. Every action is
+ * a plain same-origin form POST carrying the session's CSRF token, answered with a redirect and a one-time
+ * message (post/redirect/get), so the pages work without script and the CSP stays strict. Changes that are
+ * hard to undo (handing over ownership, an administrator removing themselves, bulk deactivation or
+ * deletion) need `confirmed=1`: the script asks in a dialog, and without script the server shows a
+ * confirmation page first.
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import { memberDisplay } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
+import type { ChangeContext } from '../../admin/members.js';
+import type { OrganizationConfig } from '../../configuration/types.js';
 import type { OrgRole } from '../../domain/roles.js';
-import { isOrgRole } from '../../domain/roles.js';
+import { ACTIVE_ORG_ROLES, ORG_ROLE_NAMES, isOrgRole } from '../../domain/roles.js';
 import { RolegateError } from '../../errors.js';
 import { smallFormBody } from '../body.js';
 import { toRolegateError } from '../errors.js';
 import { safeNextPath } from '../safety.js';
 import type { AccessDeps } from './access.js';
-import { callerOf, csrfMatches, csrfToken } from './access.js';
+import type { Services } from '../services.js';
+import { callerOf, csrfMatches } from './access.js';
 import { changeContext } from './api.js';
 import { parseIsoDate } from './params.js';
 import { ADMIN_CSS, ADMIN_JS } from './assets.js';
 import { staticAsset } from '../assets.js';
-import type { Flash, Shell } from './views.js';
-import { auditPageView, memberPage, membersPage, tokensPage } from './views.js';
+import type { AuditMemberMatch, ConfirmKind, Flash, MemberCounts, MemberSort } from './views.js';
+import { MEMBER_SORTS, PAGE_SIZES, auditPageView, memberPage, membersPage, tokensPage } from './views.js';
+import { shellFor } from './shell.js';
 
 const PAGE_SIZE = 25;
+/** Most members one bulk action may change (a page holds at most 100). */
+const BULK_MAX = 100;
 
-function takeFlash(ctx: Koa.Context): Flash | undefined {
-  const s = ctx.session;
-  const f = s?.['flash'] as Flash | undefined;
-  if (s !== null && s !== undefined && f !== undefined) delete s['flash'];
-  return f;
-}
 
 function setFlash(ctx: Koa.Context, flash: Flash): void {
   if (ctx.session !== null && ctx.session !== undefined) ctx.session['flash'] = flash;
 }
 
-export function shellFor(ctx: Koa.Context): Shell {
-  const { caller, org } = callerOf(ctx);
-  if (caller.kind !== 'session') throw new RolegateError('ERR_FORBIDDEN', 'the Organization page is for a signed-in browser; scripts use the API');
-  return { org, caller, csrf: csrfToken(ctx), flash: takeFlash(ctx) };
-}
 
 function q(ctx: Koa.Context, name: string): string {
   const v = ctx.query[name];
@@ -56,8 +54,14 @@ function html(ctx: Koa.Context, body: string): void {
   ctx.body = body;
 }
 
+/** Where an action sends the browser instead of back to the page it came from (a confirmation, the start page). */
+interface Redirect {
+  readonly redirect: string;
+  readonly flash?: Flash;
+}
+
 /** A form action: check the body's CSRF token, run it, remember the outcome for the next page, redirect. */
-export function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash>): Koa.Middleware {
+export function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash | Redirect>): Koa.Middleware {
   const parse = smallFormBody();
   return async (ctx) => {
     await parse(ctx, async () => {});
@@ -65,16 +69,57 @@ export function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string,
     // The guard already required same origin (or the header); a form must also carry the session's token.
     if (!csrfMatches(ctx, form['csrf'])) throw new RolegateError('ERR_CSRF', 'the form is stale or was not sent by this site; reload the page');
     const back = typeof form['return'] === 'string' ? safeNextPath(form['return']) : fallback(ctx);
+    let to = back.startsWith('/organization') ? back : fallback(ctx);
     try {
-      setFlash(ctx, await run(ctx, form));
+      const outcome = await run(ctx, form);
+      if ('redirect' in outcome) {
+        to = outcome.redirect;
+        if (outcome.flash !== undefined) setFlash(ctx, outcome.flash);
+      } else setFlash(ctx, outcome);
     } catch (caught) {
       const err = toRolegateError(caught);
       if (err.code === 'ERR_INTERNAL') throw caught;
       deps.log('info', 'admin action refused', { path: ctx.path, code: err.code });
       setFlash(ctx, { kind: 'error', text: err.message, code: err.code });
     }
-    ctx.redirect(back.startsWith('/organization') ? back : fallback(ctx));
+    ctx.redirect(to);
   };
+}
+
+/** The form said yes: the dialog's hidden field, or the no-script checkbox (then both are sent). */
+function confirmed(form: Record<string, unknown>): boolean {
+  const v = form['confirmed'];
+  return v === '1' || (Array.isArray(v) && v.includes('1'));
+}
+
+/** Which choice needs a confirmation first: ownership moving, or an administrator removing themselves. */
+function needsConfirm(target: number, self: number, change: ConfirmKind): boolean {
+  if (change.kind === 'role' && change.role === 'OW') return true;
+  return target === self && (change.kind === 'delete' || change.role === 'DI');
+}
+
+function confirmUrl(userId: number, c: ConfirmKind): string {
+  return c.kind === 'delete' ? `/organization/members/${userId}?confirm=delete` : `/organization/members/${userId}?confirm=role&role=${c.role}`;
+}
+
+async function memberCounts(services: Services, org: OrganizationConfig): Promise<MemberCounts> {
+  // The same listing the table uses, asked for counts only (limit 1), so the numbers and the rows agree.
+  const count = async (roles: readonly OrgRole[], deleted: boolean) => (await services.listMemberships(org, { offset: 0, limit: 1, deleted, ...(roles.length === 0 ? {} : { roles }) })).count;
+  const [active, pending, deactivated, deleted] = await Promise.all([count(ACTIVE_ORG_ROLES, false), count(['NO'], false), count(['DI'], false), count([], true)]);
+  return { active, pending, deactivated, deleted };
+}
+
+/** A member named by email, name or id, as the audit filter takes it. */
+async function resolveMember(services: Services, org: OrganizationConfig, text: string): Promise<AuditMemberMatch & { readonly none: boolean }> {
+  if (/^[1-9]\d{0,14}$/.test(text)) return { userId: Number(text), choices: [], none: false };
+  const exact = text.replace(/^.*<([^<>]+)>$/, '$1').trim();
+  const found = await services.listMemberships(org, { offset: 0, limit: 6, deleted: false, search: exact });
+  const rows = found.results.map((v) => v.member);
+  const same = rows.find((m) => m.email !== null && m.email.toLowerCase() === exact.toLowerCase());
+  if (same !== undefined) return { userId: same.userId, choices: [], none: false };
+  if (rows.length === 1 && rows[0] !== undefined) return { userId: rows[0].userId, choices: [], none: false };
+  if (rows.length === 0) return { userId: null, choices: [], none: true };
+  return { userId: null, choices: rows.map((m) => ({ userId: m.userId, label: m.email ?? memberDisplay(m) })), none: false };
 }
 
 function userParam(ctx: Koa.Context): number {
@@ -90,49 +135,69 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
   router.get('asset-admin-js', '/assets/organization.js', staticAsset('application/javascript', ADMIN_JS));
 
   router.get('page-organization', '/organization', async (ctx) => {
-    const shell = shellFor(ctx);
+    const shell = await shellFor(ctx, services);
     const role = q(ctx, 'role');
     const roles: OrgRole[] = isOrgRole(role) ? [role] : [];
     const search = q(ctx, 'search').trim();
     const deleted = q(ctx, 'deleted') === '1';
     const page = pageNumber(ctx);
-    const result = await services.listMemberships(shell.org, {
-      offset: (page - 1) * PAGE_SIZE,
-      limit: PAGE_SIZE,
-      deleted,
-      ...(search === '' ? {} : { search }),
-      ...(roles.length === 0 ? {} : { roles }),
-    });
-    html(ctx, membersPage(shell, { search, role: roles[0] ?? '', deleted, page, pageSize: PAGE_SIZE }, result.count, result.results));
+    const perPage = Number(q(ctx, 'per_page'));
+    const pageSize = (PAGE_SIZES as readonly number[]).includes(perPage) ? perPage : PAGE_SIZE;
+    const sortKey = q(ctx, 'sort');
+    const sort: MemberSort | '' = Object.hasOwn(MEMBER_SORTS, sortKey) ? (sortKey as MemberSort) : '';
+    const desc = sort !== '' && q(ctx, 'dir') === 'desc';
+    const [result, counts] = await Promise.all([
+      services.listMemberships(shell.org, {
+        offset: (page - 1) * pageSize,
+        limit: pageSize,
+        deleted,
+        ...(search === '' ? {} : { search }),
+        ...(roles.length === 0 ? {} : { roles }),
+        ...(sort === '' ? {} : { ordering: { field: MEMBER_SORTS[sort], desc } }),
+      }),
+      memberCounts(services, shell.org),
+    ]);
+    html(ctx, membersPage(shell, { search, role: roles[0] ?? '', deleted, page, pageSize, sort, desc }, result.count, result.results, counts));
   });
 
   router.get('page-member', '/organization/members/:user_id', async (ctx) => {
-    const shell = shellFor(ctx);
+    const shell = await shellFor(ctx, services);
     const userId = userParam(ctx);
     const detail = await services.memberDetail(shell.org, userId);
     const history = await services.auditPage(shell.org, { userId }, { offset: 0, limit: 50 });
-    html(ctx, memberPage(shell, detail, history.results, q(ctx, 'confirm') === 'delete'));
+    const role = q(ctx, 'role');
+    const confirm: ConfirmKind | null = q(ctx, 'confirm') === 'delete' ? { kind: 'delete' } : q(ctx, 'confirm') === 'role' && isOrgRole(role) ? { kind: 'role', role } : null;
+    html(ctx, memberPage(shell, detail, history.results, confirm));
   });
 
   router.get('page-audit', '/organization/audit', async (ctx) => {
-    const shell = shellFor(ctx);
-    const f = { userId: q(ctx, 'user_id'), action: q(ctx, 'action'), since: q(ctx, 'since'), until: q(ctx, 'until'), page: pageNumber(ctx), pageSize: PAGE_SIZE };
+    const shell = await shellFor(ctx, services);
+    // `user_id=` (links from elsewhere) is still understood, as a member filter by id.
+    const member = (q(ctx, 'member') || q(ctx, 'user_id')).trim();
+    const f = { member, action: q(ctx, 'action'), since: q(ctx, 'since'), until: q(ctx, 'until'), page: pageNumber(ctx), pageSize: PAGE_SIZE };
     const filter: { userId?: number; action?: string; since?: Date; until?: Date } = {};
     let flash = shell.flash;
-    if (/^[1-9]\d{0,14}$/.test(f.userId)) filter.userId = Number(f.userId);
+    let match: AuditMemberMatch = { userId: null, choices: [] };
+    let nobody = false;
+    if (member !== '') {
+      const found = await resolveMember(services, shell.org, member);
+      match = found;
+      nobody = found.none || found.choices.length > 0;
+      if (found.userId !== null) filter.userId = found.userId;
+    }
     if (f.action !== '') filter.action = f.action.slice(0, 64);
     for (const key of ['since', 'until'] as const) {
       if (f[key] === '') continue;
       const d = parseIsoDate(f[key]);
-      if (d === undefined) flash = { kind: 'error', text: `${key}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
+      if (d === undefined) flash = { kind: 'error', text: `${key === 'since' ? 'Since' : 'Until'}: expected a date such as 2026-01-31 or 2026-01-31T09:00`, code: 'ERR_BAD_REQUEST' };
       else filter[key] = d;
     }
-    const result = await services.auditPage(shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
-    html(ctx, auditPageView({ ...shell, flash }, f, result.count, result.results));
+    const result = nobody ? { count: 0, results: [] } : await services.auditPage(shell.org, filter, { offset: (f.page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    html(ctx, auditPageView({ ...shell, flash }, f, result.count, result.results, match));
   });
 
   router.get('page-tokens', '/organization/tokens', async (ctx) => {
-    const shell = shellFor(ctx);
+    const shell = await shellFor(ctx, services);
     const tokens = await services.listTokens(shell.org.id);
     const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
@@ -145,18 +210,75 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     action(deps, () => '/organization', async (ctx, form) => {
       const role = form['role'];
       if (!isOrgRole(role)) throw new RolegateError('ERR_INVALID_ROLE', 'choose a role from the list');
-      const view = await services.setMemberRole(changeContext(ctx, deps, 'manual'), userParam(ctx), role);
-      return { kind: 'ok', text: `${view.member.email ?? 'The member'} is now ${roleName(view.member.role)}.` };
+      const userId = userParam(ctx);
+      const change = changeContext(ctx, deps, 'manual');
+      if (needsConfirm(userId, change.caller.userId, { kind: 'role', role }) && !confirmed(form)) return { redirect: confirmUrl(userId, { kind: 'role', role }) };
+      const view = await services.setMemberRole(change, userId, role);
+      const text = `${view.member.email ?? 'The member'} is now ${ORG_ROLE_NAMES[view.member.role]}.`;
+      // Deactivating oneself ends one's own session: the Organization page is no longer theirs to see.
+      if (userId === change.caller.userId && role === 'DI') return { redirect: '/' };
+      if (role === 'OW') return { kind: 'ok', text: `${text} You are now an Administrator.` };
+      return { kind: 'ok', text };
     }),
   );
 
   router.post(
     'page-member-delete',
     '/organization/members/:user_id/delete',
-    action(deps, () => '/organization', async (ctx) => {
+    action(deps, () => '/organization', async (ctx, form) => {
       const userId = userParam(ctx);
-      await services.deleteMember(changeContext(ctx, deps, 'manual'), userId);
-      return { kind: 'ok', text: 'Member deleted. Their history now shows "Deleted User".' };
+      const change = changeContext(ctx, deps, 'manual');
+      if (needsConfirm(userId, change.caller.userId, { kind: 'delete' }) && !confirmed(form)) return { redirect: confirmUrl(userId, { kind: 'delete' }) };
+      await services.deleteMember(change, userId);
+      if (userId === change.caller.userId) return { redirect: '/' };
+      return { redirect: '/organization', flash: { kind: 'ok', text: 'Member deleted. Their history now shows "Deleted User".' } };
+    }),
+  );
+
+  router.post(
+    'page-bulk',
+    '/organization/bulk',
+    action(deps, () => '/organization', async (ctx, form) => {
+      const raw = form['user'];
+      const ids = [...new Set((Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string' && /^[1-9]\d{0,14}$/.test(v)).map(Number))];
+      if (ids.length === 0) throw new RolegateError('ERR_BAD_REQUEST', 'select one or more members first');
+      if (ids.length > BULK_MAX) throw new RolegateError('ERR_BAD_REQUEST', `select at most ${BULK_MAX} members at once`);
+      const what = typeof form['bulk_action'] === 'string' ? form['bulk_action'] : '';
+      const roleCode = what.startsWith('role:') ? what.slice(5) : what === 'deactivate' ? 'DI' : null;
+      if (what !== 'delete' && (roleCode === null || !isOrgRole(roleCode) || roleCode === 'OW')) {
+        throw new RolegateError('ERR_INVALID_ROLE', 'choose an action from the list (ownership moves one member at a time)');
+      }
+      const change = changeContext(ctx, deps, 'manual');
+      const self = ids.includes(change.caller.userId);
+      // Deactivating or deleting several people, or oneself among them, is asked for twice (the dialog, or
+      // this check without script): the browser's form says confirmed=1 only after the question.
+      if ((what === 'delete' || roleCode === 'DI' || self) && !confirmed(form)) {
+        throw new RolegateError('ERR_BAD_REQUEST', 'tick “Yes, do it” to confirm; nothing was changed');
+      }
+      const done: string[] = [];
+      const refused: string[] = [];
+      // One member at a time through the same operation as the row's own control: the same guards
+      // (Owner, last administrator, IdP-managed roles) and one audit row each. A refusal stops nobody else.
+      const others = ids.filter((id) => id !== change.caller.userId);
+      for (const userId of self ? [...others, change.caller.userId] : others) {
+        try {
+          if (what === 'delete') {
+            await services.deleteMember({ ...change, now: new Date() }, userId);
+          } else {
+            await services.setMemberRole({ ...change, now: new Date() }, userId, roleCode as OrgRole);
+          }
+          done.push(String(userId));
+        } catch (caught) {
+          const err = toRolegateError(caught);
+          if (err.code === 'ERR_INTERNAL') throw caught;
+          const m = await services.findMember(change.org.id, userId);
+          refused.push(`${m?.email ?? `member #${userId}`}: ${err.message} (${err.code})`);
+        }
+      }
+      const verb = what === 'delete' ? 'deleted' : roleCode === 'DI' ? 'deactivated' : `set to ${ORG_ROLE_NAMES[roleCode as OrgRole]}`;
+      const text = `${done.length} member${done.length === 1 ? '' : 's'} ${verb}${refused.length === 0 ? '.' : `; ${refused.length} refused:`}`;
+      if (self && done.includes(String(change.caller.userId)) && (what === 'delete' || roleCode === 'DI')) return { redirect: '/' };
+      return refused.length === 0 ? { kind: 'ok', text } : { kind: done.length === 0 ? 'error' : 'ok', text, lines: refused };
     }),
   );
 
@@ -165,11 +287,13 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     '/organization/invites',
     action(deps, () => '/organization', async (ctx, form) => {
       const email = typeof form['email'] === 'string' ? form['email'] : '';
-      const invite = await services.inviteMember(changeContext(ctx, deps, 'manual'), email);
+      const change = changeContext(ctx, deps, 'manual');
+      const invite = await services.inviteMember(change, email);
+      const address = invite.view.member.email ?? '';
       return {
         kind: 'ok',
-        text: `${invite.view.member.email ?? ''} is invited (Not Activated). Send them this link; their first SSO sign-in attaches to this member, then assign a role.`,
-        copy: { label: 'Invite link', value: invite.inviteUrl },
+        text: `${address} is invited (Not Activated). rolegate sends no email: send them this link yourself. It opens the sign-in of ${change.org.title}; their first SSO sign-in as ${address} attaches to this member.`,
+        copy: { label: 'Invitation link', value: invitationLink(change, address) },
       };
     }),
   );
@@ -185,7 +309,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const { caller, org } = callerOf(ctx);
     const name = typeof form['name'] === 'string' ? form['name'] : '';
     const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
-    const shell = shellFor(ctx);
+    const shell = await shellFor(ctx, services);
     const tokens = await services.listTokens(shell.org.id);
     const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
@@ -205,8 +329,10 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       return { kind: 'ok', text: 'Token revoked.' };
     }),
   );
+
 }
 
-function roleName(role: OrgRole): string {
-  return { OW: 'Owner', AD: 'Administrator', MA: 'Manager', RE: 'Reviewer', AN: 'Annotator', NO: 'Not Activated', DI: 'Deactivated' }[role];
+/** The invitation's landing page: that organization's sign-in, naming the invited address. */
+export function invitationLink(change: ChangeContext, email: string): string {
+  return `${change.config.server.publicUrl}/sign-in/${change.org.id}?invited=${encodeURIComponent(email)}`;
 }

@@ -12,7 +12,8 @@ import { RolegateError } from '../../errors.js';
 import { html, type Html } from '../html.js';
 import type { AccessDeps } from './access.js';
 import { callerOf } from './access.js';
-import { action, shellFor } from './pages.js';
+import { action } from './pages.js';
+import { shellFor } from './shell.js';
 import { shell, when, type Shell } from './views.js';
 
 const RECENT = 50;
@@ -89,7 +90,7 @@ export function mountWebhookPages(router: Router, deps: AccessDeps): void {
   const endpointsOf = (orgId: number): WebhookEndpointConfig[] => deps.config().webhooks.endpoints.filter((e) => e.organizations.includes(orgId));
 
   router.get('page-webhooks', '/organization/webhooks', async (ctx) => {
-    const s = shellFor(ctx);
+    const s = await shellFor(ctx, deps.services);
     const view: WebhooksView = { endpoints: endpointsOf(s.org.id), ...(await hooks.overview(s.org.id, { recent: RECENT, failures: FAILURES })) };
     ctx.type = 'html';
     ctx.body = webhooksPage(s, view);
