@@ -11,5 +11,8 @@ export default defineConfig({
     // `.only` left in a file fails the run instead of silently skipping the rest.
     allowOnly: false,
     pool: 'forks',
+    // Every SAML Response any test posts is validated by both the fast path and stock node-saml; a
+    // difference in decision, error code or login fails that test (src/saml/provider.ts, "differential").
+    env: { ROLEGATE_SAML_DIFFERENTIAL: '1' },
   },
 });

@@ -14,5 +14,7 @@ export default defineConfig({
     pool: 'forks',
     // One IdP, one browser, one app per file, steps in order.
     fileParallelism: false,
+    // SimpleSAMLphp's own Responses through both the fast path and stock node-saml (src/saml/provider.ts).
+    env: { ROLEGATE_SAML_DIFFERENTIAL: '1' },
   },
 });

@@ -57,6 +57,8 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
 
 export interface BenchServer {
   readonly url: string;
+  /** The server process (its main thread's id is the pid; Linux /proc gives every thread's CPU time). */
+  readonly pid: number;
   readonly dir: string;
   readonly databaseUrl: string;
   stop(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startServer(opts: { yaml: (port: number, dir: string, data
   }
   return {
     url,
+    pid: child.pid ?? 0,
     dir,
     databaseUrl,
     async stop() {
@@ -114,4 +117,39 @@ export async function startServer(opts: { yaml: (port: number, dir: string, data
 export function promValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** CPU time (user + system, ms) of each thread of a process, by thread id (Linux /proc; empty elsewhere). */
+export function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after "(comm) ": state is field 3; utime and stime are fields 14 and 15.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(rest[11]) + Number(rest[12])) * tick);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-thread CPU spent between two snapshots: the main thread (tid = pid), the `workers` busiest other threads
+ * (the validation threads; Node names every thread "node", so they are told apart by how busy they are) and
+ * the rest (V8's GC and compiler helpers, libuv).
+ */
+export function cpuBetween(pid: number, before: Map<number, number>, after: Map<number, number>, workers: number): { mainMs: number; workerMs: number[]; otherMs: number } {
+  const delta = [...after].map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)] as const);
+  const mainMs = delta.find(([tid]) => tid === pid)?.[1] ?? Number.NaN;
+  const others = delta.filter(([tid]) => tid !== pid).map(([, ms]) => ms).sort((a, b) => b - a);
+  return { mainMs, workerMs: others.slice(0, workers), otherMs: others.slice(workers).reduce((a, b) => a + b, 0) };
 }

@@ -45,8 +45,23 @@ export async function upsertUser(
   organizationId: number,
   profile: { email: string; firstName: string; lastName: string },
   now: Date,
+  /** The caller has just read a live user with this email: try the update first (one statement). */
+  likelyExists = false,
 ): Promise<{ user: UserRow; created: boolean }> {
-  const inserted = await db('users')
+  const update = async (): Promise<UserRow | undefined> => {
+    const rows = (await db('users')
+      .where({ organization_id: organizationId, email: profile.email })
+      .update({ first_name: profile.firstName, last_name: profile.lastName, last_login_at: now })
+      .returning('*')) as Raw[];
+    // is_deleted is 0/1 on SQLite, a boolean on PostgreSQL.
+    const live = rows.find((r) => !r['is_deleted']);
+    return live === undefined ? undefined : toUser(live);
+  };
+  if (likelyExists) {
+    const user = await update();
+    if (user !== undefined) return { user, created: false };
+  }
+  const inserted = (await db('users')
     .insert({
       organization_id: organizationId,
       email: profile.email,
@@ -58,14 +73,10 @@ export async function upsertUser(
     })
     .onConflict(['organization_id', 'email'])
     .ignore()
-    .returning('id');
+    .returning('*')) as Raw[];
   const created = inserted.length > 0;
-  if (!created) {
-    await db('users')
-      .where({ organization_id: organizationId, email: profile.email })
-      .update({ first_name: profile.firstName, last_name: profile.lastName, last_login_at: now });
-  }
-  const user = await findUserByEmail(db, organizationId, profile.email);
+  // The insert or, for a returning user, the update hands back the row: no separate select.
+  const user = created ? toUser(inserted[0] as Raw) : await update();
   if (user === undefined) throw new Error('user vanished inside its own transaction');
   return { user, created };
 }

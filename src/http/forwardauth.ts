@@ -30,8 +30,8 @@ import type { ConfigState } from '../reload/state.js';
 import { toRolegateError } from './errors.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
-import { readSession } from './session.js';
 import type { Services } from './services.js';
+import { readSession } from './session.js';
 
 export interface ForwardAuthDeps {
   readonly config: Config;

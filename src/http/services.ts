@@ -27,6 +27,8 @@ export interface Services {
   readonly applyLogin: BoundLogin;
   readonly auditRejectedLogin: Bound<typeof auditRejectedLogin>;
   readonly whoAmI: Bound<typeof whoAmI>;
+  /** Forward auth: the member behind a session, read fresh on every request. */
+  readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly saveAuthnRequest: (r: { id: string; organizationId: number; bindingHash: string; nextPath: string; expiresAt: Date }) => Promise<void>;
   readonly loadSession: (key: string, now: Date) => Promise<Record<string, unknown> | undefined>;
   readonly storeSession: (key: string, data: Record<string, unknown>, expiresAt: Date) => Promise<void>;
@@ -50,8 +52,6 @@ export interface Services {
   readonly createToken: Bound<typeof createToken>;
   readonly revokeTokenById: Bound<typeof revokeTokenById>;
   readonly authenticateKey: Bound<typeof authenticateKey>;
-  /** Forward auth: the member behind a session, read on every request. */
-  readonly readCurrentMember: Bound<typeof readCurrentMember>;
   readonly listTokens: (organizationId: number, filter?: { userId?: number; includeRevoked?: boolean }) => Promise<TokenRow[]>;
   // Label Studio compatibility: its member list, users and invites, and the personal-access-token flow.
   readonly listMemberPage: Bound<typeof listMemberPage>;

@@ -10,6 +10,9 @@ import type { Services } from './services.js';
 
 export const SESSION_COOKIE = 'rolegate.sid';
 
+/** The last session row written by each request (see the store's `set`). */
+const writtenInRequest = new WeakMap<Koa.Context, string>();
+
 export interface SessionData {
   readonly userId: number;
   readonly organizationId: number;
@@ -39,9 +42,16 @@ export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSessio
       genid: () => randomBytes(32).toString('base64url'),
       store: {
         get: async (key: string) => services.loadSession(key, new Date()),
-        set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session') => {
+        set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session', opts?: { ctx?: Koa.Context }) => {
+          // koa-session saves a regenerated session at once and again when the request ends (its change
+          // detection has no "before" for a new key), each time with a fresh `_expire`. The second write of the
+          // same key and data in one request is skipped: the row already holds it.
+          const { _expire: _e, _maxAge: _m, ...content } = data;
+          const written = `${key}\n${JSON.stringify(content)}`;
+          if (opts?.ctx !== undefined && writtenInRequest.get(opts.ctx) === written) return;
           const ttl = typeof maxAge === 'number' ? maxAge : maxAgeMs;
           await services.storeSession(key, data, new Date(Date.now() + ttl));
+          if (opts?.ctx !== undefined) writtenInRequest.set(opts.ctx, written);
         },
         destroy: async (key: string) => services.destroySession(key),
       },
@@ -72,11 +82,19 @@ export function readSession(ctx: Koa.Context): SessionData | undefined {
   };
 }
 
-/** Start a fresh session for a login: a new key (no fixation), the old one destroyed. */
+/**
+ * Start a fresh session for a login: a new key (no fixation), the old one destroyed.
+ *
+ * Without a (validly signed) session cookie on the request, koa-session's key was generated during this
+ * request and has never been sent to anyone: it is already fresh, there is no old row, and the session is
+ * written once when the request ends. With one, the browser's key may be known to someone else (a planted
+ * cookie), so koa-session regenerates: the old row is deleted and the data saved under a new key.
+ */
 export async function startSession(ctx: Koa.Context, data: SessionData): Promise<void> {
+  const hadKey = ctx.cookies.get(SESSION_COOKIE, { signed: true }) !== undefined;
   ctx.session = { ...data };
   const s = ctx.session;
-  if (s !== null) await s.regenerate();
+  if (s !== null && hadKey) await s.regenerate();
 }
 
 export function endSession(ctx: Koa.Context): void {

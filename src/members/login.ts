@@ -95,7 +95,7 @@ export async function applyLogin(
     // may take one away) takes the lock before its first row write, as the admin surface and apply do.
     const known = await findMembershipByEmail(trx, org.id, login.email);
     if (known !== undefined && isAdminRole(known.role)) await writer.lock(trx, org.id);
-    const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now);
+    const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now, known !== undefined);
     const membership = await findMembership(trx, org.id, user.id);
     const heldProjects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: [user.id] });
     const decision = decideAccess(org, {

@@ -34,7 +34,11 @@ export interface AssertionFacts {
 }
 
 export function checkSignedAssertion(assertionXml: string, expect: AssertionExpectations): AssertionFacts {
-  const assertion = parseStrict(assertionXml, 'the signed assertion').documentElement;
+  return checkSignedAssertionElement(parseStrict(assertionXml, 'the signed assertion').documentElement, expect);
+}
+
+/** The same checks on the root element of the signed assertion's own parse (the fast path has it already). */
+export function checkSignedAssertionElement(assertion: Element, expect: AssertionExpectations): AssertionFacts {
   if (assertion.namespaceURI !== NS_ASSERTION || assertion.localName !== 'Assertion') {
     reject('ERR_SAML_MALFORMED', 'the signed element is not a saml:Assertion');
   }

@@ -1,12 +1,15 @@
 /** One organization's SAML service provider: node-saml wrapped with rolegate's own checks. */
 import { createPublicKey } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { SAML } from '@node-saml/node-saml';
 import type { OrganizationConfig, SamlSettings } from '../configuration/types.js';
 import { RolegateError } from '../errors.js';
 import { buildAuthnRequestRedirect } from './authn-request.js';
 import { nodeSamlOptions, type IdpTrust } from './node-saml-options.js';
-import type { SamlServiceProvider } from './types.js';
-import { verifyPostResponse } from './verify.js';
+import type { SamlServiceProvider, VerifiedLogin } from './types.js';
+import { fastPathSupport } from './fast/pinned.js';
+import { verifyPostResponseFast } from './fast/verify.js';
+import { verifyPostResponse, type VerifyContext } from './verify.js';
 import { buildLogoutRequestRedirect, buildLogoutResponseRedirect, validateLogoutRedirect } from './logout.js';
 
 /** Our SLO endpoint (HTTP-Redirect): LogoutRequests and LogoutResponses from the IdP. */
@@ -14,11 +17,37 @@ export function sloUrlOf(org: OrganizationConfig): string {
   return org.sso.acsUrl.replace(/\/acs$/, '/slo');
 }
 
+/**
+ * The two implementations of the ACS pipeline for one organization: `stock` (node-saml's
+ * validatePostResponseAsync plus rolegate's checks, verify.ts) and `fast` (the same decisions on one parse,
+ * fast/verify.ts). `fast` is what logins use when the installed libraries are the versions it is pinned to
+ * (fast/pinned.ts); `stock` stays the reference decider the differential tests compare it with.
+ */
+export function createResponseVerifiers(
+  org: OrganizationConfig,
+  saml: SamlSettings,
+  idp: IdpTrust,
+): {
+  readonly ctx: VerifyContext;
+  readonly stock: (form: Readonly<Record<string, unknown>>) => Promise<VerifiedLogin>;
+  readonly fast: (form: Readonly<Record<string, unknown>>) => Promise<VerifiedLogin>;
+} {
+  const ctx: VerifyContext = {
+    org,
+    saml,
+    idp,
+    assertionSigned: new SAML(nodeSamlOptions(org, saml, idp, false)),
+    responseSigned: new SAML(nodeSamlOptions(org, saml, idp, true)),
+  };
+  return { ctx, stock: (form) => verifyPostResponse(form, ctx), fast: (form) => verifyPostResponseFast(form, ctx) };
+}
+
 export function createServiceProvider(org: OrganizationConfig, saml: SamlSettings, idp: IdpTrust): SamlServiceProvider {
   checkTrustInputs(org, saml, idp);
-  const assertionSigned = new SAML(nodeSamlOptions(org, saml, idp, false));
-  const responseSigned = new SAML(nodeSamlOptions(org, saml, idp, true));
-  const ctx = { org, saml, idp, assertionSigned, responseSigned };
+  const verifiers = createResponseVerifiers(org, saml, idp);
+  const { assertionSigned } = verifiers.ctx;
+  const verify =
+    process.env['ROLEGATE_SAML_DIFFERENTIAL'] === '1' ? differential(verifiers) : fastPathSupport().ok ? verifiers.fast : verifiers.stock;
   const sloUrl = sloUrlOf(org);
   // Single Logout: its own node-saml instance, holding the SP key (so that AuthnRequests stay unsigned
   // unless sso.sign_authn_requests), the IdP's SLO URL and ours.
@@ -37,7 +66,7 @@ export function createServiceProvider(org: OrganizationConfig, saml: SamlSetting
     logoutResponseRedirect: (request, relayState, success) =>
       logout === null ? noSlo() : buildLogoutResponseRedirect(logout, request, org.sso.spEntityId, relayState, success),
     organizationId: org.id,
-    verifyPostResponse: (form) => verifyPostResponse(form, ctx),
+    verifyPostResponse: verify,
     authnRequestRedirect: (relayState) => buildAuthnRequestRedirect(assertionSigned, relayState),
     // The entityID, the HTTP-POST ACS URL, NameIDFormat emailAddress, WantAssertionsSigned="true", and with
     // `sso.sp_cert_file` a KeyDescriptor use="encryption" (the certificate IdPs encrypt to, with the AES
@@ -61,6 +90,36 @@ export function createServiceProvider(org: OrganizationConfig, saml: SamlSetting
         '<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"',
       );
     },
+  };
+}
+
+type Outcome = { readonly ok: true; readonly login: VerifiedLogin } | { readonly ok: false; readonly code: string; readonly error: unknown };
+
+async function outcomeOf(run: Promise<VerifiedLogin>): Promise<Outcome> {
+  try {
+    return { ok: true, login: await run };
+  } catch (error) {
+    return { ok: false, code: error instanceof RolegateError ? error.code : `not a RolegateError: ${String(error)}`, error };
+  }
+}
+
+/**
+ * ROLEGATE_SAML_DIFFERENTIAL=1 (the test suite sets it; see vitest.config.ts): every Response is validated by
+ * both pipelines, and any difference in the decision, the error code or the VerifiedLogin is an
+ * ERR_INTERNAL, which fails whichever test posted it. With both agreeing, their shared answer is returned,
+ * so this mode is never more permissive than either pipeline alone.
+ */
+function differential(verifiers: ReturnType<typeof createResponseVerifiers>): (form: Readonly<Record<string, unknown>>) => Promise<VerifiedLogin> {
+  return async (form) => {
+    const stock = await outcomeOf(verifiers.stock(form));
+    const fast = await outcomeOf(verifiers.fast(form));
+    const same = stock.ok && fast.ok ? isDeepStrictEqual(stock.login, fast.login) : !stock.ok && !fast.ok && stock.code === fast.code;
+    if (!same) {
+      const describe = (o: Outcome): string => (o.ok ? `accepted ${JSON.stringify(o.login)}` : `rejected ${o.code}`);
+      throw new RolegateError('ERR_INTERNAL', `the fast path and stock node-saml disagree: stock ${describe(stock)}, fast ${describe(fast)}`);
+    }
+    if (stock.ok) return stock.login;
+    throw (stock as { error: unknown }).error;
   };
 }
 
