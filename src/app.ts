@@ -43,6 +43,8 @@ import type { Services } from './http/services.js';
 import { createScimService } from './scim/service.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
+import { webhookServices } from './webhooks/admin.js';
+import { webhookOutbox } from './webhooks/outbox.js';
 import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
@@ -59,9 +61,11 @@ export interface AppDeps {
  * The write path every role change goes through, with the hooks that run inside its transactions. Built
  * here for the server and by the CLI (apply, token) alike, so both write the same side effects.
  */
-export function buildMemberWriter(deps: { readonly config: Config; readonly log: Logger }): MemberWriter {
-  void deps;
-  const hooks: ChangeHook[] = [];
+export function buildMemberWriter(deps: { readonly config: Config; readonly log: Logger; readonly current?: () => Config }): MemberWriter {
+  const hooks: ChangeHook[] = [
+    // Signed change events: the outbox row commits with the change (the relay delivers it later).
+    webhookOutbox(deps.current ?? (() => deps.config)),
+  ];
   return new MemberWriter(hooks);
 }
 
@@ -116,6 +120,7 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     mappingReport: (...a) => loadMappingReport(db, ...a),
     previewOrganizationPlan: (...a) => previewOrganizationPlan(db, ...a),
     scim: createScimService(db, writer),
+    webhooks: webhookServices(db),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import type { Db, OpenOptions } from './db/connect.js';
 import { Reloader, recordStartRevision } from './reload/reloader.js';
 import { ConfigState, type ReloadStatus } from './reload/state.js';
+import { Relay } from './webhooks/relay.js';
 
 export interface ServeOptions {
   /** Passed to openDatabase (tests: a PostgreSQL schema of their own). */
@@ -30,7 +31,7 @@ export interface RunningServer {
 export async function serve(config: Config, log: Logger, options: ServeOptions = {}): Promise<RunningServer> {
   const db = await openDatabase(config.database, options.database);
   const state = new ConfigState(config);
-  const writer = buildMemberWriter({ config, log });
+  const writer = buildMemberWriter({ config, log, current: () => state.current() });
   const app = await createApp({ config, db, log, state, writer });
   await recordStartRevision(db, config);
   const reloader = new Reloader({ db, state, log, writer, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
@@ -53,6 +54,9 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
     await db.destroy();
     throw err;
   }
+  // Signed change events: delivers the outbox to the configured endpoints (idle when there are none).
+  const relay = new Relay({ db, config: () => state.current(), log });
+  relay.start();
   const housekeeping = setInterval(() => {
     purgeExpired(db, new Date()).catch((err: unknown) => log('error', 'housekeeping failed', { cause: String(err) }));
   }, 10 * 60 * 1000);
@@ -72,6 +76,7 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
       closing ??= (async () => {
         clearInterval(housekeeping);
         await reloader.stop();
+        await relay.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -187,3 +187,35 @@ export function resolvedSamlSettings(overrides: Partial<SamlSettings> = {}): Sam
 export function resolvedOrganizationDefaults(topLevelGuards: GuardsConfig = GUARDS_DEFAULTS): { guards: GuardsConfig; roleManagement: RoleManagement; seats: number | null; scim: ScimConfig } {
   return { guards: topLevelGuards, roleManagement: ORG_DEFAULTS.roleManagement, seats: ORG_DEFAULTS.seats, scim: { enabled: SCIM_DEFAULTS.enabled } };
 }
+
+/**
+ * `webhooks:` (signed change events). Timeout 15 s: the low end of what Standard Webhooks senders use, long
+ * enough for a receiver that does its work before answering. 64 KiB of answer is more than any
+ * acknowledgement needs; it is read only for the attempt record. Eight deliveries in flight per instance
+ * keep a slow endpoint from holding up the others without opening many sockets. Ten attempts from 5 s
+ * doubling up to a day span about two and a half days, close to Standard Webhooks' example schedule.
+ */
+export const WEBHOOK_DEFAULTS = {
+  timeoutSeconds: 15,
+  maxResponseBytes: 65536,
+  concurrency: 8,
+  pollIntervalMs: 1000,
+  retry: { maxAttempts: 10, initialDelayMs: 5000, maxDelayMs: 86_400_000 },
+  allowPrivateTargets: false,
+  /** Settled events (every delivery delivered or failed) are kept a month for the page and for resends. */
+  retentionDays: 30,
+} as const;
+
+export const WEBHOOK_LIMITS = {
+  timeoutSeconds: { min: 1, max: 60 },
+  maxResponseBytes: { min: 1024, max: 1_048_576 },
+  concurrency: { min: 1, max: 256 },
+  pollIntervalMs: { min: 10, max: 60_000 },
+  maxAttempts: { min: 1, max: 100 },
+  /** Milliseconds, so that tests can retry quickly; a week at most. */
+  delayMs: { min: 10, max: 604_800_000 },
+  /** Standard Webhooks: symmetric secrets are 24 to 64 random bytes. */
+  secretBytes: { min: 24, max: 64 },
+  nameLength: 100,
+  retentionDays: { min: 1, max: 3650 },
+} as const;

@@ -33,6 +33,7 @@ import { type GroupMatch, groupKey } from './groups.js';
 import { readIdpMetadata } from './metadata.js';
 import { type Entry, type Field, type Fields, Reader, childPath } from './reader.js';
 import { parseOrgRoleName, parseProjectRoleName } from './role-names.js';
+import { readWebhooks } from './webhooks.js';
 import type {
   AttributeNames,
   Config,
@@ -64,7 +65,7 @@ export type CheckResult =
   | { readonly ok: true; readonly config: Config }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'forward_auth'] as const;
+const ROOT_KEYS = ['server', 'database', 'saml', 'organizations', 'guards', 'forward_auth', 'webhooks'] as const;
 const SERVER_KEYS = [
   'public_url',
   'host',
@@ -273,7 +274,18 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
   const guards = readGuards(ctx, root.get('guards'), GUARDS_DEFAULTS);
   const organizations = readOrganizations(ctx, root, server?.publicUrl, guards ?? GUARDS_DEFAULTS);
   const forwardAuth = readForwardAuth(r, ctx.cwd, root.get('forward_auth'), organizations, server?.publicUrl);
-  if (server === undefined || database === undefined || saml === undefined || organizations === undefined || guards === undefined || forwardAuth === undefined) return undefined;
+  const webhooks = readWebhooks(r, root.get('webhooks'), organizations?.map((o) => o.id));
+  if (
+    server === undefined ||
+    database === undefined ||
+    saml === undefined ||
+    organizations === undefined ||
+    guards === undefined ||
+    forwardAuth === undefined ||
+    webhooks === undefined
+  ) {
+    return undefined;
+  }
   return {
     file: absFile,
     revision: createHash('sha256').update(bytes).digest('hex'),
@@ -283,6 +295,7 @@ function readConfig(ctx: Ctx, rootField: Field, absFile: string, bytes: Buffer):
     organizations,
     guards,
     forwardAuth,
+    webhooks,
   };
 }
 

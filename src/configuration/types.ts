@@ -4,6 +4,7 @@
  * file resolve against the process's working directory (as `npm start` runs from the project root).
  */
 import type { ActiveOrgRole, MappableOrgRole, ProjectMappingRole } from '../domain/roles.js';
+import type { WebhookEventType } from '../domain/webhook-events.js';
 
 export interface ServerConfig {
   /** Origin (and optional path prefix) browsers use, without trailing slash. All SAML URLs derive from it. */
@@ -188,6 +189,8 @@ export interface Config {
   readonly organizations: readonly OrganizationConfig[];
   /** Top-level guards (the defaults, overridden key by key by `guards:`). */
   readonly guards: GuardsConfig;
+  /** `webhooks:` signed change events (no endpoints when the section is absent: nothing is recorded or sent). */
+  readonly webhooks: WebhooksConfig;
   /** `forward_auth:` (proxies ask rolegate who may reach an upstream); null when the section is absent. */
   readonly forwardAuth: ForwardAuthConfig | null;
 }
@@ -232,4 +235,41 @@ export interface ForwardAuthConfig {
    * applications then share a host name, e.g. on different ports).
    */
   readonly cookieDomain: string | null;
+}
+
+/** `webhooks:`: where change events go and how the relay delivers them. See docs/webhooks.md. */
+export interface WebhooksConfig {
+  readonly endpoints: readonly WebhookEndpointConfig[];
+  /** Per attempt: connect, send and read the answer within this many seconds. */
+  readonly timeoutSeconds: number;
+  /** Bytes of an endpoint's answer read at most; the connection is cut beyond. */
+  readonly maxResponseBytes: number;
+  /** Deliveries in flight at once, per instance. */
+  readonly concurrency: number;
+  /** How often an idle relay looks for due deliveries, milliseconds. */
+  readonly pollIntervalMs: number;
+  readonly retry: WebhookRetryConfig;
+  /** Days a settled event (every delivery delivered or failed) and its attempts are kept. */
+  readonly retentionDays: number;
+}
+
+export interface WebhookRetryConfig {
+  /** Attempts per delivery before it is marked failed (a resend from the Organization page starts again). */
+  readonly maxAttempts: number;
+  /** Back-off before the second attempt; doubles each time, with jitter, up to maxDelayMs. */
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface WebhookEndpointConfig {
+  /** Unique, stable name: deliveries and the endpoint's disabled state are recorded under it. */
+  readonly name: string;
+  readonly url: string;
+  /** Standard Webhooks symmetric secret, `whsec_<base64 of 24–64 random bytes>`. Never logged. */
+  readonly secret: string;
+  readonly events: readonly WebhookEventType[];
+  /** Organizations whose events go to this endpoint (all configured ones when the key is absent). */
+  readonly organizations: readonly number[];
+  /** Loopback, link-local and private addresses are refused unless this is true. */
+  readonly allowPrivateTargets: boolean;
 }

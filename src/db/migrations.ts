@@ -353,7 +353,76 @@ const scim: Migration = {
   },
 };
 
-const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks, writePath, scim];
+/**
+ * Signed change events (webhooks): the outbox (`webhook_events`, written in the transaction of the change),
+ * one delivery per event and endpoint with its lease, every attempt, a per-member event counter and the
+ * endpoints disabled by a 410. Times are epoch milliseconds, compared as numbers on either database.
+ */
+const webhooks: Migration = {
+  name: '0008_webhooks',
+  async up(knex) {
+    await knex.schema.createTable('webhook_events', (t) => {
+      // The Standard Webhooks `webhook-id`: stable across retries, the receiver's idempotency key.
+      t.string('id', 64).primary();
+      t.integer('organization_id').notNullable();
+      t.string('type', 64).notNullable();
+      t.integer('user_id').nullable();
+      t.bigInteger('member_seq').nullable();
+      // The exact bytes signed and sent, fixed at the change (a retry sends the same body).
+      t.text('body').notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.index(['organization_id', 'created_at']);
+    });
+    await knex.schema.createTable('webhook_member_seq', (t) => {
+      t.integer('user_id').primary();
+      t.bigInteger('seq').notNullable();
+    });
+    await knex.schema.createTable('webhook_deliveries', (t) => {
+      t.increments('id').primary();
+      t.string('event_id', 64).notNullable().references('webhook_events.id');
+      t.integer('organization_id').notNullable();
+      t.string('endpoint', 100).notNullable();
+      // pending | delivered | failed
+      t.string('status', 16).notNullable();
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.bigInteger('next_attempt_at').notNullable();
+      // Who is sending it now, and until when: another instance takes it over only after lease_until.
+      t.string('lease_owner', 255).nullable();
+      t.bigInteger('lease_until').nullable();
+      t.integer('last_status_code').nullable();
+      t.string('last_error_code', 64).nullable();
+      t.text('last_error').nullable();
+      t.bigInteger('updated_at').notNullable();
+      t.unique(['event_id', 'endpoint']);
+      // The claim walks pending deliveries oldest first: settled ones are outside this index's range, so a
+      // claim costs the same after a million deliveries as after ten.
+      t.index(['status', 'id']);
+      t.index(['organization_id', 'id']);
+    });
+    await knex.schema.createTable('webhook_attempts', (t) => {
+      t.increments('id').primary();
+      t.integer('delivery_id').notNullable().references('webhook_deliveries.id');
+      t.bigInteger('started_at').notNullable();
+      t.integer('duration_ms').notNullable();
+      t.integer('status_code').nullable();
+      t.string('error_code', 64).nullable();
+      t.text('error').nullable();
+      t.index(['delivery_id']);
+    });
+    await knex.schema.createTable('webhook_endpoint_state', (t) => {
+      t.string('name', 100).primary();
+      t.bigInteger('disabled_at').nullable();
+      t.text('disabled_reason').nullable();
+    });
+  },
+  async down(knex) {
+    for (const table of ['webhook_endpoint_state', 'webhook_attempts', 'webhook_deliveries', 'webhook_member_seq', 'webhook_events']) {
+      await knex.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+const MIGRATIONS: readonly Migration[] = [initial, configRevisions, admin, scaleIndexes, configLocks, writePath, scim, webhooks];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => [...MIGRATIONS],

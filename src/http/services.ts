@@ -13,6 +13,7 @@ import type { explainMember } from '../explain/explain.js';
 import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
 import type { ScimService } from '../scim/service.js';
+import type { WebhookServices } from '../webhooks/admin.js';
 import type { readCurrentMember } from '../forwardauth/member.js';
 import type { loadMappingReport, previewOrganizationPlan } from '../plan/report.js';
 
@@ -68,4 +69,6 @@ export interface Services {
   readonly previewOrganizationPlan: Bound<typeof previewOrganizationPlan>;
   /** SCIM 2.0 provisioning (src/http/scim.ts). */
   readonly scim: ScimService;
+  /** The Organization page's Webhooks view. */
+  readonly webhooks: WebhookServices;
 }

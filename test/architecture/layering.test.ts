@@ -1,7 +1,7 @@
 /**
  * The layering of the source, read from its imports (type-only imports count: they are dependencies too).
  *
- *   entry (main, cli, app) → http, devidp → reload → plan → members, admin, explain, forwardauth, saml
+ *   entry (main, cli, app) → http, devidp → reload → plan, webhooks → members, admin, explain, forwardauth, saml
  *     → mapping, db, metrics → configuration → domain, errors, log
  *
  * Rules: http/ never imports db/ (the services it calls are bound in app.ts); db/ imports nothing above it;
@@ -74,6 +74,7 @@ const RANK: Readonly<Record<string, number>> = {
   scim: 3,
   forwardauth: 3,
   plan: 4,
+  webhooks: 4,
   reload: 5,
   http: 6,
   devidp: 6,

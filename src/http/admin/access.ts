@@ -122,6 +122,10 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'scim-group-patch': 'public',
   'scim-group-delete': 'public',
   'scim-unsupported': 'public',
+  // signed change events: endpoints, deliveries, resend and re-enable (Owner/Administrator, browser, CSRF)
+  'page-webhooks': 'admin-browser',
+  'page-webhook-resend': 'admin-browser',
+  'page-webhook-enable': 'admin-browser',
   // forward-auth: the proxy checks answer only trusted proxies and decide from the session themselves;
   // sign-in validates its return URL; the JWKS is public by nature.
   'forward-auth-nginx': 'public',

@@ -9,6 +9,7 @@ import { mountAdminApi } from './api.js';
 import { mountLabelStudioApi } from './lsapi.js';
 import { mountMappingPage } from './mapping-page.js';
 import { mountAdminPages } from './pages.js';
+import { mountWebhookPages } from './webhooks.js';
 
 export type { AccessDeps } from './access.js';
 export { whoamiHandler } from './lsapi.js';
@@ -28,4 +29,5 @@ export function mountAdmin(router: Router, deps: AccessDeps): void {
   mountLabelStudioApi(router, deps);
   mountAdminPages(router, deps);
   mountMappingPage(router, deps);
+  mountWebhookPages(router, deps);
 }

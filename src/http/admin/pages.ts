@@ -61,7 +61,7 @@ interface Redirect {
 }
 
 /** A form action: check the body's CSRF token, run it, remember the outcome for the next page, redirect. */
-function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash | Redirect>): Koa.Middleware {
+export function action(deps: AccessDeps, fallback: (ctx: Koa.Context) => string, run: (ctx: Koa.Context, form: Record<string, unknown>) => Promise<Flash | Redirect>): Koa.Middleware {
   const parse = smallFormBody();
   return async (ctx) => {
     await parse(ctx, async () => {});

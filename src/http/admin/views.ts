@@ -21,7 +21,7 @@ export interface Flash {
   readonly lines?: readonly string[];
 }
 
-type Tab = 'members' | 'mapping' | 'audit' | 'tokens';
+type Tab = 'members' | 'mapping' | 'audit' | 'tokens' | 'webhooks';
 
 export interface Shell {
   readonly org: OrganizationConfig;
@@ -46,7 +46,7 @@ ${body}
       who: s.who,
       wide: true,
       head: html`<link rel="stylesheet" href="/assets/admin.css"><script src="/assets/organization.js" defer></script>`,
-      nav: html`<nav class="admin-nav" aria-label="Organization">${nav('members', '/organization', 'Members')}${nav('mapping', '/organization/mapping', 'Mapping')}${nav('audit', '/organization/audit', 'Audit log')}${nav('tokens', '/organization/tokens', 'API tokens')}<a href="/">My access</a></nav>`,
+      nav: html`<nav class="admin-nav" aria-label="Organization">${nav('members', '/organization', 'Members')}${nav('mapping', '/organization/mapping', 'Mapping')}${nav('audit', '/organization/audit', 'Audit log')}${nav('tokens', '/organization/tokens', 'API tokens')}${nav('webhooks', '/organization/webhooks', 'Webhooks')}<a href="/">My access</a></nav>`,
     },
   );
 }
@@ -72,7 +72,7 @@ export function displayName(v: { readonly member: MemberView['member'] }): strin
   return [m.firstName, m.lastName].filter(Boolean).join(' ') || m.email || '(no name yet)';
 }
 
-function when(d: Date | null): Html | string {
+export function when(d: Date | null): Html | string {
   if (d === null) return html`<span class="muted">never</span>`;
   return html`<time datetime="${d.toISOString()}">${d.toISOString().replace('T', ' ').slice(0, 16)} UTC</time>`;
 }
