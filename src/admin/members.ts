@@ -213,5 +213,5 @@ export async function inviteMember(db: Db, ctx: ChangeContext, rawEmail: string)
     if (isUniqueViolation(err)) throw new RolegateError('ERR_MEMBER_EXISTS', 'a member with this email already exists');
     throw err;
   }
-  return { view: await memberView(db, ctx.org, userId), inviteUrl: `${ctx.config.server.publicUrl}/saml/${ctx.org.id}/login` };
+  return { view: await memberView(db, ctx.org, userId), inviteUrl: `${ctx.config.server.publicUrl}/sign-in/${ctx.org.id}?invited=${encodeURIComponent(email)}` };
 }

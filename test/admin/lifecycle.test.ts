@@ -214,7 +214,7 @@ describe('invites', () => {
     expect(res.status, res.text).toBe(201);
     const body = res.json<{ role: string; role_source: string; invite_url: string; user: { id: number; email: string; last_activity: null } }>();
     expect(body).toMatchObject({ role: 'NO', role_source: 'api', user: { email: 'new.person@acme.example', last_activity: null } });
-    expect(body.invite_url).toBe(`${app.url}/saml/1/login`);
+    expect(body.invite_url).toBe(`${app.url}/sign-in/1?invited=${encodeURIComponent(body.user.email)}`);
     expect((await auditRows(app.db)).at(-1)).toMatchObject({ action: 'member_invited', after: 'NO', subject_user_id: body.user.id });
     const dup = await call(app, admin, 'POST', '/api/organizations/0/invites', { body: { email: 'new.person@acme.example' } });
     expect([dup.status, errorOf(dup)]).toEqual([400, 'ERR_MEMBER_EXISTS']);

@@ -363,8 +363,8 @@ const ROWS: readonly Row[] = [
   { id: 'U4', does: 'an unknown parameter on /api/users/ is 400', op: 'api-users', as: 'token', method: 'GET', path: '/api/users/', query: 'is_active=true', status: 400, code: 'ERR_UNKNOWN_PARAMETER' },
 
   // --- invites ----------------------------------------------------------------------------------------------
-  { id: 'I1', does: 'GET /api/invite answers the invite link (the SSO login; no token)', op: 'api-invite-link', as: 'token', method: 'GET', path: '/api/invite', status: 200, check: (r, c) => expect(r.json()).toEqual({ token: null, invite_url: `${c.app.url}/saml/1/login` }) },
-  { id: 'I2', does: 'POST /api/invite/reset-token: 201, the same link', op: 'api-invite-reset', as: 'token', method: 'POST', path: '/api/invite/reset-token', status: 201, check: (r, c) => expect(r.json()).toMatchObject({ invite_url: `${c.app.url}/saml/1/login` }) },
+  { id: 'I1', does: 'GET /api/invite answers the invite link (the SSO login; no token)', op: 'api-invite-link', as: 'token', method: 'GET', path: '/api/invite', status: 200, check: (r, c) => expect(r.json()).toEqual({ token: null, invite_url: `${c.app.url}/sign-in/1` }) },
+  { id: 'I2', does: 'POST /api/invite/reset-token: 201, the same link', op: 'api-invite-reset', as: 'token', method: 'POST', path: '/api/invite/reset-token', status: 201, check: (r, c) => expect(r.json()).toMatchObject({ invite_url: `${c.app.url}/sign-in/1` }) },
   {
     id: 'I3',
     does: 'POST /api/invite/send-email invites each address with the role',

@@ -70,6 +70,9 @@ describe('a new token key is shown once and stored nowhere', () => {
 describe("revoking another member's token", () => {
   it("an Administrator cannot revoke the Owner's token (API and page): 403 ERR_FORBIDDEN, the token stays live", async () => {
     const ownerToken = await newToken(owner, 'owner automation');
+    // The page offers the Administrator no Revoke button for it; the Owner sees one.
+    expect((await admin.get('/organization/tokens', { accept: 'text/html' })).text).not.toContain(`/organization/tokens/${ownerToken.id}/revoke`);
+    expect((await owner.get('/organization/tokens', { accept: 'text/html' })).text).toContain(`/organization/tokens/${ownerToken.id}/revoke`);
     const before = await snapshot(app.db);
     const res = await call(app, admin, 'DELETE', `/api/tokens/${ownerToken.id}`);
     expect([res.status, errorOf(res)]).toEqual([403, 'ERR_FORBIDDEN']);

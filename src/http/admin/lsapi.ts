@@ -38,9 +38,9 @@ export function whoamiHandler(deps: AccessDeps): Koa.Middleware {
 }
 
 function inviteLink(deps: AccessDeps, orgId: number) {
-  // rolegate has no sign-up: people arrive through SSO, so the invite link is the organization's SSO login
-  // and carries no secret (there is no invite token to leak or reset).
-  return { token: null, invite_url: `${deps.config().server.publicUrl}/saml/${orgId}/login` };
+  // rolegate has no sign-up: people arrive through SSO, so the invite link is the organization's sign-in
+  // page and carries no secret (there is no invite token to leak or reset).
+  return { token: null, invite_url: `${deps.config().server.publicUrl}/sign-in/${orgId}` };
 }
 
 function emailsOf(body: Record<string, unknown>): string[] {

@@ -10,7 +10,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { memberDisplay } from '../../admin/audit.js';
 import { actorOf } from '../../admin/caller.js';
-import type { ChangeContext } from '../../admin/members.js';
+import { mayRevoke } from '../../admin/tokens.js';
 import type { OrganizationConfig } from '../../configuration/types.js';
 import type { OrgRole } from '../../domain/roles.js';
 import { ACTIVE_ORG_ROLES, ORG_ROLE_NAMES, isOrgRole } from '../../domain/roles.js';
@@ -25,7 +25,7 @@ import { changeContext } from './api.js';
 import { parseIsoDate } from './params.js';
 import { ADMIN_CSS, ADMIN_JS } from './assets.js';
 import { staticAsset } from '../assets.js';
-import type { AuditMemberMatch, ConfirmKind, Flash, MemberCounts, MemberSort } from './views.js';
+import type { AuditMemberMatch, ConfirmKind, Flash, MemberCounts, MemberSort, Shell } from './views.js';
 import { MEMBER_SORTS, PAGE_SIZES, auditPageView, memberPage, membersPage, tokensPage } from './views.js';
 import { shellFor } from './shell.js';
 
@@ -196,13 +196,18 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     html(ctx, auditPageView({ ...shell, flash }, f, result.count, result.results, match));
   });
 
-  router.get('page-tokens', '/organization/tokens', async (ctx) => {
-    const shell = await shellFor(ctx, services);
+  /** The tokens tab: each token with its member, and a Revoke button only where the caller may revoke it. */
+  async function tokensView(shell: Shell): Promise<string> {
     const tokens = await services.listTokens(shell.org.id);
     const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
     const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
-    const scim = { enabled: shell.org.scim.enabled === true, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
-    html(ctx, tokensPage(shell, tokens, owners, scim));
+    const revocable = new Set(tokens.filter((t) => mayRevoke(shell.caller, { userId: t.userId, role: members.get(t.userId)?.role })).map((t) => t.id));
+    const scim = { enabled: shell.org.scim.enabled, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
+    return tokensPage(shell, tokens, owners, revocable, scim);
+  }
+
+  router.get('page-tokens', '/organization/tokens', async (ctx) => {
+    html(ctx, await tokensView(await shellFor(ctx, services)));
   });
 
   router.post(
@@ -294,7 +299,7 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       return {
         kind: 'ok',
         text: `${address} is invited (Not Activated). rolegate sends no email: send them this link yourself. It opens the sign-in of ${change.org.title}; their first SSO sign-in as ${address} attaches to this member.`,
-        copy: { label: 'Invitation link', value: invitationLink(change, address) },
+        copy: { label: 'Invitation link', value: invite.inviteUrl },
       };
     }),
   );
@@ -310,14 +315,9 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
     const { caller, org } = callerOf(ctx);
     const name = typeof form['name'] === 'string' ? form['name'] : '';
     const created = await services.createToken({ organizationId: org.id, userId: caller.userId, name, createdBy: actorOf(caller), configRevision: deps.config().revision, ip: ctx.ip }, new Date());
-    const shell = await shellFor(ctx, services);
-    const tokens = await services.listTokens(shell.org.id);
-    const members = await services.membersByIds(shell.org.id, tokens.map((t) => t.userId));
-    const owners = new Map([...members].map(([id, m]) => [id, memberDisplay(m)]));
     const flash: Flash = { kind: 'ok', text: `Token "${created.token.name}" created. Copy the key now: it is not shown again.`, copy: { label: 'Token key', value: created.key } };
     ctx.status = 201;
-    const scim = { enabled: shell.org.scim.enabled, base: `${deps.config().server.publicUrl}/scim/v2`, tokens: await services.scim.listTokens(shell.org.id) };
-    html(ctx, tokensPage({ ...shell, flash }, tokens, owners, scim));
+    html(ctx, await tokensView({ ...(await shellFor(ctx, services)), flash }));
   });
 
   // SCIM tokens: the IdP's bearer keys for /scim/v2 (an organization's, not a member's).
@@ -355,10 +355,4 @@ export function mountAdminPages(router: Router, deps: AccessDeps): void {
       return { kind: 'ok', text: 'Token revoked.' };
     }),
   );
-
-}
-
-/** The invitation's landing page: that organization's sign-in, naming the invited address. */
-export function invitationLink(change: ChangeContext, email: string): string {
-  return `${change.config.server.publicUrl}/sign-in/${change.org.id}?invited=${encodeURIComponent(email)}`;
 }

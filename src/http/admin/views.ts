@@ -426,7 +426,7 @@ ${scim.tokens.length === 0 ? html`<tr><td colspan="5" class="muted">No SCIM toke
 </tbody></table></div></section>`;
 }
 
-export function tokensPage(s: Shell, tokens: readonly TokenRow[], owners: ReadonlyMap<number, string>, scim?: ScimTokensView): string {
+export function tokensPage(s: Shell, tokens: readonly TokenRow[], owners: ReadonlyMap<number, string>, revocable: ReadonlySet<number>, scim?: ScimTokensView): string {
   return shell(
     'API tokens',
     'tokens',
@@ -441,7 +441,7 @@ export function tokensPage(s: Shell, tokens: readonly TokenRow[], owners: Readon
 <section class="card"><div class="table-wrap"><table class="stack"><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Member</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col"><span class="sr">Actions</span></th></tr></thead><tbody>
 ${tokens.map(
   (t) => html`<tr><td data-label="Name">${t.name}</td><td data-label="Key"><code>${t.keyPrefix}…</code></td><td data-label="Member">${owners.get(t.userId) ?? 'Deleted User'}</td><td data-label="Created">${when(t.createdAt)}</td><td data-label="Last used">${when(t.lastUsedAt)}</td>
-<td data-label=""><form method="post" action="/organization/tokens/${t.id}/revoke"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="danger small" aria-label="Revoke token ${t.name}">Revoke</button></form></td></tr>`,
+<td data-label="">${revocable.has(t.id) ? html`<form method="post" action="/organization/tokens/${t.id}/revoke"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="danger small" aria-label="Revoke token ${t.name}">Revoke</button></form>` : html`<span class="muted">Only its member or the Owner can revoke it</span>`}</td></tr>`,
 )}
 ${tokens.length === 0 ? html`<tr><td colspan="6" class="muted">No tokens.</td></tr>` : ''}
 </tbody></table></div></section>
