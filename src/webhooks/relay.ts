@@ -235,6 +235,9 @@ export class Relay {
         this.nudged = false;
         continue;
       }
+      // A stop() that came while this pass was claiming found no wake to call: do not sleep a whole poll
+      // interval before noticing it (a SIGTERM would wait that long).
+      if (this.stopping) break;
       // Full, or nothing more is due: wait for a slot, a nudge, stop, or the next poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, cfg.pollIntervalMs);

@@ -268,6 +268,18 @@ describe('the relay', () => {
   });
 });
 
+describe('stopping', () => {
+  it('a stop that arrives while the loop is claiming does not wait for the next poll', async () => {
+    // The longest poll (60 s): if stop() were missed while the first claim is running, the loop would sleep that long.
+    const config = configWith([endpoint()], '  poll_interval_ms: 60000\n');
+    const relay = relayFor(config);
+    relay.start(); // the loop is now inside its first claim (an await on the database)
+    const stopped = relay.stop().then(() => 'stopped' as const);
+    const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
+    expect(await Promise.race([stopped, hung])).toBe('stopped');
+  });
+});
+
 describe('several endpoints', () => {
   it('one that never answers does not hold up another: each has its share of the slots', async () => {
     const slow = await Receiver.start(newSecret());
