@@ -1,7 +1,7 @@
 /** API tokens. Only sha256(key) is stored; the key itself is shown once, at creation. */
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
-import { toDate } from './rows.js';
+import { insertedId, toDate } from './rows.js';
 
 export interface TokenRow {
   readonly id: number;
@@ -50,9 +50,8 @@ export async function insertToken(
       created_by: t.createdBy,
       created_at: now,
     })
-    .returning('id')) as ({ id: number } | number)[];
-  const first = inserted[0];
-  return typeof first === 'object' ? Number(first.id) : Number(first);
+    .returning('id')) as unknown[];
+  return insertedId(inserted);
 }
 
 /** A live (not revoked) token by the hash of its key. */

@@ -268,22 +268,11 @@ export async function upsertMemberships(
   }
 }
 
-/** Write path: insert or update one membership. */
+/** Write path: insert or update one membership (the batch upsert with one row: one SQL shape for both). */
 export async function upsertMembership(
   db: DbOrTrx,
   m: { organizationId: number; userId: number; role: OrgRole; roleSource: RoleSource; reason: unknown },
   now: Date,
 ): Promise<void> {
-  await db('memberships')
-    .insert({
-      organization_id: m.organizationId,
-      user_id: m.userId,
-      role: m.role,
-      role_source: m.roleSource,
-      reason: JSON.stringify(m.reason),
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict(['organization_id', 'user_id'])
-    .merge(['role', 'role_source', 'reason', 'updated_at']);
+  await upsertMemberships(db, [m], now);
 }

@@ -4,7 +4,6 @@
  * rows (roles) are not written here: role changes go through the one write path in members/.
  * Portable knex only (SQLite and PostgreSQL); id lists are read in chunks (SQLite bounds parameters).
  */
-import { createHash } from 'node:crypto';
 import type { OrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
@@ -32,10 +31,6 @@ export interface ScimTokenRow {
   readonly createdAt: Date;
   readonly lastUsedAt: Date | null;
   readonly revokedAt: Date | null;
-}
-
-export function hashScimKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
 }
 
 function toToken(row: Raw): ScimTokenRow {

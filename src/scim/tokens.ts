@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../db/audit.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import type { ScimTokenRow } from '../db/scim.js';
-import { findLiveScimToken, findScimToken, hashScimKey, insertScimToken, revokeScimToken, touchScimToken } from '../db/scim.js';
+import { hashTokenKey } from '../db/api-tokens.js';
+import { findLiveScimToken, findScimToken, insertScimToken, revokeScimToken, touchScimToken } from '../db/scim.js';
 import { RolegateError } from '../errors.js';
 
 export const SCIM_KEY = /^rgscim_[A-Za-z0-9_-]{43}$/;
@@ -20,7 +21,7 @@ export async function createScimToken(
   const name = t.name.trim().slice(0, 100) || 'SCIM token';
   const key = `rgscim_${randomBytes(32).toString('base64url')}`;
   const id = await db.transaction(async (trx) => {
-    const tokenId = await insertScimToken(trx, { organizationId: t.organizationId, name, keyHash: hashScimKey(key), keyPrefix: key.slice(0, 12), createdBy: t.createdBy }, now);
+    const tokenId = await insertScimToken(trx, { organizationId: t.organizationId, name, keyHash: hashTokenKey(key), keyPrefix: key.slice(0, 12), createdBy: t.createdBy }, now);
     await appendAudit(
       trx,
       [{ organizationId: t.organizationId, actor: t.createdBy, action: 'scim_token_created', outcome: 'ok', reason: { token_id: tokenId, name, text: 'SCIM token created' }, configRevision: t.configRevision, ip: t.ip }],
@@ -53,7 +54,7 @@ export async function revokeScimTokenById(
 /** The live SCIM token of this key, or undefined. */
 export async function authenticateScimKey(db: DbOrTrx, key: string, now: Date): Promise<ScimTokenRow | undefined> {
   if (!SCIM_KEY.test(key)) return undefined;
-  const token = await findLiveScimToken(db, hashScimKey(key));
+  const token = await findLiveScimToken(db, hashTokenKey(key));
   if (token !== undefined) await touchScimToken(db, token.id, now);
   return token;
 }
