@@ -4,31 +4,22 @@
  * the token is revoked from the same page. With `scim.enabled` turned off (a reload), the badge says SCIM is
  * off instead of claiming SCIM still decides.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { openChromiumSession, shippedConfigYaml, type ChromiumSession } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: (dir) => shippedConfigYaml(dir).replace('    roles:', '    scim:\n      enabled: true\n    roles:'), env: shippedEnv });
-  browser = await launchChromium();
-  context = await browser.newContext();
-  page = await context.newPage();
-  await page.goto(app.url + '/saml/1/login');
-  await page.getByRole('button', { name: 'Sign in as Ada' }).click();
-  await page.waitForURL(app.url + '/');
+  session = await openChromiumSession({ yaml: (dir) => shippedConfigYaml(dir).replace('    roles:', '    scim:\n      enabled: true\n    roles:'), signIn: 'Ada' });
+  ({ app, page } = session);
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 async function scim(key: string, method: string, path: string, body?: unknown): Promise<Response> {
