@@ -99,6 +99,13 @@ async function change(userId: number, role: OrgRole): Promise<void> {
   );
 }
 
+/** Rewrite the file with these endpoints and reload it; the reload must succeed. */
+async function reloadWith(endpoints: readonly EndpointSpec[], inline = false): Promise<void> {
+  writeEndpoints(endpoints, inline);
+  const status = await reloader.reload('file');
+  expect(status.ok, status.errors.join('\n')).toBe(true);
+}
+
 async function drain(): Promise<void> {
   for (let i = 0; i < 100 && (await relay.runOnce(50)) > 0; i++);
 }
@@ -120,8 +127,7 @@ async function deliveriesTo(endpoint: string): Promise<{ user_id: number; type: 
 describe('webhook endpoints changed by a reload', () => {
   it('an endpoint added by a reload gets the events queued after it, not those queued before', async () => {
     await change(member(0), 'RE');
-    writeEndpoints([spec('a'), spec('b')]);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a'), spec('b')]);
     await change(member(1), 'RE');
     await drain();
     expect(got(receivers[0])).toEqual([
@@ -132,11 +138,9 @@ describe('webhook endpoints changed by a reload', () => {
   });
 
   it('an endpoint removed by a reload: its undelivered events are marked failed (ERR_WEBHOOK_ENDPOINT_REMOVED) and shown, never sent; later events are not queued for it', async () => {
-    writeEndpoints([spec('a'), spec('b')]);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a'), spec('b')]);
     await change(member(0), 'RE'); // queued for a and b, not sent yet
-    writeEndpoints([spec('a')]);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a')]);
     await change(member(1), 'RE');
     await drain();
     expect(got(receivers[0])).toEqual([
@@ -157,14 +161,12 @@ describe('webhook endpoints changed by a reload', () => {
     // Endpoint a points at receiver b, which only accepts b's secret (and answers 400 otherwise); the file
     // still has a's.
     b.answer = (r) => ({ status: r.verifyError === undefined ? 204 : 400 });
-    writeEndpoints([spec('a', { url: b.url })], true);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a', { url: b.url })], true);
     await change(member(0), 'RE');
     await drain();
     expect(b.received.map((r) => r.verifyError === undefined)).toEqual([false]); // the old secret does not verify
     await change(member(1), 'RE'); // queued under the old secret, not sent yet
-    writeEndpoints([spec('a', { url: b.url, secret: b.secret })], true);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a', { url: b.url, secret: b.secret })], true);
     await change(member(2), 'RE');
     await db('webhook_deliveries').update({ next_attempt_at: 0 }); // the refused first attempt's retry is due now
     await drain();
@@ -175,11 +177,9 @@ describe('webhook endpoints changed by a reload', () => {
   });
 
   it('a changed event list decides for events queued after the reload; deliveries queued before are still sent', async () => {
-    writeEndpoints([spec('a', { events: ['member.role_changed'] })]);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a', { events: ['member.role_changed'] })]);
     await change(member(0), 'DI'); // member.role_changed + member.deactivated: a wants the first only
-    writeEndpoints([spec('a', { events: ['member.deactivated'] })]);
-    expect((await reloader.reload('file')).ok).toBe(true);
+    await reloadWith([spec('a', { events: ['member.deactivated'] })]);
     await change(member(1), 'DI');
     await drain();
     expect(got(receivers[0])).toEqual([
