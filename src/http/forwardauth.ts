@@ -31,11 +31,11 @@ import { toRolegateError } from './errors.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
 import type { Services } from './services.js';
-import { readSession } from './session.js';
+import { readSession, readSessionDirect } from './session.js';
 
 export interface ForwardAuthDeps {
   readonly config: Config;
-  readonly services: Pick<Services, 'readCurrentMember'>;
+  readonly services: Pick<Services, 'readCurrentMember' | 'loadSession'>;
   readonly log: Logger;
   readonly state: ConfigState;
 }
@@ -52,6 +52,12 @@ function peerCheck(fa: ForwardAuthConfig): PeerCheck {
 }
 
 const NGINX_PATH = '/auth/nginx';
+const FORWARD_PATH = '/auth/forward';
+
+/** The check routes: asked for every request to a protected application, served without koa-session. */
+export function isForwardAuthCheck(path: string): boolean {
+  return path === NGINX_PATH || path === FORWARD_PATH;
+}
 
 /**
  * Mounted before the session middleware (whose database read can fail first): nginx turns any status but
@@ -139,8 +145,8 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
       log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: 'client-supplied identity header', header: forged, origin: request.origin, mode });
       throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', `the request carries an identity header of its own (${forged})`);
     }
-    // 3. The member behind the session, as stored now.
-    const s = readSession(ctx);
+    // 3. The member behind the session, as stored now (the session middleware skips these paths).
+    const s = await readSessionDirect(ctx, services.loadSession);
     const org = s === undefined ? undefined : state.org(s.organizationId);
     const member = s === undefined || org === undefined ? undefined : await services.readCurrentMember(org, s.userId);
     // 4. Upstream, rule, organization, state, role (forwardauth/policy.ts).
@@ -174,7 +180,7 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
   };
 
   router.get('forward-auth-nginx', NGINX_PATH, check('nginx'));
-  router.get('forward-auth-forward', '/auth/forward', check('forward'));
+  router.get('forward-auth-forward', FORWARD_PATH, check('forward'));
 
   router.get('forward-auth-signin', '/auth/signin', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
