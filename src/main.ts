@@ -42,6 +42,9 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
+  // Idle keep-alive connections close after 5 s (Node's default, pinned here): the shipped nginx snippet keeps
+  // its connections to rolegate for 4 s, so that the proxy, never rolegate, ends an idle one.
+  server.keepAliveTimeout = 5_000;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
