@@ -2,6 +2,7 @@
  * Composition root: builds the services from a loaded configuration and an open database and returns the
  * Koa app. Tests use this directly; main.ts adds the process concerns (listen, signals).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { Config } from './configuration/types.js';
 import type { Db } from './db/connect.js';
@@ -11,7 +12,7 @@ import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { seedDevelopmentHistory } from './devidp/seed.js';
 import { loadMappingReport, previewOrganizationPlan } from './plan/report.js';
 import { errorMiddleware } from './http/errors.js';
-import { isForwardAuthCheck, nginxStatusGuard } from './http/forwardauth.js';
+import { createForwardAuth, isForwardAuthCheck, nginxStatusGuard, withForwardAuthFastPath } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
@@ -219,10 +220,20 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
   app.use(sessionMiddleware(app, services, config, isForwardAuthCheck));
-  const router = buildRouter({ config, services, log, providers, state, writer: deps.writer }, (r) => {
+  const forwardAuth = createForwardAuth({ config, services, log, state });
+  const router = buildRouter({ config, services, log, providers, state, writer: deps.writer, forwardAuth }, (r) => {
     if (devKeys !== undefined) mountDevIdp(r, config, devKeys, devOrgs);
   });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
+  listeners.set(app, withForwardAuthFastPath(app, forwardAuth, app.callback(), https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}, recordForwardAuthDecision));
   return app;
+}
+
+/** Each app's request listener: koa's, behind the forward-auth checks' fast path. */
+const listeners = new WeakMap<Koa, (req: IncomingMessage, res: ServerResponse) => void>();
+
+/** The listener an http server of this app serves with (main.ts); koa's own callback for an app not built here. */
+export function requestListener(app: Koa): (req: IncomingMessage, res: ServerResponse) => void {
+  return listeners.get(app) ?? app.callback();
 }

@@ -82,6 +82,30 @@ describe('the session, read by the check itself', () => {
   });
 });
 
+describe('the fast path (an allowed GET answered before koa) answers as the route does', () => {
+  it('the same status and headers as the route itself gives (reached through koa as /AUTH/NGINX)', async () => {
+    const b = await signedIn();
+    const headers = { 'X-Original-URL': `${ORIGIN}/projects/43/x`, 'X-Original-Method': 'GET', cookie: cookieHeader(b) };
+    const fast = await rawRequest(`${app.url}/auth/nginx`, headers);
+    // The router matches paths case-insensitively; the fast path only the exact spelling.
+    const routed = await rawRequest(`${app.url}/AUTH/NGINX`, headers);
+    const comparable = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).filter(([k]) => !['date', 'connection', 'keep-alive'].includes(k)).sort());
+    expect(routed.status).toBe(200);
+    expect([fast.status, comparable(fast.headers)]).toEqual([routed.status, comparable(routed.headers)]);
+    expect(fast.headers['x-rolegate-org-role']).toBe('AN');
+    expect(fast.headers['x-rolegate-projects']).toBe('43:AN');
+  });
+
+  it('a denial or a refusal on the exact path is answered by the route: code, log line and all', async () => {
+    const b = await signedIn();
+    lines.length = 0;
+    const denied = await check(cookieHeader(b), '/owner');
+    const untrusted = await rawRequest(`${app.url}/auth/nginx`, { 'X-Original-URL': `${ORIGIN}/`, 'X-Original-Method': 'GET', cookie: cookieHeader(b) }, '127.0.0.3');
+    expect([denied.status, codeOf(denied), untrusted.status, codeOf(untrusted)]).toEqual([403, 'ERR_FORBIDDEN', 403, 'ERR_FORWARD_AUTH_UNTRUSTED_PEER']);
+    expect(lines.filter((l) => l['msg'] === 'forward-auth').map((l) => l['outcome'])).toEqual(['denied', 'refused']);
+  });
+});
+
 describe('the member, read through the connection pool', () => {
   it('a check during an unfinished transaction reads the committed state, not the transaction\'s', async () => {
     const b = await signedIn();
