@@ -210,7 +210,7 @@ function readUpstreams(r: Reader, field: Field, organizations: readonly Organiza
     let organizationId = orgField && r.integer(orgField, 1, Number.MAX_SAFE_INTEGER, 'an organization id');
     const org = organizations?.find((o) => o.id === organizationId);
     if (orgField && organizationId !== undefined && organizations !== undefined && org === undefined) {
-      r.reportField('ERR_CONFIG_VALUE', orgField, `no organization has id ${organizationId} (${oneOf(organizations.map((o) => String(o.id)))})`);
+      r.reportField('ERR_CONFIG_VALUE', orgField, `no organization has id ${organizationId} (configured: ${oneOf(organizations.map((o) => String(o.id)))})`);
       organizationId = undefined;
     }
     const rulesField = r.required(u, 'rules', 'a list of path prefixes with the role each requires');
@@ -311,7 +311,7 @@ function readRules(r: Reader, field: Field, org: OrganizationConfig | undefined,
     let projectId = r.integer(projectField, 1, Number.MAX_SAFE_INTEGER, 'a project id');
     if (projectId !== undefined && org !== undefined && !org.projects.some((p) => p.id === projectId)) {
       const ids = org.projects.map((p) => String(p.id));
-      r.reportField('ERR_CONFIG_VALUE', projectField, `organization ${org.id} has no project ${projectId}${ids.length === 0 ? ' (it has no projects)' : ` (${oneOf(ids)})`}`);
+      r.reportField('ERR_CONFIG_VALUE', projectField, `organization ${org.id} has no project ${projectId}${ids.length === 0 ? ' (it has no projects)' : ` (its projects: ${oneOf(ids)})`}`);
       projectId = undefined;
     }
     if (org === undefined && !orgsBroken) projectId = undefined; // the upstream's organization was reported
