@@ -181,6 +181,10 @@ function restartOnlyChanges(a: Config, b: Config): string[] {
   const devA = a.organizations.filter((o) => o.sso.idp.kind === 'development').map((o) => o.id).join(',');
   const devB = b.organizations.filter((o) => o.sso.idp.kind === 'development').map((o) => o.id).join(',');
   if (devA !== devB) out.push('which organizations use the development IdP');
+  // The forward-auth routes and their signing keys are set up at start, and so is the session cookie's Domain:
+  // a reload that adds the section, or changes cookie_domain, would otherwise be "applied" and do nothing.
+  if (a.forwardAuth === null && b.forwardAuth !== null) out.push('forward_auth (added)');
+  if ((a.forwardAuth?.cookieDomain ?? null) !== (b.forwardAuth?.cookieDomain ?? null)) out.push('forward_auth.cookie_domain');
   return out;
 }
 
