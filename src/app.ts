@@ -45,7 +45,7 @@ import { createScimService } from './scim/service.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
 import { webhookServices } from './webhooks/admin.js';
-import { webhookOutbox } from './webhooks/outbox.js';
+import { webhookApplied, webhookOutbox } from './webhooks/outbox.js';
 import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
@@ -63,11 +63,13 @@ export interface AppDeps {
  * here for the server and by the CLI (apply, token) alike, so both write the same side effects.
  */
 export function buildMemberWriter(deps: { readonly config: Config; readonly log: Logger; readonly current?: () => Config }): MemberWriter {
+  const current = deps.current ?? (() => deps.config);
   const hooks: ChangeHook[] = [
     // Signed change events: the outbox row commits with the change (the relay delivers it later).
-    webhookOutbox(deps.current ?? (() => deps.config)),
+    webhookOutbox(current),
   ];
-  return new MemberWriter(hooks);
+  // One mapping.applied per apply and organization, in the apply's final transaction.
+  return new MemberWriter(hooks, [webhookApplied(current)]);
 }
 
 /** What an app holds beyond its requests (validation threads, metric sources), released by closeApp. */
