@@ -81,13 +81,24 @@ export function readForwardAuth(
   const keysField = f.get('signing_key_files');
   const signingKeys = keysField === undefined ? [] : readSigningKeys(r, cwd, keysField);
   const upstreamsField = r.required(f, 'upstreams', 'a list of upstream origins with their rules');
-  const upstreams = upstreamsField && readUpstreams(r, upstreamsField, organizations);
   const domainField = f.get('cookie_domain');
+  // Without cookie_domain the session cookie is rolegate's host's only: every upstream must be on that host.
+  const hostOnly = domainField === undefined || r.isNull(domainField) ? publicHost(publicUrl) : undefined;
+  const upstreams = upstreamsField && readUpstreams(r, upstreamsField, organizations, hostOnly);
   const cookieDomain = domainField === undefined || r.isNull(domainField) ? null : readCookieDomain(r, domainField, publicUrl, upstreams);
   if (trustedProxies === undefined || assertionTtlSeconds === undefined || signingKeys === undefined || upstreams === undefined || cookieDomain === undefined) {
     return undefined;
   }
   return { trustedProxies, assertionTtlSeconds, signingKeys, upstreams, cookieDomain };
+}
+
+function publicHost(publicUrl: string | undefined): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  try {
+    return new URL(publicUrl).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 function within(host: string, domain: string): boolean {
@@ -186,7 +197,11 @@ function readSigningKeys(r: Reader, cwd: string, field: Field): string[] | undef
   return ok ? keys : undefined;
 }
 
-function readUpstreams(r: Reader, field: Field, organizations: readonly OrganizationConfig[] | undefined): UpstreamConfig[] | undefined {
+/**
+ * `hostOnly`: rolegate's host when no cookie_domain is set. A browser sends a host-only cookie to that host
+ * alone (any port), so an upstream elsewhere would never see the session and every sign-in would loop.
+ */
+function readUpstreams(r: Reader, field: Field, organizations: readonly OrganizationConfig[] | undefined, hostOnly: string | undefined): UpstreamConfig[] | undefined {
   const items = r.list(field, 'a list of upstreams');
   if (items === undefined) return undefined;
   if (items.length === 0) {
@@ -205,6 +220,14 @@ function readUpstreams(r: Reader, field: Field, organizations: readonly Organiza
         r.reportField('ERR_CONFIG_DUPLICATE', originField, `duplicate origin ${origin.origin}: the upstream at line ${first} has it already`);
         origin = undefined;
       } else origins.set(origin.origin, r.position(r.anchor(originField)).line);
+    }
+    if (originField && origin !== undefined && hostOnly !== undefined && new URL(origin.origin).hostname !== hostOnly) {
+      r.reportField(
+        'ERR_CONFIG_VALUE',
+        originField,
+        `${origin.origin} is not on rolegate's host (${hostOnly}, from server.public_url) and forward_auth.cookie_domain is not set: browsers would never send the session cookie there, so every sign-in would loop back to sign-in; set cookie_domain to a domain covering both hosts, or serve the application on ${hostOnly}`,
+      );
+      origin = undefined;
     }
     const orgField = r.required(u, 'organization', 'the id of the organization whose members may reach it');
     let organizationId = orgField && r.integer(orgField, 1, Number.MAX_SAFE_INTEGER, 'an organization id');

@@ -14,7 +14,8 @@ import type { Browser } from '../support/http.js';
 import { renderTemplate, requireBinary, startEchoUpstream, startNginx } from '../support/proxies.js';
 import { PEOPLE, codeOf, cookieHeader, forwardAuthYaml, rawRequest } from './support.js';
 
-const ORIGIN = 'http://app.check.test';
+/** On rolegate's host, as an upstream must be without cookie_domain; the checks are asked directly. */
+const ORIGIN = 'http://127.0.0.1:1';
 let app: TestApp;
 const lines: Record<string, unknown>[] = [];
 

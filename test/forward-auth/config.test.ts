@@ -19,14 +19,17 @@ const SECTION = `forward_auth:
           min_project_role: Reviewer
 `;
 
-function rejected(section: string): { yaml: string; issues: ReturnType<typeof issuesOf> } {
-  const yaml = BASE + section;
+/** rolegate on the upstreams' host (without cookie_domain an upstream must be on rolegate's host). */
+const SAME_HOST = BASE.replace('http://localhost:8080', 'https://app.acme.example:8443');
+
+function rejected(section: string, base = SAME_HOST): { yaml: string; issues: ReturnType<typeof issuesOf> } {
+  const yaml = base + section;
   return { yaml, issues: issuesOf(check(yaml).result) };
 }
 
 describe('forward_auth configuration', () => {
   it('loads upstreams, rules, proxies and the defaults', () => {
-    const { result } = check(BASE + SECTION);
+    const { result } = check(SAME_HOST + SECTION);
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     const fa = result.config.forwardAuth;
     expect(fa?.assertionTtlSeconds).toBe(30);
@@ -98,11 +101,19 @@ describe('forward_auth configuration', () => {
   it('sets the session cookie domain only when it covers rolegate and every upstream', () => {
     const good = check(BASE.replace('http://localhost:8080', 'https://auth.acme.example') + SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
     expect(good.result.ok && good.result.config.forwardAuth?.cookieDomain).toBe('acme.example');
-    const { issues } = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'));
+    const { issues } = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: acme.example\n  upstreams:\n'), BASE);
     expect(issues.map((i) => i.path)).toEqual(['forward_auth.cookie_domain']);
     expect(issues[0]?.message).toMatch(/does not cover server.public_url \(localhost\)/);
     const ip = rejected(SECTION.replace('  upstreams:\n', '  cookie_domain: 127.0.0.1\n  upstreams:\n'));
     expect(ip.issues[0]?.message).toMatch(/no domain on IP addresses/);
+  });
+
+  it('refuses an upstream on another host than rolegate when no cookie_domain is set (sign-in would loop)', () => {
+    const { yaml, issues } = rejected(SECTION, BASE);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([['forward_auth.upstreams[0].origin', locate(yaml, 'origin: https://app.acme.example').line]]);
+    expect(issues[0]?.message).toMatch(/https:\/\/app\.acme\.example is not on rolegate's host \(localhost, from server\.public_url\) and forward_auth\.cookie_domain is not set/);
+    // Another port of rolegate's host is fine: cookies do not depend on the port.
+    expect(check(BASE + SECTION.replace('https://app.acme.example', 'http://localhost:9000')).result.ok).toBe(true);
   });
 
   it('refuses a duplicate origin', () => {

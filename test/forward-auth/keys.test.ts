@@ -14,7 +14,8 @@ import { signIn } from '../support/flow.js';
 import type { Browser } from '../support/http.js';
 import { PEOPLE, cookieHeader, forwardAuthYaml, rawRequest } from './support.js';
 
-const ORIGIN = 'https://app.acme.example';
+/** On rolegate's host (127.0.0.1), as an upstream must be without cookie_domain. */
+const ORIGIN = 'https://127.0.0.1:8443';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-keys-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -46,7 +47,7 @@ async function assertionAndJwks(app: TestApp, b: Browser): Promise<{ jws: string
   const res = await rawRequest(`${app.url}/auth/forward`, {
     'X-Forwarded-Method': 'GET',
     'X-Forwarded-Proto': 'https',
-    'X-Forwarded-Host': 'app.acme.example',
+    'X-Forwarded-Host': '127.0.0.1:8443',
     'X-Forwarded-Uri': '/',
     cookie: cookieHeader(b),
   });
@@ -68,8 +69,8 @@ describe('signing keys', () => {
     expect(during.jwks.keys.map((k) => k['alg'])).toEqual(['ES256', 'RS256']);
     expect(decodeProtectedHeader(during.jws)).toMatchObject({ alg: 'ES256', kid: during.jwks.keys[0]?.['kid'] });
     const set = createLocalJWKSet(during.jwks as never);
-    await expect(jwtVerify(during.jws, set, { audience: 'app.acme.example' })).resolves.toBeTruthy();
-    await expect(jwtVerify(before.jws, set, { audience: 'app.acme.example' })).resolves.toBeTruthy();
+    await expect(jwtVerify(during.jws, set, { audience: '127.0.0.1:8443' })).resolves.toBeTruthy();
+    await expect(jwtVerify(before.jws, set, { audience: '127.0.0.1:8443' })).resolves.toBeTruthy();
     // After: the old key is gone, and so is trust in what it signed.
     const after = await withApp(`  signing_key_files: [${newKey}]\n`, (app, b) => assertionAndJwks(app, b));
     await expect(jwtVerify(before.jws, createLocalJWKSet(after.jwks as never))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });

@@ -109,12 +109,12 @@ describe('reload in the running service', () => {
     app = await startReloadApp();
     const a = app;
     const started = a.config.revision;
-    const section = 'forward_auth:\n  trusted_proxies: [127.0.0.1]\n  upstreams:\n    - origin: http://app.example.test\n      organization: 1\n      rules:\n        - path: /\n          min_role: Annotator\n';
+    const section = 'forward_auth:\n  trusted_proxies: [127.0.0.1]\n  upstreams:\n    - origin: http://127.0.0.1:1\n      organization: 1\n      rules:\n        - path: /\n          min_role: Annotator\n';
     const status = await a.reconfigure((text) => `${text}${section}`);
     expect(status.ok).toBe(false);
     expect(status.errors).toEqual(['forward_auth (added): changing it needs a restart']);
     expect((await a.health()).config_revision).toBe(started);
-    const check = await a.browser().get('/auth/nginx', { 'x-original-url': 'http://app.example.test/', 'x-original-method': 'GET' });
+    const check = await a.browser().get('/auth/nginx', { 'x-original-url': 'http://127.0.0.1:1/', 'x-original-method': 'GET' });
     expect(check.status).toBe(404);
     expect(await a.db('audit_events').where({ action: 'config_reload', outcome: 'refused' })).toHaveLength(1);
   });
