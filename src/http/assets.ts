@@ -2,6 +2,11 @@
 export const APP_CSS = `
 :root { --fg:#1d2330; --muted:#5b6475; --line:#d9dee7; --accent:#2957c4; --bad:#b42318; --warn:#9a6700; --ok:#1a7f37; }
 * { box-sizing: border-box; }
+/* The menu of the Organization pages and of an admin's own page (pages.ts), so in the stylesheet of both. */
+.admin-nav { display:flex; flex-wrap:wrap; gap:.25rem 1rem; }
+.admin-nav a { color:var(--accent); text-decoration:none; font-weight:600; padding:.15rem 0; border-bottom:2px solid transparent; }
+.admin-nav a:hover { border-bottom-color:#c6d4f3; }
+.admin-nav a[aria-current=page] { border-bottom-color:var(--accent); }
 body { margin:0; font:16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:#f6f7f9; }
 .top { background:#fff; border-bottom:1px solid var(--line); padding:.6rem 1.25rem; display:flex; flex-wrap:wrap; align-items:center; gap:.5rem 1.25rem; }
 .brand { display:inline-flex; align-items:center; gap:.5rem; font-weight:700; color:var(--fg); text-decoration:none; letter-spacing:.02em; }

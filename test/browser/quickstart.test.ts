@@ -69,6 +69,9 @@ describe('quick start in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, 'Sign in as Ada');
+    // The admin's menu on her own page is styled as on the Organization pages (its rules were once only there).
+    const menu = page.getByRole('navigation', { name: 'Main' });
+    expect(await menu.evaluate((el) => getComputedStyle(el).display)).toBe('flex');
     await page.getByRole('link', { name: 'Open the Organization page' }).click();
     await page.waitForURL(app.url + '/organization');
     expect(await page.textContent('h1')).toBe('Acme Labs');

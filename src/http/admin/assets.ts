@@ -3,10 +3,6 @@
  * script or style anywhere: the CSP forbids both. The script only enhances: every action is a plain form.
  */
 export const ADMIN_CSS = `
-.admin-nav { display:flex; flex-wrap:wrap; gap:.25rem 1rem; }
-.admin-nav a { color:var(--accent); text-decoration:none; font-weight:600; padding:.15rem 0; border-bottom:2px solid transparent; }
-.admin-nav a:hover { border-bottom-color:#c6d4f3; }
-.admin-nav a[aria-current=page] { border-bottom-color:var(--accent); }
 .row { display:flex; flex-wrap:wrap; gap:.5rem .75rem; align-items:flex-end; }
 .row > div { display:flex; flex-direction:column; }
 .row > div.check { justify-content:flex-end; padding-bottom:.35rem; }
