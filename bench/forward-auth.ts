@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { renderTemplate, startNginx } from '../test/support/proxies.js';
-import { ROOT, freePort, startServer, summary } from './lib.js';
+import { ROOT, freePort, startServer, summary, threadCpuMs } from './lib.js';
 
 const SECONDS = Number(process.env['ROLEGATE_BENCH_FA_SECONDS'] ?? 5);
 const CONCURRENCY = Number(process.env['ROLEGATE_BENCH_FA_CONCURRENCY'] ?? 8);
@@ -143,7 +143,7 @@ forward_auth:
     }
 }
 `;
-  const site = renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${authPort}`, APP_ORIGIN: authOrigin, ROLEGATE_URL: server.url, UPSTREAM_URL: upstream.url });
+  const site = renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${authPort}`, APP_ORIGIN: authOrigin, ROLEGATE_ADDRESS: new URL(server.url).host, UPSTREAM_URL: upstream.url });
   // startNginx waits for the first port; both server blocks are in one configuration.
   const nginx = await startNginx(authPort, `${baseline}\n${site}`);
   try {
@@ -179,9 +179,14 @@ forward_auth:
     await load('warm-up', `http://127.0.0.1:${basePort}/`, {});
     await load('warm-up', `${authOrigin}/projects/42/tasks`, { cookie });
     const phases: Phase[] = [];
+    // rolegate's own CPU (every thread of its process) over the forward-auth phases: the cost of a decision.
+    let rolegateCpuMs = 0;
+    const cpuTotal = (): number => [...threadCpuMs(server.pid).values()].reduce((a, b) => a + b, 0);
     for (let round = 0; round < 2; round++) {
       phases.push(await load('baseline (nginx → upstream)', `http://127.0.0.1:${basePort}/projects/42/tasks`, { cookie }));
+      const cpu0 = cpuTotal();
       phases.push(await load('forward-auth (nginx → rolegate → upstream)', `${authOrigin}/projects/42/tasks`, { cookie }));
+      rolegateCpuMs += cpuTotal() - cpu0;
     }
     // Latency without queueing: one request at a time (at CONCURRENCY connections p50 is mostly waiting in line).
     const serial = [
@@ -213,6 +218,8 @@ forward_auth:
     console.log('|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log(`\nbaseline ${base.rate.toFixed(0)} req/s, forward-auth ${auth.rate.toFixed(0)} req/s: ratio ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    const decisions = phases.filter((p) => p.name.startsWith('forward-auth')).reduce((n, p) => n + p.requests, 0);
+    console.log(`rolegate CPU per decision (all its threads, over the forward-auth phases): ${(rolegateCpuMs / decisions).toFixed(3)} ms`);
     console.log(`forward-auth p99 at ${CONCURRENCY} connections ${p99.toFixed(2)} ms; baseline p99 ${summary(base.latencies).p99.toFixed(2)} ms`);
     console.log(`forward-auth p99 one request at a time ${serialP99.toFixed(2)} ms (target < 5 ms: ${serialP99 < 5 ? 'met' : 'NOT met'}); baseline ${summary(serial[0]?.latencies ?? []).p99.toFixed(2)} ms`);
   } finally {

@@ -2,6 +2,7 @@
  * Composition root: builds the services from a loaded configuration and an open database and returns the
  * Koa app. Tests use this directly; main.ts adds the process concerns (listen, signals).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { Config } from './configuration/types.js';
 import type { Db } from './db/connect.js';
@@ -11,13 +12,13 @@ import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { seedDevelopmentHistory } from './devidp/seed.js';
 import { loadMappingReport, previewOrganizationPlan } from './plan/report.js';
 import { errorMiddleware } from './http/errors.js';
-import { nginxStatusGuard } from './http/forwardauth.js';
+import { createForwardAuth, isForwardAuthCheck, nginxStatusGuard, withForwardAuthFastPath } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Logger } from './log.js';
-import { registerSources } from './metrics/index.js';
+import { recordForwardAuthDecision, registerSources } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
 import { createSamlVerifier, withVerifier, type ProviderInputs, type SamlVerifier } from './saml/pool.js';
 import type { SamlServiceProvider } from './saml/types.js';
@@ -44,7 +45,7 @@ import { createScimService } from './scim/service.js';
 import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
 import { webhookServices } from './webhooks/admin.js';
-import { webhookOutbox } from './webhooks/outbox.js';
+import { webhookApplied, webhookOutbox } from './webhooks/outbox.js';
 import { readCurrentMember } from './forwardauth/member.js';
 
 export interface AppDeps {
@@ -62,11 +63,13 @@ export interface AppDeps {
  * here for the server and by the CLI (apply, token) alike, so both write the same side effects.
  */
 export function buildMemberWriter(deps: { readonly config: Config; readonly log: Logger; readonly current?: () => Config }): MemberWriter {
+  const current = deps.current ?? (() => deps.config);
   const hooks: ChangeHook[] = [
     // Signed change events: the outbox row commits with the change (the relay delivers it later).
-    webhookOutbox(deps.current ?? (() => deps.config)),
+    webhookOutbox(current),
   ];
-  return new MemberWriter(hooks);
+  // One mapping.applied per apply and organization, in the apply's final transaction.
+  return new MemberWriter(hooks, [webhookApplied(current)]);
 }
 
 /** What an app holds beyond its requests (validation threads, metric sources), released by closeApp. */
@@ -206,7 +209,11 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     try {
       await next();
     } finally {
-      log('info', 'request', { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10, ip: ctx.ip });
+      // Forward-auth checks come with every request to every protected application: each is counted, and
+      // logged when it did not allow (the check itself logs why); an allowed one is in the proxy's access log.
+      const check = isForwardAuthCheck(ctx.path);
+      if (check) recordForwardAuthDecision(ctx.path === '/auth/nginx' ? 'nginx' : 'forward', ctx.status);
+      if (!check || ctx.status !== 200) log('info', 'request', { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10, ip: ctx.ip });
     }
   });
   app.use(errorMiddleware(log));
@@ -214,11 +221,21 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   app.use(securityHeaders(https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}));
   app.use(samlRateLimit(config.server.rateLimits, log));
   const services = buildServices(db, deps.writer);
-  app.use(sessionMiddleware(app, services, config));
-  const router = buildRouter({ config, services, log, providers, state, writer: deps.writer }, (r) => {
+  app.use(sessionMiddleware(app, services, config, isForwardAuthCheck));
+  const forwardAuth = createForwardAuth({ config, services, log, state });
+  const router = buildRouter({ config, services, log, providers, state, writer: deps.writer, forwardAuth }, (r) => {
     if (devKeys !== undefined) mountDevIdp(r, config, devKeys, devOrgs);
   });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
+  listeners.set(app, withForwardAuthFastPath(app, forwardAuth, app.callback(), https ? { hstsMaxAgeSeconds: config.server.hstsMaxAgeSeconds } : {}, recordForwardAuthDecision));
   return app;
+}
+
+/** Each app's request listener: koa's, behind the forward-auth checks' fast path. */
+const listeners = new WeakMap<Koa, (req: IncomingMessage, res: ServerResponse) => void>();
+
+/** The listener an http server of this app serves with (main.ts); koa's own callback for an app not built here. */
+export function requestListener(app: Koa): (req: IncomingMessage, res: ServerResponse) => void {
+  return listeners.get(app) ?? app.callback();
 }

@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   ERR_CSRF: 403,
   ERR_INVALID_ROLE: 400,
   ERR_ROLE_MANAGED_BY_IDP: 403,
+  // a hand change of the organization role of a member SCIM deactivated (active: false): the IdP reactivates
+  ERR_DEACTIVATED_BY_IDP: 403,
   ERR_LAST_ADMIN: 400,
   ERR_MEMBER_EXISTS: 400,
   ERR_MEMBER_INACTIVE: 400,

@@ -1,7 +1,7 @@
 /** Process entry for `rolegate serve`: load config, open and migrate the database, listen, handle signals. */
 import http from 'node:http';
 import type { Config } from './configuration/types.js';
-import { buildMemberWriter, closeApp, createApp } from './app.js';
+import { buildMemberWriter, closeApp, createApp, requestListener } from './app.js';
 import { openDatabase } from './db/connect.js';
 import { purgeExpired } from './db/saml-state.js';
 import type { Logger } from './log.js';
@@ -37,11 +37,14 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   const reloader = new Reloader({ db, state, log, writer, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
   if (options.reload?.watch === true) reloader.watch();
   if (options.reload?.signals === true) reloader.handleSignals();
-  const server = http.createServer(app.callback());
+  const server = http.createServer(requestListener(app));
   // Header and request limits (Node's defaults are generous): the biggest legitimate request is an ACS POST.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
+  // Idle keep-alive connections close after 5 s (Node's default, pinned here): the shipped nginx snippet keeps
+  // its connections to rolegate for 4 s, so that the proxy, never rolegate, ends an idle one.
+  server.keepAliveTimeout = 5_000;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

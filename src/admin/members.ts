@@ -145,13 +145,18 @@ async function liveTarget(trx: DbOrTrx, orgId: number, userId: number): Promise<
 /**
  * Assign an organization role (PATCH/POST memberships). Returns the member as now stored. Making someone
  * Owner is an ownership transfer (only the Owner may); the Owner and the last Owner/Administrator are kept
- * by the write path's invariants (ERR_LAST_ADMIN); a role the IdP owns is refused (ERR_ROLE_MANAGED_BY_IDP).
+ * by the write path's invariants (ERR_LAST_ADMIN); a role the IdP owns is refused (ERR_ROLE_MANAGED_BY_IDP),
+ * and so is any role for a member SCIM deactivated while SCIM is on (ERR_DEACTIVATED_BY_IDP).
  */
 export async function setMemberRole(db: Db, ctx: ChangeContext, userId: number, role: OrgRole): Promise<MemberView> {
   await ctx.writer.run(db, writeContext(ctx), async (trx) => {
     const me = await liveCaller(trx, ctx);
     const target = await liveTarget(trx, ctx.org.id, userId);
     if (target.role === role) return { intents: [], value: undefined };
+    // The IdP is the source of truth for a member SCIM manages: only it reactivates one it deactivated.
+    if (ctx.org.scim.enabled && (await scimDecisionStates(trx, ctx.org.id, [userId])).get(userId)?.active === false) {
+      throw new RolegateError('ERR_DEACTIVATED_BY_IDP', 'this member was deactivated by the IdP through SCIM (active: false); reactivate them in the IdP, which SCIM makes the source of truth for their active state');
+    }
     if (role === 'OW') {
       if (me.role !== 'OW') throw new RolegateError('ERR_FORBIDDEN', 'only the Owner can make someone Owner (that transfers ownership)');
       const reason = { kind: 'ownership_transfer', text: `ownership transferred from user:${me.userId} to user:${userId}; the former Owner stays Administrator`, by: actorOf(ctx.caller), config_revision: ctx.config.revision };

@@ -1,12 +1,13 @@
 /** API tokens. Only sha256(key) is stored; the key itself is shown once, at creation. */
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
-import { insertedId, toDate } from './rows.js';
+import type { Raw } from './rows.js';
+import { insertedId, num, toDate } from './rows.js';
 
-export interface TokenRow {
+/** The columns API tokens and SCIM tokens share (`api_tokens`, `scim_tokens`). */
+export interface TokenColumns {
   readonly id: number;
   readonly organizationId: number;
-  readonly userId: number;
   readonly name: string;
   readonly keyPrefix: string;
   readonly createdBy: string;
@@ -15,17 +16,20 @@ export interface TokenRow {
   readonly revokedAt: Date | null;
 }
 
+/** An API token: a member's (a SCIM token belongs to the organization and has no user). */
+export interface TokenRow extends TokenColumns {
+  readonly userId: number;
+}
+
 export function hashTokenKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-type Raw = Record<string, unknown>;
-
-function toToken(row: Raw): TokenRow {
+/** A raw `api_tokens` or `scim_tokens` row's shared columns. */
+export function tokenColumns(row: Raw): TokenColumns {
   return {
-    id: Number(row['id']),
-    organizationId: Number(row['organization_id']),
-    userId: Number(row['user_id']),
+    id: num(row['id']),
+    organizationId: num(row['organization_id']),
     name: String(row['name']),
     keyPrefix: String(row['key_prefix']),
     createdBy: String(row['created_by']),
@@ -33,6 +37,10 @@ function toToken(row: Raw): TokenRow {
     lastUsedAt: row['last_used_at'] == null ? null : toDate(row['last_used_at']),
     revokedAt: row['revoked_at'] == null ? null : toDate(row['revoked_at']),
   };
+}
+
+function toToken(row: Raw): TokenRow {
+  return { ...tokenColumns(row), userId: num(row['user_id']) };
 }
 
 export async function insertToken(

@@ -5,6 +5,7 @@
  * Portable knex only (SQLite and PostgreSQL); id lists are read in chunks (SQLite bounds parameters).
  */
 import type { OrgRole } from '../domain/roles.js';
+import { tokenColumns, type TokenColumns } from './api-tokens.js';
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
 import { bool, databaseKind, insertedId as firstId, num, orgRole, strOrNull as optStr, toDate } from './rows.js';
@@ -22,29 +23,10 @@ async function insertedId(q: Promise<unknown>): Promise<number> {
 
 // ---- tokens --------------------------------------------------------------------------------------------------
 
-export interface ScimTokenRow {
-  readonly id: number;
-  readonly organizationId: number;
-  readonly name: string;
-  readonly keyPrefix: string;
-  readonly createdBy: string;
-  readonly createdAt: Date;
-  readonly lastUsedAt: Date | null;
-  readonly revokedAt: Date | null;
-}
+/** A SCIM token: the organization's, not a member's (no user id). */
+export type ScimTokenRow = TokenColumns;
 
-function toToken(row: Raw): ScimTokenRow {
-  return {
-    id: num(row['id']),
-    organizationId: num(row['organization_id']),
-    name: String(row['name']),
-    keyPrefix: String(row['key_prefix']),
-    createdBy: String(row['created_by']),
-    createdAt: toDate(row['created_at']),
-    lastUsedAt: row['last_used_at'] == null ? null : toDate(row['last_used_at']),
-    revokedAt: row['revoked_at'] == null ? null : toDate(row['revoked_at']),
-  };
-}
+const toToken = tokenColumns;
 
 export async function insertScimToken(
   db: DbOrTrx,

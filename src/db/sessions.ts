@@ -1,17 +1,19 @@
 /** Server-side session storage. Rows are keyed by sha256(cookie key), never by the key itself. */
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
+import { hotRows } from './hot.js';
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** The session every request carries: a hot statement (db/hot.ts). */
+const LOAD_SESSION = 'select data from sessions where id = ? and expires_at > ? limit 1';
+
 export async function loadSession(db: DbOrTrx, key: string, now: Date): Promise<Record<string, unknown> | undefined> {
-  const row = (await db('sessions').where({ id: hashKey(key) }).where('expires_at', '>', now).first('data')) as
-    | { data: string }
-    | undefined;
-  if (row === undefined) return undefined;
-  const data = JSON.parse(row.data) as unknown;
+  const row = (await hotRows(db, LOAD_SESSION, [hashKey(key), now]))[0];
+  if (row === undefined || typeof row['data'] !== 'string') return undefined;
+  const data = JSON.parse(row['data']) as unknown;
   return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
 }
 

@@ -365,6 +365,29 @@ export async function attemptsOf(db: DbOrTrx, deliveryIds: readonly number[]): P
   }));
 }
 
+/** The last error of a delivery whose endpoint a reload (or a restart) removed from the configuration. */
+export const ENDPOINT_REMOVED = 'ERR_WEBHOOK_ENDPOINT_REMOVED';
+
+/**
+ * Pending deliveries to endpoints that are no longer configured: marked failed with ENDPOINT_REMOVED (visible
+ * on the Webhooks tab, purged with settled events, resendable if the endpoint comes back), rather than left
+ * pending for nobody. A delivery leased right now is left to its sender. Returns how many were marked.
+ */
+export async function failRemovedEndpointDeliveries(db: DbOrTrx, configured: readonly string[], now: number): Promise<number> {
+  const q = db('webhook_deliveries')
+    .where({ status: 'pending' })
+    .andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<=', now));
+  if (configured.length > 0) void q.whereNotIn('endpoint', [...configured]);
+  return q.update({
+    status: 'failed',
+    last_error_code: ENDPOINT_REMOVED,
+    last_error: 'the endpoint was removed from the configuration; not sent',
+    lease_owner: null,
+    lease_until: null,
+    updated_at: now,
+  });
+}
+
 /**
  * Send a delivery again: due now, with a fresh round of attempts. A delivery being sent right now (leased)
  * is left alone: the send in flight decides its outcome. Returns whether it was queued.

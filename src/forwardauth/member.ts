@@ -4,10 +4,7 @@
  */
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import { findMemberGroups } from '../db/member-groups.js';
-import { findMembership } from '../db/memberships.js';
-import { listProjectMemberships } from '../db/project-memberships.js';
-import { findUser } from '../db/users.js';
+import { readMemberNow } from '../db/current-member.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import type { Identity } from './identity.js';
 import type { MemberState } from './policy.js';
@@ -20,28 +17,27 @@ export interface CurrentMember {
 
 /** undefined: the user no longer exists (deleted) or has no membership in the organization. */
 export async function readCurrentMember(db: Db, org: OrganizationConfig, userId: number): Promise<CurrentMember | undefined> {
-  const user = await findUser(db, org.id, userId);
-  if (user === undefined) return undefined;
-  const membership = await findMembership(db, org.id, userId);
-  if (membership === undefined) return undefined;
-  if (!isActiveOrgRole(membership.role)) {
-    return { state: { userId, organizationId: org.id, role: membership.role, projects: new Map() }, identity: undefined };
+  const member = await readMemberNow(db, org.id, userId);
+  if (member === undefined) return undefined;
+  if (!isActiveOrgRole(member.role)) {
+    return { state: { userId, organizationId: org.id, role: member.role, projects: new Map() }, identity: undefined };
   }
-  const [projectRows, groups] = await Promise.all([
-    listProjectMemberships(db, org.projects.map((p) => p.id), { userIds: [userId] }),
-    findMemberGroups(db, userId),
-  ]);
-  const projects = projectRows.map((p) => ({ id: p.projectId, role: p.role })).sort((a, b) => a.id - b.id);
+  // Project roles in this organization's configured projects only.
+  const configured = new Set(org.projects.map((p) => p.id));
+  const projects = member.projects
+    .filter((p) => configured.has(p.projectId))
+    .map((p) => ({ id: p.projectId, role: p.role }))
+    .sort((a, b) => a.id - b.id);
   return {
-    state: { userId, organizationId: org.id, role: membership.role, projects: new Map(projects.map((p) => [p.id, p.role])) },
+    state: { userId, organizationId: org.id, role: member.role, projects: new Map(projects.map((p) => [p.id, p.role])) },
     identity: {
       userId,
-      email: user.email,
-      firstName: user.firstName,
-      lastName: user.lastName,
+      email: member.email,
+      firstName: member.firstName,
+      lastName: member.lastName,
       organizationId: org.id,
       projects,
-      groups: groups?.groups ?? [],
+      groups: member.groups,
     },
   };
 }

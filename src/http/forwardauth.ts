@@ -16,26 +16,28 @@
  * Without `forward_auth:` in the configuration every route here answers 404.
  */
 import type Router from '@koa/router';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Config, ForwardAuthConfig } from '../configuration/types.js';
 import { RolegateError } from '../errors.js';
 import { AssertionCache } from '../forwardauth/assertion.js';
-import { IDENTITY_HEADERS, identityHeaders } from '../forwardauth/identity.js';
+import { IDENTITY_HEADERS, type IdentityHeader, identityHeaders } from '../forwardauth/identity.js';
 import { type SigningKeys, loadSigningKeys, signingKeyPems } from '../forwardauth/keys.js';
-import { decide, findUpstream } from '../forwardauth/policy.js';
+import { type Decision, decide, findUpstream } from '../forwardauth/policy.js';
 import { type PeerCheck, trustedPeers } from '../forwardauth/proxies.js';
-import { type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
+import { type OriginalRequest, type ProxyMode, readOriginalRequest } from '../forwardauth/request.js';
 import type { Logger } from '../log.js';
 import type { ConfigState } from '../reload/state.js';
 import { toRolegateError } from './errors.js';
+import { securityHeaderPairs } from './headers.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
 import type { Services } from './services.js';
-import { readSession } from './session.js';
+import { readSession, readSessionDirect } from './session.js';
 
 export interface ForwardAuthDeps {
   readonly config: Config;
-  readonly services: Pick<Services, 'readCurrentMember'>;
+  readonly services: Pick<Services, 'readCurrentMember' | 'loadSession'>;
   readonly log: Logger;
   readonly state: ConfigState;
 }
@@ -52,6 +54,12 @@ function peerCheck(fa: ForwardAuthConfig): PeerCheck {
 }
 
 const NGINX_PATH = '/auth/nginx';
+const FORWARD_PATH = '/auth/forward';
+
+/** The check routes: asked for every request to a protected application, served without koa-session. */
+export function isForwardAuthCheck(path: string): boolean {
+  return path === NGINX_PATH || path === FORWARD_PATH;
+}
 
 /**
  * Mounted before the session middleware (whose database read can fail first): nginx turns any status but
@@ -98,7 +106,78 @@ function goTo(ctx: Koa.Context, target: string): void {
 <p>Continuing to <a id="continue" href="${target}">${new URL(target).origin}</a>…</p></section>`);
 }
 
-export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
+/** `/auth/nginx` or `/auth/forward` exactly, with or without a query: the fast path's routes. */
+function fastMode(url: string | undefined): ProxyMode | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return path === NGINX_PATH ? 'nginx' : path === FORWARD_PATH ? 'forward' : undefined;
+}
+
+/**
+ * The server's request listener with the forward-auth fast path in front of koa's: a GET of a check route is
+ * evaluated on a bare koa context (no middleware) and, when the answer is "allow", answered at once with the
+ * headers the koa route would send; anything else (a denial, a refusal, an error, another path or method)
+ * goes through koa as before, which decides again and answers, logs and counts it. So the fast path can only
+ * ever answer what the route answers, and only "allow"; it saves the middleware, routing and the logging of
+ * the common case.
+ */
+export function withForwardAuthFastPath(
+  app: Koa,
+  forwardAuth: ForwardAuth,
+  callback: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  headers: { hstsMaxAgeSeconds?: number },
+  count: (mode: ProxyMode, status: number) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  // As koa answers the route's `ctx.body = ''` (text/plain, empty), with the security headers and no-store.
+  const fixed = [
+    ...securityHeaderPairs(headers),
+    ['Cache-Control', 'no-store'] as const,
+    ['Content-Type', 'text/plain; charset=utf-8'] as const,
+    ['Content-Length', '0'] as const,
+  ];
+  return (req, res) => {
+    const mode = req.method === 'GET' ? fastMode(req.url) : undefined;
+    if (mode === undefined) {
+      void callback(req, res);
+      return;
+    }
+    void forwardAuth.fastAllow(app.createContext(req, res), mode).then((identity) => {
+      if (identity === undefined) {
+        void callback(req, res);
+        return;
+      }
+      count(mode, 200);
+      const out: string[] = [];
+      for (const [name, value] of fixed) out.push(name, value);
+      for (const name of IDENTITY_HEADERS) out.push(name, identity[name]);
+      res.writeHead(200, out);
+      res.end();
+    });
+  };
+}
+
+/** What one check found, before it is answered (the koa route logs and answers every kind; see fastAllow). */
+type Outcome =
+  | { readonly kind: 'allow'; readonly headers: Readonly<Record<IdentityHeader, string>> }
+  | { readonly kind: 'untrusted'; readonly peer: string | undefined }
+  | { readonly kind: 'request'; readonly reason: string; readonly peer: string | undefined }
+  | { readonly kind: 'forged'; readonly header: string; readonly origin: string }
+  | { readonly kind: 'deny'; readonly decision: Exclude<Decision, { allow: true }>; readonly request: OriginalRequest; readonly userId: number | null };
+
+/** The forward-auth routes and the allow-only fast path of their checks (one signing key set, one cache). */
+export interface ForwardAuth {
+  /** Mount /auth/nginx, /auth/forward, /auth/signin and the JWKS on the router. */
+  mount(router: Router): void;
+  /**
+   * The check of a request on `/auth/nginx` or `/auth/forward`, for the server's fast path (app.ts): the
+   * identity headers when the answer is "allow", else undefined, and then the request goes through koa
+   * and the route, which decide again and answer, log and count every other outcome. Never throws.
+   */
+  fastAllow(ctx: Koa.Context, mode: ProxyMode): Promise<Readonly<Record<IdentityHeader, string>> | undefined>;
+}
+
+export function createForwardAuth(deps: ForwardAuthDeps): ForwardAuth {
   const { services, log, state } = deps;
   const started = deps.config.forwardAuth;
   const publicUrl = deps.config.server.publicUrl;
@@ -116,48 +195,27 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
     return { fa, keys };
   };
 
-  const check = (mode: ProxyMode) => async (ctx: Koa.Context) => {
-    ctx.set('Cache-Control', 'no-store');
+  /** Every check of one request, in order; throws only when it cannot decide (configuration, database). */
+  const evaluate = async (ctx: Koa.Context, mode: ProxyMode): Promise<Outcome> => {
     const { fa, keys: keysReady } = settings();
     // 1. Only a trusted proxy's word about the original request counts: from anyone else, refuse.
     const peer = ctx.req.socket.remoteAddress;
-    if (!peerCheck(fa)(peer)) {
-      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_UNTRUSTED_PEER', peer: peer ?? null, mode });
-      throw new RolegateError('ERR_FORWARD_AUTH_UNTRUSTED_PEER', 'this address is not in forward_auth.trusted_proxies');
-    }
+    if (!peerCheck(fa)(peer)) return { kind: 'untrusted', peer };
     // 2. The original request, from the headers of this mode only.
     const parsed = readOriginalRequest(mode, (name) => ctx.get(name));
-    if (!parsed.ok) {
-      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: parsed.reason, peer: peer ?? null, mode });
-      throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', parsed.reason);
-    }
+    if (!parsed.ok) return { kind: 'request', reason: parsed.reason, peer };
     const request = parsed.request;
     // 2b. A client that sends identity headers of its own (either spelling: `X_Rolegate_Role` reaches CGI-style
     // upstreams as the same variable) is forging them: refused, whatever the proxy would have done with them.
     const forged = Object.keys(ctx.headers).find((name) => FORGED.test(name));
-    if (forged !== undefined) {
-      log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: 'client-supplied identity header', header: forged, origin: request.origin, mode });
-      throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', `the request carries an identity header of its own (${forged})`);
-    }
-    // 3. The member behind the session, as stored now.
-    const s = readSession(ctx);
+    if (forged !== undefined) return { kind: 'forged', header: forged, origin: request.origin };
+    // 3. The member behind the session, as stored now (the session middleware skips these paths).
+    const s = await readSessionDirect(ctx, services.loadSession);
     const org = s === undefined ? undefined : state.org(s.organizationId);
     const member = s === undefined || org === undefined ? undefined : await services.readCurrentMember(org, s.userId);
     // 4. Upstream, rule, organization, state, role (forwardauth/policy.ts).
     const decision = decide(fa, request, member?.state);
-    if (!decision.allow) {
-      log('info', 'forward-auth', { outcome: 'denied', code: decision.code, reason: decision.reason, method: request.method, origin: request.origin, path: request.path, user_id: member?.state.userId ?? null, mode });
-      if (decision.signIn) {
-        const signIn = `${publicUrl}/auth/signin?rd=${encodeURIComponent(request.url)}`;
-        if (mode === 'forward' && ctx.get('Accept').includes('text/html')) {
-          ctx.redirect(signIn);
-          return;
-        }
-        // No standard scheme fits a cookie session; the realm tells a client whom to ask.
-        throw withHeaders(new RolegateError('ERR_UNAUTHENTICATED', decision.reason), { Location: signIn, 'WWW-Authenticate': 'Cookie realm="rolegate"' });
-      }
-      throw new RolegateError(decision.code, decision.reason);
-    }
+    if (!decision.allow) return { kind: 'deny', decision, request, userId: member?.state.userId ?? null };
     const identity = member?.identity;
     if (identity === undefined) throw new RolegateError('ERR_INTERNAL', 'an allowed member without an identity');
     const full = { ...identity, role: decision.role };
@@ -167,44 +225,89 @@ export function mountForwardAuth(router: Router, deps: ForwardAuthDeps): void {
       ttlSeconds: fa.assertionTtlSeconds,
       now: new Date(),
     });
-    const headers = identityHeaders(full, assertion);
-    for (const name of IDENTITY_HEADERS) ctx.set(name, headers[name]);
-    ctx.status = 200;
-    ctx.body = '';
+    return { kind: 'allow', headers: identityHeaders(full, assertion) };
   };
 
-  router.get('forward-auth-nginx', NGINX_PATH, check('nginx'));
-  router.get('forward-auth-forward', '/auth/forward', check('forward'));
-
-  router.get('forward-auth-signin', '/auth/signin', async (ctx) => {
+  const check = (mode: ProxyMode) => async (ctx: Koa.Context) => {
     ctx.set('Cache-Control', 'no-store');
-    const { fa } = settings();
-    const target = safeReturnUrl(ctx.query['rd'], fa.upstreams.map((u) => u.origin));
-    const upstream = target.startsWith('/') ? undefined : findUpstream(fa, new URL(target).origin);
-    const organizations = state.current().organizations;
-    const orgId = upstream?.organizationId ?? (organizations.length === 1 ? organizations[0]?.id : undefined);
-    const s = readSession(ctx);
-    if (s !== undefined && (orgId === undefined || s.organizationId === orgId)) {
-      const org = state.org(s.organizationId);
-      // Signed in already (any state: a Deactivated member is sent on and gets the upstream's 403, not a loop).
-      if (org !== undefined && (await services.readCurrentMember(org, s.userId)) !== undefined) {
-        goTo(ctx, target);
+    const outcome = await evaluate(ctx, mode);
+    switch (outcome.kind) {
+      case 'allow':
+        for (const name of IDENTITY_HEADERS) ctx.set(name, outcome.headers[name]);
+        ctx.status = 200;
+        ctx.body = '';
         return;
+      case 'untrusted':
+        log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_UNTRUSTED_PEER', peer: outcome.peer ?? null, mode });
+        throw new RolegateError('ERR_FORWARD_AUTH_UNTRUSTED_PEER', 'this address is not in forward_auth.trusted_proxies');
+      case 'request':
+        log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: outcome.reason, peer: outcome.peer ?? null, mode });
+        throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', outcome.reason);
+      case 'forged':
+        log('warn', 'forward-auth', { outcome: 'refused', code: 'ERR_FORWARD_AUTH_REQUEST', reason: 'client-supplied identity header', header: outcome.header, origin: outcome.origin, mode });
+        throw new RolegateError('ERR_FORWARD_AUTH_REQUEST', `the request carries an identity header of its own (${outcome.header})`);
+      case 'deny': {
+        const { decision, request } = outcome;
+        log('info', 'forward-auth', { outcome: 'denied', code: decision.code, reason: decision.reason, method: request.method, origin: request.origin, path: request.path, user_id: outcome.userId, mode });
+        if (decision.signIn) {
+          const signIn = `${publicUrl}/auth/signin?rd=${encodeURIComponent(request.url)}`;
+          if (mode === 'forward' && ctx.get('Accept').includes('text/html')) {
+            ctx.redirect(signIn);
+            return;
+          }
+          // No standard scheme fits a cookie session; the realm tells a client whom to ask.
+          throw withHeaders(new RolegateError('ERR_UNAUTHENTICATED', decision.reason), { Location: signIn, 'WWW-Authenticate': 'Cookie realm="rolegate"' });
+        }
+        throw new RolegateError(decision.code, decision.reason);
       }
     }
-    if (orgId === undefined) {
-      ctx.redirect('/');
-      return;
-    }
-    // After the SAML round trip the ACS sends the browser back here (a relative `next`), signed in.
-    const next = `/auth/signin?rd=${encodeURIComponent(target)}`;
-    ctx.redirect(`/saml/${orgId}/login?next=${encodeURIComponent(next)}`);
-  });
+  };
 
-  router.get('forward-auth-jwks', '/.well-known/jwks.json', async (ctx) => {
-    const { keys: keysReady } = settings();
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.type = 'application/jwk-set+json';
-    ctx.body = JSON.stringify((await keysReady).jwks);
-  });
+  const fastAllow: ForwardAuth['fastAllow'] = async (ctx, mode) => {
+    try {
+      const outcome = await evaluate(ctx, mode);
+      return outcome.kind === 'allow' ? outcome.headers : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const mount = (router: Router): void => {
+    router.get('forward-auth-nginx', NGINX_PATH, check('nginx'));
+    router.get('forward-auth-forward', FORWARD_PATH, check('forward'));
+
+    router.get('forward-auth-signin', '/auth/signin', async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      const { fa } = settings();
+      const target = safeReturnUrl(ctx.query['rd'], fa.upstreams.map((u) => u.origin));
+      const upstream = target.startsWith('/') ? undefined : findUpstream(fa, new URL(target).origin);
+      const organizations = state.current().organizations;
+      const orgId = upstream?.organizationId ?? (organizations.length === 1 ? organizations[0]?.id : undefined);
+      const s = readSession(ctx);
+      if (s !== undefined && (orgId === undefined || s.organizationId === orgId)) {
+        const org = state.org(s.organizationId);
+        // Signed in already (any state: a Deactivated member is sent on and gets the upstream's 403, not a loop).
+        if (org !== undefined && (await services.readCurrentMember(org, s.userId)) !== undefined) {
+          goTo(ctx, target);
+          return;
+        }
+      }
+      if (orgId === undefined) {
+        ctx.redirect('/');
+        return;
+      }
+      // After the SAML round trip the ACS sends the browser back here (a relative `next`), signed in.
+      const next = `/auth/signin?rd=${encodeURIComponent(target)}`;
+      ctx.redirect(`/saml/${orgId}/login?next=${encodeURIComponent(next)}`);
+    });
+
+    router.get('forward-auth-jwks', '/.well-known/jwks.json', async (ctx) => {
+      const { keys: keysReady } = settings();
+      ctx.set('Cache-Control', 'public, max-age=300');
+      ctx.type = 'application/jwk-set+json';
+      ctx.body = JSON.stringify((await keysReady).jwks);
+    });
+  };
+
+  return { fastAllow, mount };
 }

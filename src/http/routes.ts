@@ -16,7 +16,7 @@ import { APP_CSS, AUTOPOST_JS, FAVICON_SVG, staticAsset } from './assets.js';
 import { recordLogin } from '../metrics/index.js';
 import { toRolegateError, wantsJson } from './errors.js';
 import { metricsHandler, requireMetricsToken } from './metrics.js';
-import { mountForwardAuth } from './forwardauth.js';
+import type { ForwardAuth } from './forwardauth.js';
 import { mountAccessGuard, mountAdmin, protectAllRoutes, whoamiHandler } from './admin/index.js';
 import { invitationPage, profilePage, signInPage } from './pages.js';
 import { mountScim } from './scim.js';
@@ -43,6 +43,8 @@ export interface RouteDeps {
   /** The live configuration: organizations, mapping and revision follow reloads; server settings do not. */
   readonly state?: ConfigState;
   readonly writer: MemberWriter;
+  /** The forward-auth routes (created by the composition root, which also serves their fast path). */
+  readonly forwardAuth: ForwardAuth;
 }
 
 function hash(value: string): string {
@@ -276,7 +278,7 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
     ctx.redirect(await sp.logoutResponseRedirect(message, message.relayState, true));
   });
 
-  mountForwardAuth(router, { config, services, log, state });
+  deps.forwardAuth.mount(router);
   mountAdmin(router, adminDeps);
   mountScim(router, adminDeps);
   extra(router);

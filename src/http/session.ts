@@ -25,9 +25,18 @@ export interface SessionData {
   readonly logoutRequestId?: string;
 }
 
-export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSession' | 'storeSession' | 'destroySession'>, config: Config): Koa.Middleware {
+/**
+ * `skip(path)`: paths served without koa-session (they read the session with readSessionDirect and never
+ * change it): the forward-auth checks, asked on every request to every protected application.
+ */
+export function sessionMiddleware(
+  app: Koa,
+  services: Pick<Services, 'loadSession' | 'storeSession' | 'destroySession'>,
+  config: Config,
+  skip: (path: string) => boolean = () => false,
+): Koa.Middleware {
   const maxAgeMs = config.server.sessionMaxAgeSeconds * 1000;
-  return session(
+  const middleware = session(
     {
       key: SESSION_COOKIE,
       maxAge: maxAgeMs,
@@ -58,11 +67,30 @@ export function sessionMiddleware(app: Koa, services: Pick<Services, 'loadSessio
     },
     app,
   );
+  return async (ctx, next) => (skip(ctx.path) ? next() : middleware(ctx, next));
 }
 
 export function readSession(ctx: Koa.Context): SessionData | undefined {
   const s = ctx.session;
-  if (s === null || s === undefined) return undefined;
+  return s === null || s === undefined ? undefined : sessionData(s);
+}
+
+/**
+ * The session of a request on a path the session middleware skips (the forward-auth checks, see
+ * `sessionMiddleware`'s `skip`): the signed cookie, its row, and koa-session's own expiry check, read
+ * without koa-session (which would also load, track and commit a session the check never changes).
+ */
+export async function readSessionDirect(ctx: Koa.Context, load: Services['loadSession']): Promise<SessionData | undefined> {
+  const key = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+  if (key === undefined || key === '') return undefined;
+  const data = await load(key, new Date());
+  if (data === undefined) return undefined;
+  const expire = data['_expire'];
+  if (typeof expire === 'number' && expire < Date.now()) return undefined;
+  return sessionData(data);
+}
+
+function sessionData(s: Readonly<Record<string, unknown>>): SessionData | undefined {
   const userId = s['userId'];
   const organizationId = s['organizationId'];
   const authenticatedAt = s['authenticatedAt'];

@@ -169,6 +169,31 @@ export interface WriteResult {
  */
 export type ChangeHook = (trx: DbOrTrx, changes: readonly RoleChange[], ctx: WriteContext) => Promise<void>;
 
+/**
+ * A configuration applied to an organization (`rolegate apply` or a reload), told once per apply and
+ * organization, after every batch of its changes has committed: `applied` runs inside the apply's final
+ * transaction (the one that records the revision), so an apply that stops half-way never tells it.
+ */
+export interface ConfigApplied {
+  readonly organizationId: number;
+  readonly configRevision: string;
+  /** The revision applied before this one (null: none recorded). */
+  readonly previousRevision: string | null;
+  /** 'apply', 'reload:SIGHUP', 'reload:file'. */
+  readonly appliedBy: string;
+  /** `apply --force` past the mass-demotion guard. */
+  readonly forced: boolean;
+  /** Distinct members whose organization or project roles the apply changed. */
+  readonly membersChanged: number;
+  /** Changes by kind: promoted, demoted, activated, deactivated, source_changed, project_added, project_changed, project_removed. */
+  readonly changes: Readonly<Record<string, number>>;
+  /** Changes the Owner and last-administrator guards refused (not applied). */
+  readonly refused: number;
+  readonly now: Date;
+}
+
+export type AppliedHook = (trx: DbOrTrx, applied: ConfigApplied) => Promise<void>;
+
 export interface WriteOptions {
   /** 'skip': a refused member keeps their roles and the rest is written; 'throw': ERR_LAST_ADMIN, nothing written. */
   readonly refusals: 'skip' | 'throw';
@@ -205,9 +230,16 @@ const locked = new WeakMap<object, Set<number>>();
 
 export class MemberWriter {
   readonly #hooks: readonly ChangeHook[];
+  readonly #appliedHooks: readonly AppliedHook[];
 
-  constructor(hooks: readonly ChangeHook[]) {
+  constructor(hooks: readonly ChangeHook[], appliedHooks: readonly AppliedHook[] = []) {
     this.#hooks = hooks;
+    this.#appliedHooks = appliedHooks;
+  }
+
+  /** An apply's summary for one organization, inside the apply's final transaction (see ConfigApplied). */
+  async applied(trx: DbOrTrx, applied: ConfigApplied): Promise<void> {
+    for (const hook of this.#appliedHooks) await hook(trx, applied);
   }
 
   /**

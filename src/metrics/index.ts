@@ -12,6 +12,7 @@
  *                                           writer: login | apply | reload | admin | cli | scim
  *   db_pool_connections{state}              used | free | pending (waiting for a connection)
  *   config_reloads_total{outcome}           applied | refused (details: the log and GET /healthz/details)
+ *   forward_auth_decisions_total{mode, status}  nginx | forward, by the answer's status (200 = allowed)
  *   process_* / nodejs_*                    prom-client's default process metrics (RSS, event-loop lag, …)
  */
 import client from 'prom-client';
@@ -138,6 +139,18 @@ new client.Gauge({
     this.set({ state: 'pending' }, sum(pools, (p) => p.numPendingAcquires()));
   },
 });
+
+export const forwardAuthDecisionsTotal = new client.Counter({
+  name: 'rolegate_forward_auth_decisions_total',
+  help: 'Forward-auth checks by route (nginx, forward) and answer status (200 allowed, 302/401 sign in, 403 denied or refused)',
+  labelNames: ['mode', 'status'] as const,
+  registers: [registry],
+});
+
+/** Count a finished forward-auth check (allowed ones are counted, not logged line by line). */
+export function recordForwardAuthDecision(mode: 'nginx' | 'forward', status: number): void {
+  forwardAuthDecisionsTotal.inc({ mode, status: String(status) });
+}
 
 /** Count a finished ACS request. */
 export function recordLogin(code: string | null): void {

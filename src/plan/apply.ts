@@ -66,6 +66,8 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
   await syncOrganizations(db, config, clock());
 
   const summaries: OrgApplySummary[] = [];
+  // Members whose roles committed batches changed, per organization (for the one mapping.applied).
+  const changedMembers = new Map<number, Set<number>>();
   let batches = 0;
   for (const orgPlan of plan.organizations) {
     const org = config.organizations.find((o) => o.id === orgPlan.organizationId);
@@ -84,8 +86,10 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
       },
       refused: [],
     };
+    const changed = new Set<number>();
+    changedMembers.set(org.id, changed);
     for (let i = 0; i < ids.length; i += batchSize) {
-      await applyBatch(db, options.writer, config, org, ids.slice(i, i + batchSize), summary, options.appliedBy, clock(), log);
+      await applyBatch(db, options.writer, config, org, ids.slice(i, i + batchSize), summary, changed, options.appliedBy, clock(), log);
       batches++;
       // Let queued logins have the connection between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -94,6 +98,9 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
   }
 
   const now = clock();
+  const forced = plan.refused && options.force === true;
+  // The apply's final transaction: the revision, the audit row and, per organization whose members changed,
+  // the write path's `applied` hooks (one mapping.applied). It runs only once every batch has committed.
   await db.transaction(async (trx) => {
     await recordRevision(trx, { hash: config.revision, content: revisionContent(config), file: config.file, appliedBy: options.appliedBy }, now);
     await appendAudit(
@@ -107,7 +114,7 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
           configRevision: config.revision,
           reason: {
             applied_by: options.appliedBy,
-            forced: plan.refused && options.force === true,
+            forced,
             previous_revision: plan.currentRevision,
             organizations: summaries.map((s) => ({ id: s.organizationId, ...s.counts })),
           },
@@ -115,9 +122,23 @@ export async function applyPlan(db: Db, config: Config, plan: Plan, options: App
       ],
       now,
     );
+    for (const s of summaries) {
+      const { refused, sessions_ended: _ended, ...changes } = s.counts;
+      await options.writer.applied(trx, {
+        organizationId: s.organizationId,
+        configRevision: config.revision,
+        previousRevision: plan.currentRevision,
+        appliedBy: options.appliedBy,
+        forced,
+        membersChanged: changedMembers.get(s.organizationId)?.size ?? 0,
+        changes,
+        refused,
+        now,
+      });
+    }
   });
   log?.('info', 'config applied', { revision: config.revision, applied_by: options.appliedBy, organizations: summaries.map((s) => ({ id: s.organizationId, ...s.counts })) });
-  return { applied: true, revision: config.revision, forced: plan.refused && options.force === true, organizations: summaries, batches };
+  return { applied: true, revision: config.revision, forced, organizations: summaries, batches };
 }
 
 async function applyBatch(
@@ -127,12 +148,14 @@ async function applyBatch(
   org: OrganizationConfig,
   ids: readonly number[],
   summary: OrgApplySummary,
+  changed: Set<number>,
   appliedBy: string,
   now: Date,
   log: Logger | undefined,
 ): Promise<void> {
   const guards = org.guards;
   const refusedNow: OrgApplySummary['refused'][number][] = [];
+  const changedNow: number[] = [];
   await db.transaction(async (trx) => {
     // Lock before reading, so that the decisions are made from what the write path will count.
     await writer.lock(trx, org.id);
@@ -168,6 +191,7 @@ async function applyBatch(
       refusedNow.push({ userId: r.userId, email: r.email ?? '', from: r.from, to: r.to ?? 'deleted', refused: r.rule });
     }
     for (const c of result.changes) {
+      changedNow.push(c.userId);
       if (c.kind === 'org_role' && c.before !== null) {
         const kind: OrgChangeKind = c.transition === 'created' ? 'activated' : c.transition;
         summary.counts[kind]++;
@@ -178,6 +202,8 @@ async function applyBatch(
     }
     summary.counts.sessions_ended += result.sessionsEnded;
   });
+  // Committed: these members count for the apply's mapping.applied.
+  for (const id of changedNow) changed.add(id);
   for (const r of refusedNow) {
     (summary.refused as OrgApplySummary['refused'][number][]).push(r);
     log?.('warn', 'config change refused by guard', { org: org.id, user_id: r.userId, email: r.email, before: r.from, after: r.to, guard: r.refused });

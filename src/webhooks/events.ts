@@ -48,9 +48,14 @@ export type MemberChangeFacts =
 export interface MappingAppliedFacts {
   readonly organizationId: number;
   readonly configRevision: string;
+  readonly previousRevision?: string | null;
   readonly appliedBy: string;
+  readonly forced?: boolean;
   /** Members whose organization or project roles the application changed. */
   readonly membersChanged: number;
+  /** The changes by kind (promoted, demoted, …, project_removed). */
+  readonly changes?: Readonly<Record<string, number>>;
+  readonly refused?: number;
 }
 
 export interface EventDraft {
@@ -105,7 +110,16 @@ export function mappingAppliedEvent(f: MappingAppliedFacts): EventDraft {
     type: 'mapping.applied',
     organizationId: f.organizationId,
     userId: null,
-    data: { organization: { id: f.organizationId }, config_revision: f.configRevision, applied_by: f.appliedBy, members_changed: f.membersChanged },
+    data: {
+      organization: { id: f.organizationId },
+      config_revision: f.configRevision,
+      previous_revision: f.previousRevision ?? null,
+      applied_by: f.appliedBy,
+      forced: f.forced ?? false,
+      members_changed: f.membersChanged,
+      changes: { ...(f.changes ?? {}) },
+      refused: f.refused ?? 0,
+    },
   };
 }
 

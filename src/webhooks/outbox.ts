@@ -6,7 +6,7 @@
  */
 import type { Config } from '../configuration/types.js';
 import { scrubMemberEmail } from '../db/webhooks.js';
-import type { ChangeHook, Reason, RoleChange, WriteContext } from '../members/write.js';
+import type { AppliedHook, ChangeHook, Reason, RoleChange } from '../members/write.js';
 import { eventsForChange, mappingAppliedEvent, recordEvents, type DecidingRule, type EventDraft } from './events.js';
 
 /** The rule that decided, from a mapping decision's reason (`matches[].decisive`); null for hand changes. */
@@ -24,26 +24,14 @@ export function decidingRule(reason: Reason): DecidingRule | null {
   return null;
 }
 
-export function draftsFor(changes: readonly RoleChange[], ctx: WriteContext): EventDraft[] {
+/** The member events of a list of changes (one apply's `mapping.applied` is told apart: webhookApplied). */
+export function draftsFor(changes: readonly RoleChange[]): EventDraft[] {
   const drafts: EventDraft[] = [];
   for (const c of changes) {
     const ref = { organizationId: c.organizationId, userId: c.userId, email: c.email, source: c.source, actor: c.actor, rule: decidingRule(c.reason) };
     if (c.kind === 'org_role') drafts.push(...eventsForChange({ ...ref, kind: 'org_role', before: c.before?.role ?? null, after: c.after.role }));
     else if (c.kind === 'project_role') drafts.push(...eventsForChange({ ...ref, kind: 'project_role', projectId: c.projectId, before: c.before?.role ?? null, after: c.after?.role ?? null }));
     else drafts.push(...eventsForChange({ ...ref, kind: 'deleted', before: c.before.role }));
-  }
-  // An apply or reload is written in batches of members; each batch that changed someone says so.
-  if ((ctx.source === 'apply' || ctx.source === 'reload') && changes.length > 0) {
-    const first = changes[0];
-    const appliedBy = first === undefined ? ctx.source : String(first.reason['applied_by'] ?? ctx.source);
-    drafts.push(
-      mappingAppliedEvent({
-        organizationId: ctx.organizationId,
-        configRevision: ctx.configRevision ?? '',
-        appliedBy,
-        membersChanged: new Set(changes.map((c) => c.userId)).size,
-      }),
-    );
   }
   return drafts;
 }
@@ -66,13 +54,29 @@ export function webhookOutbox(current: () => Config): ChangeHook {
     // Before the deletion's own event is written, which still names the member (receivers act on it).
     for (const c of changes) if (c.kind === 'member_deleted') await scrubMemberEmail(trx, c.userId);
     if (webhooks.endpoints.length === 0) return;
-    const ids = await recordEvents(trx, webhooks, draftsFor(changes, ctx), ctx.now);
-    const execution = (trx as { executionPromise?: Promise<unknown> }).executionPromise;
-    if (ids.length > 0 && execution !== undefined) {
-      execution.then(
-        () => committed.dispatchEvent(new Event('committed')),
-        () => undefined, // rolled back: its events are gone with it
-      );
-    }
+    tellOnCommit(trx, await recordEvents(trx, webhooks, draftsFor(changes), ctx.now));
   };
+}
+
+/**
+ * `mapping.applied`, once per apply and organization that changed members, written in the apply's final
+ * transaction (after every batch has committed): an apply that stops half-way sends none.
+ */
+export function webhookApplied(current: () => Config): AppliedHook {
+  return async (trx, applied) => {
+    if (applied.membersChanged === 0) return;
+    const webhooks = current().webhooks;
+    if (webhooks.endpoints.length === 0) return;
+    tellOnCommit(trx, await recordEvents(trx, webhooks, [mappingAppliedEvent(applied)], applied.now));
+  };
+}
+
+function tellOnCommit(trx: unknown, ids: readonly string[]): void {
+  const execution = (trx as { executionPromise?: Promise<unknown> }).executionPromise;
+  if (ids.length > 0 && execution !== undefined) {
+    execution.then(
+      () => committed.dispatchEvent(new Event('committed')),
+      () => undefined, // rolled back: its events are gone with it
+    );
+  }
 }

@@ -24,6 +24,7 @@ import type { Db } from '../db/connect.js';
 import {
   claimDeliveries,
   disableEndpoint,
+  failRemovedEndpointDeliveries,
   purgeSettledEvents,
   disabledEndpoints,
   finishAttempts,
@@ -91,6 +92,8 @@ export class Relay {
   private wake: (() => void) | undefined;
   private stopListening: (() => void) | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
+  /** The endpoint names whose removed predecessors' deliveries were last marked failed (see sweepRemoved). */
+  private swept: string | undefined;
   /** A nudge that came while the loop was busy: look again before waiting. */
   private nudged = false;
 
@@ -181,7 +184,21 @@ export class Relay {
     });
   }
 
+  /**
+   * When the configured endpoints differ from the last pass (start-up, a reload): deliveries still pending for
+   * an endpoint that is gone are marked failed (ERR_WEBHOOK_ENDPOINT_REMOVED) instead of waiting for nobody.
+   */
+  private async sweepRemoved(cfg: WebhooksConfig): Promise<void> {
+    const names = cfg.endpoints.map((e) => e.name).sort();
+    const key = JSON.stringify(names);
+    if (this.swept === key) return;
+    const n = await failRemovedEndpointDeliveries(this.opts.db, names, this.now());
+    this.swept = key;
+    if (n > 0) this.opts.log('warn', 'webhook deliveries to removed endpoints marked failed', { deliveries: n, configured: names });
+  }
+
   private async claim(cfg: WebhooksConfig, limit: number): Promise<ClaimedDelivery[]> {
+    await this.sweepRemoved(cfg);
     if (cfg.endpoints.length === 0 || limit <= 0) return [];
     const now = this.now();
     if (this.disabled === undefined || now - this.disabled.at >= cfg.pollIntervalMs || now < this.disabled.at) {
@@ -277,8 +294,9 @@ export class Relay {
     const { db, log } = this.opts;
     const endpoint = cfg.endpoints.find((e) => e.name === d.endpoint);
     if (endpoint === undefined) {
-      // Removed by a reload since the claim: leave it pending for the configuration that brings it back.
+      // Removed by a reload since the claim: give it back, and the next pass marks it failed (sweepRemoved).
       await releaseLeases(db, this.owner, [d.id]);
+      this.swept = undefined;
       return;
     }
     const startedAt = this.now();

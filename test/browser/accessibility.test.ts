@@ -3,14 +3,13 @@
  * protocol's Accessibility.getFullAXTree, what assistive technology is given): every control on every page
  * has a name, each page has its landmarks, and the Organization page works from the keyboard alone.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv, signInAs } from '../support/browser.js';
+import { openChromiumSession, type ChromiumSession } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
@@ -22,22 +21,12 @@ interface AxNode {
 }
 
 beforeAll(async () => {
-  app = await startApp({ yaml: shippedConfigYaml, env: shippedEnv });
-  browser = await launchChromium();
-  for (const persona of ['Pat', 'Andy']) {
-    const c = await browser.newContext();
-    await signInAs(await c.newPage(), app.url, persona);
-    await c.close();
-  }
-  context = await browser.newContext();
-  page = await context.newPage();
-  await signInAs(page, app.url, 'Ada');
+  session = await openChromiumSession({ seed: ['Pat', 'Andy'], signIn: 'Ada' });
+  ({ app, context, page } = session);
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 /** Chromium's accessibility tree of the page, as the browser exposes it to assistive technology. */

@@ -8,10 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { openChromiumSession, shippedEnv, type ChromiumSession } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
 let browser: Browser;
 let evil: http.Server;
@@ -19,8 +19,8 @@ let evilUrl: string;
 
 beforeAll(async () => {
   // The shipped file, started as `PORT=… npm start`, with its public URL on 127.0.0.1 (the other site is on localhost).
-  app = await startApp({ yaml: shippedConfigYaml, env: (port) => ({ ...shippedEnv(port), ROLEGATE_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
-  browser = await launchChromium();
+  session = await openChromiumSession({ env: (port) => ({ ...shippedEnv(port), ROLEGATE_PUBLIC_URL: `http://127.0.0.1:${port}` }) });
+  ({ app, browser } = session);
   evil = http.createServer((req, res) => {
     res.setHeader('Content-Type', 'text/html');
     if (req.url === '/link') res.end(`<!doctype html><a id="go" href="${app.url}/saml/1/logout">Win a prize</a>`);
@@ -33,8 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await session?.close();
   await new Promise((r) => evil?.close(r));
 });
 

@@ -47,7 +47,7 @@ beforeAll(async () => {
         groups: {}
 ${forwardAuthYaml([origin])}`,
   });
-  nginx = await startNginx(port, renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${port}`, APP_ORIGIN: origin, ROLEGATE_URL: app.url, UPSTREAM_URL: upstream.url }));
+  nginx = await startNginx(port, renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${port}`, APP_ORIGIN: origin, ROLEGATE_ADDRESS: new URL(app.url).host, UPSTREAM_URL: upstream.url }));
   browser = await launchChromium();
 }, 30_000);
 

@@ -5,35 +5,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startApp } from '../support/app.js';
+import { ROOT } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { DOC_VIEWPORT, launchChromium, screenshot, shippedConfigYaml, shippedEnv, signInAs } from '../support/browser.js';
+import { DOC_VIEWPORT, openChromiumSession, screenshot, type ChromiumSession } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const SHIPPED = fs.readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8');
 
 beforeAll(async () => {
-  app = await startApp({ yaml: shippedConfigYaml, env: shippedEnv });
-  browser = await launchChromium();
-  for (const persona of ['Andy', 'Rita', 'Pat', 'Erin']) {
-    const c = await browser.newContext();
-    await signInAs(await c.newPage(), app.url, persona);
-    await c.close();
-  }
-  context = await browser.newContext({ viewport: DOC_VIEWPORT });
-  page = await context.newPage();
-  await signInAs(page, app.url, 'Ada');
+  session = await openChromiumSession({ seed: ['Andy', 'Rita', 'Pat', 'Erin'], signIn: 'Ada', viewport: DOC_VIEWPORT });
+  ({ app, context, page } = session);
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 function ruleRow(group: string) {

@@ -10,21 +10,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { DOC_VIEWPORT, SHOTS, launchChromium, screenshot, shippedConfigYaml, shippedEnv, signInAs, signInCustom } from '../support/browser.js';
+import { type ChromiumSession, DOC_VIEWPORT, openChromiumSession, screenshot, SHOTS, signInAs, signInCustom } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: shippedConfigYaml, env: shippedEnv });
-  browser = await launchChromium();
+  session = await openChromiumSession();
+  ({ app, browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 /** A one-off sign-in in a context of its own (the member exists afterwards). */

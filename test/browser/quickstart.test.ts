@@ -7,27 +7,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startApp } from '../support/app.js';
+import { ROOT } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { openChromiumSession, type ChromiumSession } from '../support/browser.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
+let session: ChromiumSession | undefined;
 let app: TestApp;
 let browser: Browser;
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   // The shipped example configuration, moved to a free port and a temporary database.
-  app = await startApp({
-    yaml: shippedConfigYaml,
-    env: shippedEnv,
-  });
-  browser = await launchChromium();
+  session = await openChromiumSession();
+  ({ app, browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 async function signIn(page: Page, button: string): Promise<void> {

@@ -1,33 +1,25 @@
 /**
  * SCIM on the Organization page, in Debian's Chromium: an Administrator creates a SCIM token on the API tokens
  * page, the IdP uses the key shown once to provision a member, the members list marks that member SCIM, and
- * the token is revoked from the same page.
+ * the token is revoked from the same page. With `scim.enabled` turned off (a reload), the badge says SCIM is
+ * off instead of claiming SCIM still decides.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { openChromiumSession, shippedConfigYaml, type ChromiumSession } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: (dir) => shippedConfigYaml(dir).replace('    roles:', '    scim:\n      enabled: true\n    roles:'), env: shippedEnv });
-  browser = await launchChromium();
-  context = await browser.newContext();
-  page = await context.newPage();
-  await page.goto(app.url + '/saml/1/login');
-  await page.getByRole('button', { name: 'Sign in as Ada' }).click();
-  await page.waitForURL(app.url + '/');
+  session = await openChromiumSession({ yaml: (dir) => shippedConfigYaml(dir).replace('    roles:', '    scim:\n      enabled: true\n    roles:'), signIn: 'Ada' });
+  ({ app, page } = session);
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 async function scim(key: string, method: string, path: string, body?: unknown): Promise<Response> {
@@ -71,5 +63,33 @@ describe('SCIM on the Organization page in a real browser', () => {
     await page.waitForURL(app.url + '/organization/tokens');
     expect(await page.locator('#scim tbody tr', { hasText: 'Okta' }).count()).toBe(0);
     expect((await scim(key, 'GET', '/Users')).status).toBe(401);
+  });
+
+  it('after scim.enabled is turned off, the badge reads "SCIM (off)", greyed, and says SAML decides again', async () => {
+    const status = await app.reconfigure((yaml) => yaml.replace('    scim:\n      enabled: true\n', ''));
+    expect(status.ok, status.message).toBe(true);
+    await page.goto(app.url + '/organization');
+    const badge = page.locator('table.members tbody tr', { hasText: 'pushed@acme.example' }).locator('.managed.scim');
+    expect(await badge.textContent()).toBe('SCIM (off)');
+    expect(await badge.getAttribute('class')).toBe('managed scim off');
+    expect(await badge.getAttribute('title')).toContain('scim.enabled: false');
+    // Greyed: the muted colour, not the text colour of an active badge.
+    const [muted, color] = await badge.evaluate((el) => [getComputedStyle(document.documentElement).getPropertyValue('--muted').trim(), getComputedStyle(el).color]);
+    expect(muted).not.toBe('');
+    expect(color).toBe(await page.evaluate((c) => {
+      const probe = document.createElement('span');
+      probe.style.color = c;
+      document.body.append(probe);
+      const rgb = getComputedStyle(probe).color;
+      probe.remove();
+      return rgb;
+    }, muted));
+    expect(await page.locator('table.members .managed.scim:not(.off)').count()).toBe(0);
+    // The member's own page says the same, and the SCIM section of the tokens page says SCIM is off.
+    await page.locator('table.members tbody tr', { hasText: 'pushed@acme.example' }).locator('a').first().click();
+    expect(await page.locator('.managed.scim.off').first().textContent()).toBe('SCIM (off)');
+    expect(await page.content()).toContain('SAML logins decide this member again');
+    await page.goto(app.url + '/organization/tokens');
+    expect(await page.locator('#scim').textContent()).toContain('Off for this organization');
   });
 });

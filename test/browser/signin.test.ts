@@ -6,21 +6,20 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-import { DOC_VIEWPORT, launchChromium, screenshot, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { type ChromiumSession, DOC_VIEWPORT, openChromiumSession, screenshot } from '../support/browser.js';
 
+let session: ChromiumSession | undefined;
 let app: TestApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  app = await startApp({ yaml: shippedConfigYaml, env: shippedEnv });
-  browser = await launchChromium();
+  session = await openChromiumSession();
+  ({ app, browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await session?.close();
 });
 
 async function sessions(): Promise<number> {

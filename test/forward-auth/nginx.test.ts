@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
   nginx = await startNginx(
     port,
-    renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${port}`, APP_ORIGIN: origin, ROLEGATE_URL: app.url, UPSTREAM_URL: upstream.url }),
+    renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${port}`, APP_ORIGIN: origin, ROLEGATE_ADDRESS: new URL(app.url).host, UPSTREAM_URL: upstream.url }),
   );
   for (const role of Object.keys(PEOPLE) as (keyof typeof PEOPLE)[]) {
     const b = app.browser();

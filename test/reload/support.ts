@@ -49,6 +49,10 @@ export async function startReloadApp(parts: YamlParts = {}, reload: ServeOptions
     browser: () => new Browser(url),
     close: () => running.close(),
     write: (p) => fs.writeFileSync(file, text(p)),
+    reconfigure: (edit) => {
+      fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+      return running.reload('SIGHUP');
+    },
     signInDirect: (browser, who) => postAcs(browser, 1, samlResponse(app, who, { inResponseTo: null })),
     // The details (last reload, its messages) are for the operator: behind the metrics token.
     health: async () => (await new Browser(url).get('/healthz/details', { accept: 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` })).json(),

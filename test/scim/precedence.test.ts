@@ -9,7 +9,7 @@ import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { TEST_DATABASE, TEST_PG_URL } from '../support/database.js';
-import { auditRows, projectRoles } from '../support/db.js';
+import { auditRows, projectRoles, snapshot } from '../support/db.js';
 import { signIn } from '../support/flow.js';
 import { PEOPLE, call, errorOf, signedIn, userIdOf } from '../admin/support.js';
 import { ScimClient, roleOf, scimToken, startScimApp } from './support.js';
@@ -71,6 +71,51 @@ describe('precedence', () => {
     expect(await roleOf(app, id)).toEqual({ role: 'DI', role_source: 'scim' });
     expect(await app.db('sessions').where({ user_id: Number(id) })).toEqual([]);
     expect(await app.db('sessions').count({ n: '*' })).toEqual(before);
+  });
+
+  it('an Owner or Administrator cannot reactivate a member SCIM deactivated: 403 ERR_DEACTIVATED_BY_IDP, nothing changed, no audit row', async () => {
+    // One without SCIM groups (no mapped group owns the role, so only the SCIM deactivation refuses) and one in
+    // a mapped group.
+    const bare = await scim.createUser('scim.handsoff@acme.example');
+    const grouped = await scim.createUser('scim.handsoff2@acme.example');
+    await addTo('LS-Annotators', grouped);
+    for (const id of [bare, grouped]) expect((await scim.patch(`/Users/${id}`, [{ op: 'replace', path: 'active', value: false }])).status).toBe(200);
+    const owner = await signedIn(app, PEOPLE.OW);
+    const admin = await signedIn(app, PEOPLE.AD);
+    const csrf = /name="csrf" value="([^"]+)"/.exec((await owner.request('GET', '/organization')).text)?.[1] ?? '';
+    expect(csrf).not.toBe('');
+    const before = await snapshot(app.db);
+    const audit = await auditRows(app.db);
+    const scimRows = await app.db('scim_users').orderBy('user_id');
+    for (const id of [bare, grouped]) {
+      for (const [who, role] of [[owner, 'AN'], [admin, 'MA'], [owner, 'NO'], [owner, 'AD']] as const) {
+        const res = await call(app, who, 'PATCH', '/api/organizations/1/memberships', { body: { user_id: Number(id), role } });
+        expect([res.status, errorOf(res)], res.text).toEqual([403, 'ERR_DEACTIVATED_BY_IDP']);
+        expect(res.json<{ detail: string }>().detail).toContain('reactivate them in the IdP');
+      }
+      // The Organization page's form (CSRF token and all) is refused the same way: back to the page, which
+      // shows the refusal and its code.
+      const page = await owner.request('POST', `/organization/members/${id}/role`, {
+        headers: { origin: app.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ role: 'AN', csrf }).toString(),
+      });
+      expect(page.status).toBe(302);
+      expect((await owner.request('GET', page.location ?? '/organization')).text).toContain('ERR_DEACTIVATED_BY_IDP');
+      expect(await roleOf(app, id)).toEqual({ role: 'DI', role_source: 'scim' });
+    }
+    expect(await snapshot(app.db)).toEqual(before);
+    expect(await auditRows(app.db)).toEqual(audit);
+    expect(await app.db('scim_users').orderBy('user_id')).toEqual(scimRows);
+    // The page disables the drop-down and says why.
+    const detail = await owner.request('GET', `/organization/members/${bare}`);
+    expect(detail.text).toMatch(/<select id="role-\d+"[^>]* disabled aria-describedby="role-\d+-why">/);
+    expect(detail.text).toContain('Deactivated by the IdP (SCIM): reactivate them in the IdP.');
+
+    // Once the IdP reactivates the member, an admin may set a role no mapped group owns again.
+    expect((await scim.patch(`/Users/${bare}`, [{ op: 'replace', path: 'active', value: true }])).status).toBe(200);
+    const ok = await call(app, owner, 'PATCH', '/api/organizations/1/memberships', { body: { user_id: Number(bare), role: 'AN' } });
+    expect(ok.status, ok.text).toBe(200);
+    expect(await roleOf(app, bare)).toMatchObject({ role: 'AN' });
   });
 
   it('a member who signed in through SAML first is linked by SCIM, and from then on follows SCIM', async () => {

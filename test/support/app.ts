@@ -12,6 +12,7 @@ import type { Config } from '../../src/configuration/types.js';
 import type { Db } from '../../src/db/connect.js';
 import { serve } from '../../src/main.js';
 import type { RunningServer } from '../../src/main.js';
+import type { ReloadStatus } from '../../src/reload/state.js';
 import { silentLogger } from '../../src/log.js';
 import type { Logger } from '../../src/log.js';
 import { TEST_DATABASE, pgTestDatabase } from './database.js';
@@ -30,6 +31,11 @@ export interface TestApp {
   /** PostgreSQL runs only: the schema this app's tables live in. */
   readonly pgSchema?: string;
   browser(): Browser;
+  /**
+   * Rewrite the configuration file with `edit` and reload it as SIGHUP does (validate → plan → swap → apply).
+   * SQLite runs only: on PostgreSQL the app's database is not the one the file names (a reload refuses that).
+   */
+  reconfigure(edit: (yaml: string) => string): Promise<ReloadStatus>;
   close(): Promise<void>;
 }
 
@@ -127,6 +133,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const port = await freePort();
   const ownUrl = `http://127.0.0.1:${port}`;
   let config: Config;
+  let env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   let pg: PgTestDatabase | undefined;
   let schema: string | undefined;
   if (opts.share !== undefined) {
@@ -136,7 +143,8 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     const yaml = (opts.yaml ?? ((d, u) => standardYaml({ dir: d, publicUrl: u })))(dir, ownUrl).replace('port: 0', `port: ${port}`);
     const file = path.join(dir, 'rolegate.yaml');
     fs.writeFileSync(file, yaml);
-    config = loadConfig(file, { env: { ...process.env, NODE_ENV: 'test', ...opts.env?.(port) } });
+    env = { ...env, ...opts.env?.(port) };
+    config = loadConfig(file, { env });
     // ROLEGATE_TEST_DATABASE=postgres: the same app on PostgreSQL, in a schema of its own (dropped on close).
     if (TEST_DATABASE === 'postgres') {
       pg = pgTestDatabase();
@@ -147,7 +155,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   config = deepFreeze({ ...config, saml: { ...config.saml, workers: testSamlWorkers(opts, config.saml.workers) } });
   let running: RunningServer;
   try {
-    running = await serve(config, opts.log ?? silentLogger, schema === undefined ? {} : { database: { schema } });
+    running = await serve(config, opts.log ?? silentLogger, { reload: { env }, ...(schema === undefined ? {} : { database: { schema } }) });
   } catch (err) {
     await pg?.drop();
     throw err;
@@ -160,6 +168,11 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     dir,
     ...(schema === undefined ? {} : { pgSchema: schema }),
     browser: () => new Browser(url),
+    async reconfigure(edit) {
+      if (schema !== undefined) throw new Error('reconfigure: SQLite runs only (the file names SQLite, the app runs on PostgreSQL)');
+      fs.writeFileSync(config.file, edit(fs.readFileSync(config.file, 'utf8')));
+      return running.reload('SIGHUP');
+    },
     async close() {
       await running.close();
       await pg?.drop();

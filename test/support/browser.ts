@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
-import { ROOT } from './app.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ROOT, startApp, type StartOptions, type TestApp } from './app.js';
 
 /** Headless, and with every background connection off: the machine's network is closed. */
 export function launchChromium(): Promise<Browser> {
@@ -68,4 +68,75 @@ export async function signInCustom(page: Page, baseUrl: string, email: string, g
   await page.fill('#groups', groups);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(baseUrl + '/');
+}
+
+export interface ChromiumSession {
+  readonly app: TestApp;
+  readonly browser: Browser;
+  /** The context and page signed in as `signIn` (only when it was given). */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Page, browser and app, in that order. */
+  close(): Promise<void>;
+}
+
+export interface ChromiumSessionOptions {
+  /** The configuration; default the shipped one (`shippedConfigYaml`). */
+  readonly yaml?: (dir: string, publicUrl: string) => string;
+  /** Default `shippedEnv`: started as `PORT=… npm start` would. */
+  readonly env?: StartOptions['env'];
+  /** Personas signed in once each, in throw-away contexts, so that they exist as members. */
+  readonly seed?: readonly string[];
+  /** A persona to sign in as in `context`/`page`. */
+  readonly signIn?: string;
+  /** The viewport of that context (e.g. DOC_VIEWPORT). */
+  readonly viewport?: { readonly width: number; readonly height: number };
+}
+
+/**
+ * What every browser test starts with: the app (the shipped configuration unless told otherwise), Debian's
+ * Chromium, the seeded personas, and optionally a page signed in as one of them. On a failure half-way, what
+ * was started is closed again.
+ */
+export async function openChromiumSession(opts: ChromiumSessionOptions = {}): Promise<ChromiumSession> {
+  const app = await startApp({ yaml: opts.yaml ?? shippedConfigYaml, env: opts.env ?? shippedEnv });
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  const close = async (): Promise<void> => {
+    await context?.close();
+    await browser?.close();
+    await app.close();
+  };
+  try {
+    browser = await launchChromium();
+    for (const persona of opts.seed ?? []) {
+      const c = await browser.newContext();
+      await signInAs(await c.newPage(), app.url, persona);
+      await c.close();
+    }
+    if (opts.signIn !== undefined) {
+      context = await browser.newContext(opts.viewport === undefined ? {} : { viewport: { ...opts.viewport } });
+      page = await context.newPage();
+      await signInAs(page, app.url, opts.signIn);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const launched = browser;
+  const none = (what: string): never => {
+    throw new Error(`openChromiumSession: no ${what} without signIn`);
+  };
+  return {
+    app,
+    browser: launched,
+    get context() {
+      return context ?? none('context');
+    },
+    get page() {
+      return page ?? none('page');
+    },
+    close,
+  };
 }

@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startApp, type TestApp } from '../support/app.js';
-import { launchChromium, shippedConfigYaml, shippedEnv } from '../support/browser.js';
+import { ROOT, type TestApp } from '../support/app.js';
+import { openChromiumSession, shippedConfigYaml, type ChromiumSession } from '../support/browser.js';
 import { Receiver, newSecret } from './receiver.js';
 import { webhooksYaml } from './support.js';
 
 const SHOTS = path.join(ROOT, 'test-results');
+let session: ChromiumSession | undefined;
 let app: TestApp;
 let browser: Browser;
 let receiver: Receiver;
@@ -23,16 +24,14 @@ beforeAll(async () => {
   receiver = await Receiver.start(newSecret());
   receiver.answer = () => (up ? { status: 204 } : { status: 503, body: 'maintenance' });
   process.env['WH_SECRET_0'] = receiver.secret;
-  app = await startApp({
+  session = await openChromiumSession({
     yaml: (dir) => shippedConfigYaml(dir) + webhooksYaml([{ name: 'crm', url: receiver.url, secret: receiver.secret }], '  poll_interval_ms: 20\n  retry:\n    max_attempts: 1\n'),
-    env: shippedEnv,
   });
-  browser = await launchChromium();
+  ({ app, browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await session?.close();
   await receiver?.down();
   delete process.env['WH_SECRET_0'];
 });

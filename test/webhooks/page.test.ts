@@ -4,7 +4,7 @@
  * organization never seeing another's deliveries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDeliveries } from '../../src/db/webhooks.js';
+import { failRemovedEndpointDeliveries, insertEvents, listDeliveries } from '../../src/db/webhooks.js';
 import { mappingAppliedEvent, recordEvents } from '../../src/webhooks/events.js';
 import { standardYaml, startApp, type TestApp } from '../support/app.js';
 import { snapshot } from '../support/db.js';
@@ -136,5 +136,24 @@ describe('the Webhooks view of the Organization page', () => {
     const page = await owner.request('GET', '/organization/webhooks');
     expect(page.text).toContain('enabled');
     expect(page.text).toContain('No failed deliveries.');
+  });
+
+  it('shows an endpoint removed from the configuration with its undelivered events failed (ERR_WEBHOOK_ENDPOINT_REMOVED); a resend is refused', async () => {
+    // An event queued for "old-sink" under an earlier configuration, then swept as the relay does after a reload.
+    const now = Date.now();
+    await insertEvents(app.db, [{ id: 'msg_removed_endpoint_1', organizationId: 1, type: 'mapping.applied', userId: null, memberSeq: null, body: '{}', endpoints: ['old-sink'] }], now);
+    expect(await failRemovedEndpointDeliveries(app.db, app.config.webhooks.endpoints.map((e) => e.name), now)).toBe(1);
+    const removed = (await listDeliveries(app.db, 1, { status: 'failed', limit: 1 }))[0];
+    expect(removed?.endpoint).toBe('old-sink');
+    const page = await owner.request('GET', '/organization/webhooks');
+    expect(page.text).toMatch(/<tr data-endpoint="old-sink" class="removed">[\s\S]*?<strong>removed<\/strong>[\s\S]*?<td data-label="Failed">1<\/td>/);
+    expect(page.text).toContain(`data-delivery-id="${removed?.id}"`);
+    expect(page.text).toContain('ERR_WEBHOOK_ENDPOINT_REMOVED');
+    // Nobody to send it to: a resend is refused and changes nothing.
+    const before = await app.db('webhook_deliveries').where({ id: removed?.id }).first();
+    const res = await post(owner, `/organization/webhooks/deliveries/${removed?.id}/resend`, { csrf: ownerCsrf });
+    expect(res.status).toBe(302);
+    expect((await owner.request('GET', '/organization/webhooks')).text).toContain('no longer configured for this organization');
+    expect(await app.db('webhook_deliveries').where({ id: removed?.id }).first()).toEqual(before);
   });
 });

@@ -105,7 +105,18 @@ describe('events from the write path', () => {
     const id = await userIdOf(app, PEOPLE.RE.email);
     expect(about(id).slice(2).map((e) => [e.type, e.data['old'], e.data['new'], e.data['source']])).toEqual([['member.role_changed', 'RE', 'MA', 'apply']]);
     const applied = receiver.received.filter((r) => r.payload?.type === 'mapping.applied');
-    expect(applied.map((r) => r.payload?.data)).toEqual([{ organization: { id: 1 }, config_revision: config.revision, applied_by: 'apply', members_changed: 1 }]);
+    expect(applied.map((r) => r.payload?.data)).toEqual([
+      {
+        organization: { id: 1 },
+        config_revision: config.revision,
+        previous_revision: expect.any(String), // the revision the server started on
+        applied_by: 'apply',
+        forced: false,
+        members_changed: 1,
+        changes: { promoted: 1, demoted: 0, activated: 0, deactivated: 0, source_changed: 0, project_added: 0, project_changed: 0, project_removed: 0 },
+        refused: 0,
+      },
+    ]);
   });
 
   it('a login without the mapped groups sends member.role_changed, member.deactivated and the project role removed', async () => {

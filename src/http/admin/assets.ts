@@ -21,6 +21,7 @@ select:disabled { background:#f0f2f5; color:var(--muted); }
 details.managed summary, details.why summary { cursor:pointer; color:var(--ok); font-size:.85rem; font-weight:600; }
 details.why summary { color:var(--muted); font-weight:400; }
 details.managed .source, details.why .source { display:block; margin-top:.2rem; }
+span.managed.scim.off { color:var(--muted); }
 .why { display:block; color:var(--muted); font-size:.8rem; max-width:22rem; }
 .source { font-family:ui-monospace, monospace; font-size:.8rem; color:var(--muted); overflow-wrap:anywhere; }
 .role.OW { background:#efe6fb; color:#6b2fb3; }

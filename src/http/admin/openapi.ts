@@ -33,7 +33,7 @@ const assignResponses = {
   '200': ok('The updated membership', ref('Membership')),
   '400': error('ERR_BAD_REQUEST, ERR_INVALID_ROLE, ERR_LAST_ADMIN (the Owner, or the last Owner/Administrator), ERR_MEMBER_INACTIVE (only an active member becomes Owner), ERR_TRANSFER_NOT_CONFIRMED (role OW without transfer_ownership: true)'),
   '401': common['401'],
-  '403': error('ERR_FORBIDDEN (not an Owner or Administrator; only the Owner makes an Owner or changes the Owner), ERR_CSRF, ERR_ROLE_MANAGED_BY_IDP (names the group and rule)'),
+  '403': error('ERR_FORBIDDEN (not an Owner or Administrator; only the Owner makes an Owner or changes the Owner), ERR_CSRF, ERR_ROLE_MANAGED_BY_IDP (names the group and rule), ERR_DEACTIVATED_BY_IDP (SCIM deactivated the member: the IdP reactivates)'),
   '404': error('No such member'),
 };
 const assignBody = jsonBody({

@@ -78,9 +78,10 @@ export function when(d: Date | null): Html | string {
 }
 
 /** The roles this caller may pick for this member, or why the drop-down is disabled. */
-function roleChoices(v: MemberView, caller: Caller): { options: readonly OrgRole[]; disabled: string | null } {
+function roleChoices(v: MemberView, caller: Caller, org: OrganizationConfig): { options: readonly OrgRole[]; disabled: string | null } {
   const m = v.member;
   if (m.isDeleted) return { options: [m.role], disabled: 'Deleted' };
+  if (scimDeactivated(v, org)) return { options: [m.role], disabled: 'Deactivated by the IdP (SCIM): reactivate them in the IdP.' };
   if (m.role === 'OW') return { options: ['OW'], disabled: caller.role === 'OW' ? 'You are the Owner: make another member Owner to hand over.' : 'Only the Owner can change the Owner.' };
   if (v.managed !== null) return { options: [m.role], disabled: `${managedWords(v.managed)}: change their groups in the IdP.` };
   return { options: ORG_ROLES.filter((r) => r !== 'OW' || caller.role === 'OW'), disabled: null };
@@ -91,7 +92,7 @@ function roleChoices(v: MemberView, caller: Caller): { options: readonly OrgRole
  * (data-confirm-*), and without script the server answers with a confirmation page (`confirmed` absent).
  */
 function roleForm(v: MemberView, s: Shell, returnTo: string): Html {
-  const { options, disabled } = roleChoices(v, s.caller);
+  const { options, disabled } = roleChoices(v, s.caller, s.org);
   const id = `role-${v.member.userId}`;
   const self = v.member.userId === s.caller.userId;
   const who = v.member.email ?? 'this member';
@@ -106,12 +107,22 @@ ${disabled === null ? '' : v.managed !== null ? html`<span id="${id}-why" class=
 }
 
 function managedCell(v: MemberView, org: OrganizationConfig): Html | string {
-  return html`${managedCellBody(v, org)}${scimBadge(v)}`;
+  return html`${managedCellBody(v, org)}${scimBadge(v, org)}`;
 }
 
-/** Members SCIM provisioned or linked: SCIM is authoritative for their groups and active state. */
-function scimBadge(v: MemberView): Html | string {
-  return v.scim === null ? '' : html` <span class="managed scim" title="SCIM is authoritative for this member's groups and active state">SCIM</span>`;
+/** A member SCIM deactivated (`active: false`) while SCIM is on: only the IdP reactivates them. */
+function scimDeactivated(v: MemberView, org: OrganizationConfig): boolean {
+  return org.scim.enabled && v.scim !== null && !v.scim.active;
+}
+
+/**
+ * Members SCIM provisioned or linked: SCIM is authoritative for their groups and active state, while
+ * `scim.enabled` is on. Turned off, the badge says so (SAML decides them again at their next login).
+ */
+function scimBadge(v: MemberView, org: OrganizationConfig): Html | string {
+  if (v.scim === null) return '';
+  if (!org.scim.enabled) return html` <span class="managed scim off" title="SCIM is off for this organization (scim.enabled: false): SAML decides this member again at their next login">SCIM (off)</span>`;
+  return html` <span class="managed scim" title="SCIM is authoritative for this member's groups and active state">SCIM</span>`;
 }
 
 function managedCellBody(v: MemberView, org: OrganizationConfig): Html | string {
@@ -320,7 +331,13 @@ ${
 <p>${r.text === '' ? html`<span class="muted">No recorded reason.</span>` : reasonWords(r.text)}</p>
 ${d.managed === null ? '' : html`<p>${managedWords(d.managed)}. <span class="muted">Rule: <span class="source">${managedDetailWords(d.managed)}</span></span></p>`}
 ${d.managed === null && r.rule !== '' ? html`<p class="muted">Rule: <span class="source">${r.rule}</span></p>` : ''}
-${d.scim === null ? '' : html`<p><span class="managed scim">SCIM</span> <span class="muted">managed by SCIM (active ${String(d.scim.active)}); SCIM groups: ${d.scim.groups.length === 0 ? 'none' : d.scim.groups.join(', ')}</span></p>`}
+${
+  d.scim === null
+    ? ''
+    : s.org.scim.enabled
+      ? html`<p><span class="managed scim">SCIM</span> <span class="muted">managed by SCIM (active ${String(d.scim.active)}); SCIM groups: ${d.scim.groups.length === 0 ? 'none' : d.scim.groups.join(', ')}</span></p>`
+      : html`<p><span class="managed scim off">SCIM (off)</span> <span class="muted">provisioned by SCIM, which is off for this organization (<code>scim.enabled: false</code>): SAML logins decide this member again</span></p>`
+}
 <dl class="kv"><dt>Groups last asserted</dt><dd>${d.groups === null ? html`<span class="muted">unknown: the IdP sent no groups attribute</span>` : d.groups.length === 0 ? html`<span class="muted">none</span>` : html`<span class="groups">${d.groups.join(', ')}</span>`}</dd>
 <dt>Asserted at</dt><dd>${when(d.groupsAssertedAt)}</dd></dl>
 <h2>Project roles</h2>

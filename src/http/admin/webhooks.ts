@@ -20,7 +20,10 @@ const RECENT = 50;
 const FAILURES = 20;
 
 export interface WebhooksView extends WebhookDeliveries {
+  /** The endpoints that serve this organization. */
   readonly endpoints: readonly WebhookEndpointConfig[];
+  /** Every configured endpoint's name (an endpoint may still be configured but no longer serve this organization). */
+  readonly configured: readonly string[];
 }
 
 /** The URL without its query: a receiver's token sometimes rides there, and the page need not show it. */
@@ -72,7 +75,10 @@ ${v.endpoints.map((e) => {
 <td data-label="Delivered">${c.delivered}</td><td data-label="Pending">${c.pending}</td><td data-label="Failed">${c.failed}</td>
 <td data-label="">${off === undefined ? '' : html`<form method="post" action="/organization/webhooks/endpoints/${e.name}/enable"><input type="hidden" name="csrf" value="${s.csrf}"><button type="submit" class="small">Re-enable</button></form>`}</td></tr>`;
 })}
-${v.endpoints.length === 0 ? html`<tr><td colspan="8" class="muted">No endpoint receives this organization's events.</td></tr>` : ''}
+${[...v.counts].filter(([name]) => !v.endpoints.some((e) => e.name === name)).map(([name, c]) => html`<tr data-endpoint="${name}" class="removed"><td data-label="Endpoint">${name}</td><td data-label="URL" class="muted">—</td><td data-label="Events" class="muted">—</td>
+<td data-label="State">${v.configured.includes(name) ? html`<strong>not serving this organization</strong> <span class="why">no longer configured for it; events queued before are still sent</span>` : html`<strong>removed</strong> <span class="why">no longer in the configuration: its undelivered events are not sent (failed, <code>ERR_WEBHOOK_ENDPOINT_REMOVED</code>)</span>`}</td>
+<td data-label="Delivered">${c.delivered}</td><td data-label="Pending">${c.pending}</td><td data-label="Failed">${c.failed}</td><td data-label=""></td></tr>`)}
+${v.endpoints.length === 0 && v.counts.size === 0 ? html`<tr><td colspan="8" class="muted">No endpoint receives this organization's events.</td></tr>` : ''}
 </tbody></table></div></section>
 <section class="card"><h2>Failures</h2>${deliveriesTable(s, v.failures, 'No failed deliveries.')}</section>
 <section class="card"><h2>Recent deliveries</h2>${deliveriesTable(s, v.recent, 'No deliveries yet.')}</section>`,
@@ -91,7 +97,7 @@ export function mountWebhookPages(router: Router, deps: AccessDeps): void {
 
   router.get('page-webhooks', '/organization/webhooks', async (ctx) => {
     const s = await shellFor(ctx, deps.services);
-    const view: WebhooksView = { endpoints: endpointsOf(s.org.id), ...(await hooks.overview(s.org.id, { recent: RECENT, failures: FAILURES })) };
+    const view: WebhooksView = { endpoints: endpointsOf(s.org.id), configured: deps.config().webhooks.endpoints.map((e) => e.name), ...(await hooks.overview(s.org.id, { recent: RECENT, failures: FAILURES })) };
     ctx.type = 'html';
     ctx.body = webhooksPage(s, view);
   });

@@ -1,0 +1,69 @@
+/**
+ * Statements on the hottest read paths (the session behind every request, the member behind every
+ * forward-auth decision), written once as SQL instead of built by knex's query builder on every call.
+ *
+ * On SQLite the statement is prepared once per connection and cached (knex prepares it anew for every
+ * query: about half of a decision's database time). The connection is taken from knex's pool, exactly as
+ * knex does for a query of its own: the pool holds one SQLite connection and a knex transaction keeps it
+ * until it ends, so a hot read waits for a running transaction instead of reading its uncommitted rows.
+ * On PostgreSQL the same SQL goes through `knex.raw` (which turns `?` into `$n`).
+ *
+ * Only `?` placeholders, portable SQL, and values bound the way knex binds them (Date → epoch ms on SQLite,
+ * boolean → 0/1), so that a hot statement reads exactly what the knex-built one it replaces reads.
+ */
+import type { Knex } from 'knex';
+import type { Db, DbOrTrx } from './connect.js';
+import type { Raw } from './rows.js';
+import { databaseKind } from './rows.js';
+
+interface SqliteStatement {
+  all(...params: unknown[]): Raw[];
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+interface PooledClient {
+  acquireConnection(): Promise<SqliteConnection>;
+  releaseConnection(conn: SqliteConnection): void;
+}
+
+const prepared = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
+
+function statement(conn: SqliteConnection, sql: string): SqliteStatement {
+  let cache = prepared.get(conn);
+  if (cache === undefined) {
+    cache = new Map();
+    prepared.set(conn, cache);
+  }
+  let stmt = cache.get(sql);
+  if (stmt === undefined) {
+    stmt = conn.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
+
+/** As knex's better-sqlite3 client binds values. */
+function sqliteValue(v: unknown): unknown {
+  if (v instanceof Date) return v.valueOf();
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+/**
+ * Run a read-only statement and return its rows. Inside a knex transaction (`db.isTransaction`) it runs
+ * through that transaction (knex.raw), since the transaction holds the connection.
+ */
+export async function hotRows(db: Db | DbOrTrx, sql: string, params: readonly Knex.Value[]): Promise<Raw[]> {
+  if (databaseKind(db) === 'postgres' || db.isTransaction === true) {
+    const result = (await db.raw(sql, params)) as { rows?: Raw[] } | Raw[];
+    return Array.isArray(result) ? result : (result.rows ?? []);
+  }
+  const client = db.client as PooledClient;
+  const conn = await client.acquireConnection();
+  try {
+    return statement(conn, sql).all(...params.map(sqliteValue));
+  } finally {
+    client.releaseConnection(conn);
+  }
+}
