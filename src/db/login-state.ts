@@ -14,9 +14,9 @@ import type { Raw } from './rows.js';
 import { bool, databaseKind, numOrNull, rawRows } from './rows.js';
 
 export interface LoginSnapshot {
-  /** The live member with this email (undefined: no live user with a membership). */
+  /** The live member with this email (undefined: no live user with a membership); `reason` not read (null). */
   readonly member: MembershipRow | undefined;
-  /** That user's project memberships in the organization's projects, by id. */
+  /** That user's project memberships in the organization's projects, by id; `reason` not read (null). */
   readonly projects: readonly ProjectMembershipRow[];
   /** As `ownershipOf`, narrowed to what the mapping asks: the configured owner gave ownership away. */
   readonly ownerLineTransferred: boolean;
@@ -34,13 +34,13 @@ export interface LoginSubject {
   readonly owner: string;
 }
 
+// The member's row as MembershipRow has it, but for `reason` (see PROJECT_FIELDS).
 const MEMBER_FIELDS = [
   ['membership_id', 'm.id'],
   ['organization_id', 'm.organization_id'],
   ['user_id', 'm.user_id'],
   ['role', 'm.role'],
   ['role_source', 'm.role_source'],
-  ['reason', 'm.reason'],
   ['created_at', 'm.created_at'],
   ['updated_at', 'm.updated_at'],
   ['email', 'u.email'],
@@ -51,7 +51,9 @@ const MEMBER_FIELDS = [
   ['is_deleted', 'u.is_deleted'],
 ] as const;
 
-const PROJECT_FIELDS = ['id', 'project_id', 'user_id', 'role', 'role_source', 'reason'] as const;
+// Without the stored reasons (`reason` reads as null): the login and the write path decide from roles, and a
+// reason holds the asserted groups (hundreds of names) that SQLite would quote into the JSON and we parse twice.
+const PROJECT_FIELDS = ['id', 'project_id', 'user_id', 'role', 'role_source'] as const;
 
 /** The snapshot as four result columns (member, projects, owner_gave_away, holder) and their bindings. */
 function snapshotColumns(db: DbOrTrx, s: LoginSubject): { sql: string; bindings: unknown[] } {
