@@ -84,6 +84,9 @@ export function createSamlVerifier(
           // Threads stay: starting one costs more than a login.
           idleTimeout: 2_147_483_647,
           concurrentTasksPerWorker: 1,
+          // piscina's own run/wait-time histograms (two clock reads and a record per task on each side): nothing
+          // reads them; rolegate times each validation itself (the reply's `ms`, validationSeconds).
+          recordTiming: false,
           workerData: { providers: inputs },
         });
 

@@ -52,18 +52,19 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
 
   // Exactly one assertion in the whole document, counted by namespace + local name wherever it hides
   // (XSW and CVE-2022-41912 place a second one beside, inside or under the signed one).
-  const assertions = doc.getElementsByTagNameNS(NS_ASSERTION, 'Assertion');
-  const encrypted = doc.getElementsByTagNameNS(NS_ASSERTION, 'EncryptedAssertion');
+  const elements = descendantElements(doc);
+  const assertions = byName(elements, NS_ASSERTION, 'Assertion');
+  const encrypted = byName(elements, NS_ASSERTION, 'EncryptedAssertion');
   const total = assertions.length + encrypted.length;
   if (total !== 1) reject('ERR_SAML_MALFORMED', `expected exactly one assertion, found ${total}`);
-  const only = assertions.item(0) ?? encrypted.item(0);
+  const only = assertions[0] ?? encrypted[0] ?? null;
   if (only === null || only.parentNode !== root) reject('ERR_SAML_MALFORMED', 'the assertion is not a child of the Response');
   if (encrypted.length === 1 && !expect.canDecrypt) {
     reject('ERR_SAML_ENCRYPTED', 'an encrypted assertion, but no SP decryption key is configured (sso.sp_private_key_file)');
   }
 
   // Signature and digest algorithms, and (before anything is decrypted) the encryption algorithms.
-  checkAlgorithms(doc);
+  checkAlgorithms(doc, elements);
 
   // node-saml never reads Destination (observed ACCEPTED with a foreign one).
   const destination = attr(root, 'Destination');
@@ -81,8 +82,31 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
   return {
     responseInResponseTo: attr(root, 'InResponseTo'),
     responseSigned: childElements(root, NS_DSIG, 'Signature').length > 0,
-    encryptedAssertion: encrypted.item(0),
+    encryptedAssertion: encrypted[0] ?? null,
   };
+}
+
+/**
+ * Every element under `root` (root excluded) in document order: the elements `getElementsByTagNameNS` visits,
+ * collected in one walk and then filtered per name (five separate lookups walked the whole document five times).
+ */
+export function descendantElements(root: Node): Element[] {
+  const out: Element[] = [];
+  // An explicit stack: nesting depth is bounded before parsing (precheck.ts), but no recursion is needed.
+  const stack: Node[] = [];
+  for (let n = root.lastChild; n !== null; n = n.previousSibling) stack.push(n);
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (!isElement(node)) continue;
+    out.push(node);
+    for (let n = node.lastChild; n !== null; n = n.previousSibling) stack.push(n);
+  }
+  return out;
+}
+
+/** `getElementsByTagNameNS(ns, localName)` over those elements; `'*'` for any namespace, as there. */
+function byName(elements: readonly Element[], ns: string, localName: string): Element[] {
+  return elements.filter((e) => (ns === '*' || e.namespaceURI === ns) && e.localName === localName);
 }
 
 /** Before/after the root: only an XML declaration and whitespace. */
@@ -106,31 +130,26 @@ function checkDocumentLevel(doc: Document): void {
  * an XML Encryption EncryptionMethod is the OAEP digest, not a signature digest, and has its own list.
  * Used on the posted document and again on the decrypted assertion.
  */
-export function checkAlgorithms(doc: Document): void {
+export function checkAlgorithms(doc: Document, elements: readonly Element[] = descendantElements(doc)): void {
   const algorithmOf = (element: Element | null): string | null => element?.getAttribute('Algorithm') ?? null;
   const refuse = (what: string, algorithm: string | null): never => reject('ERR_SAML_ALGORITHM', `${what} ${quote(algorithm)} is not allowed`);
 
-  const signatureMethods = doc.getElementsByTagNameNS('*', 'SignatureMethod');
-  for (let i = 0; i < signatureMethods.length; i += 1) {
-    const algorithm = algorithmOf(signatureMethods.item(i));
+  for (const element of byName(elements, '*', 'SignatureMethod')) {
+    const algorithm = algorithmOf(element);
     if (algorithm === null || !ALLOWED_SIGNATURE_ALGORITHMS.has(algorithm)) refuse('SignatureMethod', algorithm);
   }
 
-  const digestMethods = doc.getElementsByTagNameNS('*', 'DigestMethod');
-  for (let i = 0; i < digestMethods.length; i += 1) {
-    const element = digestMethods.item(i);
+  for (const element of byName(elements, '*', 'DigestMethod')) {
     const algorithm = algorithmOf(element);
-    const parent = element?.parentNode ?? null;
+    const parent = element.parentNode ?? null;
     if (parent !== null && isEncryptionMethod(parent)) {
       if (algorithm === null || !ALLOWED_OAEP_DIGEST_ALGORITHMS.has(algorithm)) refuse('the key transport (OAEP) DigestMethod', algorithm);
     } else if (algorithm === null || !ALLOWED_DIGEST_ALGORITHMS.has(algorithm)) refuse('DigestMethod', algorithm);
   }
 
-  const encryptionMethods = doc.getElementsByTagNameNS('*', 'EncryptionMethod');
-  for (let i = 0; i < encryptionMethods.length; i += 1) {
-    const element = encryptionMethods.item(i);
+  for (const element of byName(elements, '*', 'EncryptionMethod')) {
     const algorithm = algorithmOf(element);
-    const parent = element?.parentNode ?? null;
+    const parent = element.parentNode ?? null;
     const where = parent !== null && isElement(parent) ? parent.localName : null;
     if (where === 'EncryptedData') {
       if (algorithm === null || !ALLOWED_DATA_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('the assertion encryption algorithm', algorithm);

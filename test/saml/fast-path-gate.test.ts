@@ -21,6 +21,7 @@ import {
   CANONICALIZATIONS,
   decideBothWays,
   IDP_SHAPES,
+  resignAssertionSignedInfo,
   shapeOrg,
   SIGN_LEVELS,
   signAt,
@@ -62,7 +63,7 @@ function record(tally: Tally, label: string, verdict: GateVerdict): void {
   }
 }
 
-const corpus = { valid: newTally(), wrapping: newTally(), fuzz: newTally() };
+const corpus = { valid: newTally(), wrapping: newTally(), signatureShape: newTally(), fuzz: newTally() };
 
 describe('the fast path is pinned to the library versions it re-enacts', () => {
   it('the installed node-saml, xml-crypto and xmldom are the pinned versions, so logins take the fast path', () => {
@@ -148,6 +149,42 @@ describe('fast path ≡ stock node-saml', () => {
     expect(corpus.wrapping.differences).toEqual([]);
     expect(corpus.wrapping.accepted).toBe(0);
     expect(corpus.wrapping.inputs).toBeGreaterThanOrEqual(IDP_SHAPES.length * 12);
+  });
+
+  it("the Signature as xml-crypto's loadSignature reads it: look-alike elements before and after the real ones, attribute names in other cases, comments and CDATA in SignatureValue", async () => {
+    const INCLUSIVE = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
+    const SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+    const SHA512 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512';
+    const EXC = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+    const decoys = `<x:CanonicalizationMethod xmlns:x="urn:x" Algorithm="${INCLUSIVE}"/><x:SignatureMethod xmlns:x="urn:x" Algorithm="${SHA512}"/><x:SignatureValue xmlns:x="urn:x">AAAA</x:SignatureValue><x:KeyInfo xmlns:x="urn:x"/>`;
+    // [label, edit of the signed text, whether to sign the edited SignedInfo again, stock's expected acceptance]
+    const variants: [string, (xml: string) => string, boolean, boolean][] = [
+      ['look-alikes after the real elements', (x) => x.replace('</ds:Signature>', `<ds:Object>${decoys}</ds:Object></ds:Signature>`), false, true],
+      ['look-alikes before SignedInfo', (x) => x.replace('<ds:SignedInfo>', `<x:Decoy xmlns:x="urn:x">${decoys}</x:Decoy><ds:SignedInfo>`), false, false],
+      ['a look-alike SignatureValue nested after the real value', (x) => x.replace('</ds:SignatureValue>', '<x:SignatureValue xmlns:x="urn:x">AAAA</x:SignatureValue></ds:SignatureValue>'), false, true],
+      ['a comment before the SignatureValue text', (x) => x.replace('<ds:SignatureValue>', '<ds:SignatureValue><!--c-->'), false, true],
+      ['the SignatureValue as CDATA', (x) => x.replace(/<ds:SignatureValue>([^<]*)<\/ds:SignatureValue>/, '<ds:SignatureValue><![CDATA[$1]]></ds:SignatureValue>'), false, false],
+      // text() selects CDATA too, and the first node it selects is the CDATA: not a text node, so no value.
+      ['a CDATA section before the SignatureValue text', (x) => x.replace('<ds:SignatureValue>', '<ds:SignatureValue><![CDATA[ ]]>'), false, false],
+      ['a lower-case algorithm (inclusive c14n) before CanonicalizationMethod@Algorithm', (x) => x.replace(`<ds:CanonicalizationMethod Algorithm="${EXC}"`, `<ds:CanonicalizationMethod algorithm="${INCLUSIVE}" Algorithm="${EXC}"`), true, false],
+      ['a lower-case algorithm (inclusive c14n) after CanonicalizationMethod@Algorithm', (x) => x.replace(`<ds:CanonicalizationMethod Algorithm="${EXC}"`, `<ds:CanonicalizationMethod Algorithm="${EXC}" algorithm="${INCLUSIVE}"`), true, true],
+      ['an upper-case ALGORITHM (RSA-SHA512) before SignatureMethod@Algorithm', (x) => x.replace(`<ds:SignatureMethod Algorithm="${SHA256}"`, `<ds:SignatureMethod ALGORITHM="${SHA512}" Algorithm="${SHA256}"`), true, false],
+      ['an upper-case ALGORITHM (RSA-SHA512) after SignatureMethod@Algorithm', (x) => x.replace(`<ds:SignatureMethod Algorithm="${SHA256}"`, `<ds:SignatureMethod Algorithm="${SHA256}" ALGORITHM="${SHA512}"`), true, true],
+      ['a namespaced x:Algorithm (inclusive c14n) before CanonicalizationMethod@Algorithm', (x) => x.replace(`<ds:CanonicalizationMethod Algorithm="${EXC}"`, `<ds:CanonicalizationMethod xmlns:x="urn:x" x:Algorithm="${INCLUSIVE}" Algorithm="${EXC}"`), true, true],
+    ];
+    for (const shape of IDP_SHAPES) {
+      const org = shapeOrg(shape);
+      const verifiers = verifiersFor(org);
+      const signed = signAt(unsignedResponse(shape, org), 'assertion', 'SHA-256', CANONICALIZATIONS[0]);
+      for (const [label, edit, resign, accepted] of variants) {
+        const xml = resign ? resignAssertionSignedInfo(edit(signed)) : edit(signed);
+        if (xml === signed) throw new Error(`${label}: the edit did not apply`);
+        const verdict = await decideBothWays(verifiers, xml);
+        record(corpus.signatureShape, `${shape.name} ${label}`, verdict);
+        expect([label, verdict.stock.ok]).toEqual([label, accepted]);
+      }
+    }
+    expect(corpus.signatureShape.differences).toEqual([]);
   });
 
   it(`the mutation fuzzer's edits (${FUZZ_RUNS} inputs, seed ${FUZZ_SEED}) get the same outcome both ways`, { timeout: 60_000 + FUZZ_RUNS * 100 }, async () => {

@@ -5,7 +5,8 @@
  */
 import { createHash, createSign, createVerify } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { SignedXml } from 'xml-crypto';
+import { DOMParser } from '@xmldom/xmldom';
+import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import type { OrganizationConfig } from '../../src/configuration/types.js';
 import { buildSignedResponse, encodePostBinding, type BuildResponseOptions } from '../../src/devidp/response.js';
 import { RolegateError } from '../../src/errors.js';
@@ -185,6 +186,20 @@ export function signAt(unsigned: string, level: SignLevel, algorithm: AlgorithmN
   if (level === 'assertion' || level === 'both') xml = signElement(xml, 'Assertion', algorithm, c14n);
   if (level === 'response' || level === 'both') xml = signElement(xml, 'Response', algorithm, c14n);
   return xml;
+}
+
+/**
+ * A document signed at the assertion alone (SHA-256, exclusive c14n without a PrefixList) whose SignedInfo was
+ * then edited: its SignatureValue computed again, with the IdP key, over the exclusive canonical form of the
+ * edited SignedInfo, so that the edit itself, not a stale signature, decides the outcome.
+ */
+export function resignAssertionSignedInfo(xml: string): string {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const signedInfo = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'SignedInfo').item(0);
+  if (signedInfo === null) throw new Error('no SignedInfo');
+  const canon = new ExclusiveCanonicalization().process(signedInfo as unknown as Element, {});
+  const value = createSign('RSA-SHA256').update(canon).sign(KEYS.idpKey, 'base64');
+  return xml.replace(/(<ds:SignatureValue>)[^<]*(<\/ds:SignatureValue>)/, `$1${value}$2`);
 }
 
 export type GateOutcome = { readonly ok: true; readonly login: VerifiedLogin } | { readonly ok: false; readonly code: string };

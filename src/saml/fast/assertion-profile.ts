@@ -16,6 +16,7 @@
  *   (a string, possibly empty).
  * `xml2jsView` computes exactly that, lazily, for the elements node-saml looks at.
  */
+import { descendantElements } from '../structure.js';
 
 interface View {
   readonly element: Element;
@@ -104,9 +105,8 @@ export function processVerifiedAssertion(assertionElement: Element, opts: { read
   const assertion = view(assertionElement);
 
   // xml2js itself throws on an element named "_" (its text key): the parse fails before any check.
-  const all = assertionElement.getElementsByTagName('*');
-  for (let i = 0; i < all.length; i += 1) {
-    if (all.item(i)?.localName === '_') throw new Error('obj[charkey].match is not a function');
+  for (const element of descendantElements(assertionElement)) {
+    if (element.localName === '_') throw new Error('obj[charkey].match is not a function');
   }
 
   // Subject confirmations: with validateInResponseTo 'never' stock only looks for the first confirmation

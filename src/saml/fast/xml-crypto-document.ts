@@ -8,8 +8,8 @@
  *
  * `checkSignatureOnDocument` performs the same steps in the same order with the same error messages, on
  * the given Document, using xml-crypto's own methods for everything cryptographic or canonical (loading the
- * signature and references, canonicalisation and transforms, digests, the signature algorithm). Only the
- * element lookups are replaced, each by one walk of the tree that selects exactly what the XPath selects:
+ * references, canonicalisation and transforms, digests, the signature algorithm). The element lookups are
+ * replaced, each by one walk of the tree that selects exactly what the XPath selects:
  *
  * - the referenced element: the elements having an attribute whose local name is `Id`, `ID` or `id`
  *   (any namespace, namespace declarations included, as XPath's attribute axis does in the xpath package)
@@ -20,11 +20,20 @@
  *   ancestor namespaces of every SignedInfo, which matters only for inclusive canonicalisation);
  * - the loaded Signature inside the document being transformed: stock matches it by SignatureValue text
  *   and refuses a document with two Signatures carrying that value; kept as is, because stock always
- *   takes that branch (its verification document is a second parse), so this one must too.
+ *   takes that branch (its verification document is a second parse), so this one must too;
+ * - while loading the Signature (loadSignature, re-enacted): the CanonicalizationMethod and SignatureMethod
+ *   `Algorithm`s, the SignatureValue text and the KeyInfo, as xpath 0.0.33 selects them (see
+ *   firstAlgorithmAttribute and the helpers beside it).
+ *
+ * Besides, three costs of stock are avoided where the same result is certain: exc-c14n of the referenced
+ * element (enveloped) and of the SignedInfo on the element itself instead of a deep clone, the second
+ * canonicalisation and parse of an exc-c14n SignedInfo (loadedSignedInfo), and Node's parse of the
+ * certificate PEM on every RSA verify (publicKeyOf).
  *
  * These are methods set on one SignedXml instance; the library's prototype and every other user of it,
  * stock node-saml included, are untouched. The versions are pinned (pinned.ts).
  */
+import { createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
@@ -40,6 +49,38 @@ interface XmlCryptoUtils {
 }
 // Not re-exported by the package index; the file is part of the pinned version (pinned.ts).
 const utils = require('xml-crypto/lib/utils.js') as XmlCryptoUtils;
+
+type SignatureAlgorithmClass = abstract new () => unknown;
+// The RSA classes whose verifySignature is exactly `createVerify(<name>).update(material).verify(key, value,
+// 'base64')` (xml-crypto 6.3.2 lib/signature-algorithms.js). RsaSha256Mgf1 is not among them: it refuses a key
+// that is not a string or Buffer, so it always gets the PEM.
+const signatureAlgorithms = require('xml-crypto/lib/signature-algorithms.js') as Record<'RsaSha1' | 'RsaSha256' | 'RsaSha512', SignatureAlgorithmClass>;
+const RSA_VERIFY_NAME = new Map<SignatureAlgorithmClass, string>([
+  [signatureAlgorithms.RsaSha1, 'RSA-SHA1'],
+  [signatureAlgorithms.RsaSha256, 'RSA-SHA256'],
+  [signatureAlgorithms.RsaSha512, 'RSA-SHA512'],
+]);
+
+/**
+ * The public key of a configured certificate, parsed once. Stock hands xml-crypto the PEM text, and Node parses
+ * that PEM (X.509 included) on every `verify`: about 200 µs of a 2 ms validation. `createPublicKey` runs the
+ * same parser on the same text, so verifying with its KeyObject is verifying with the same key. A PEM Node
+ * cannot parse is remembered as null and keeps going the stock way (where it fails as before).
+ */
+const publicKeys = new Map<string, KeyObject | null>();
+function publicKeyOf(pem: string): KeyObject | null {
+  let key = publicKeys.get(pem);
+  if (key === undefined) {
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      key = null;
+    }
+    // Only configured certificates get here (node-saml's getKeyInfosAsPem); the bound is a guard, not a policy.
+    if (publicKeys.size < 256) publicKeys.set(pem, key);
+  }
+  return key;
+}
 
 interface Reference {
   xpath?: string;
@@ -126,6 +167,59 @@ export function dsigDescendants(root: Node, localName: string): Element[] {
   return out;
 }
 
+/**
+ * What xml-crypto's XPath (its own xpath 0.0.33, the only version its `^0.0.33` range admits) calls `local-name()`
+ * of an element.
+ */
+function xpathLocalName(element: Element): string {
+  const n = element as Element & { baseName?: string; target?: string };
+  return n.localName || n.baseName || n.target || n.nodeName || '';
+}
+
+/**
+ * `select1(".//*[local-name(.)='<element>']/@Algorithm", signature)`: the first, in document order, of the
+ * `Algorithm` attributes of the descendants (signature itself excluded) whose local name is `element`.
+ * xpath 0.0.33 matches the name test `Algorithm` case-insensitively on an xmldom document (it takes xmldom's
+ * `hasFeature()`, which always answers true, for an HTML DOM), in no namespace only (a prefix-less name test;
+ * a namespace declaration has the xmlns namespace); attributes sort by their element, then by position.
+ */
+function firstAlgorithmAttribute(signature: Element, element: string): Attr | null {
+  for (const candidate of elementsOf(signature)) {
+    if (candidate === signature || xpathLocalName(candidate) !== element) continue;
+    const attributes = candidate.attributes;
+    for (let i = 0; i < attributes.length; i += 1) {
+      const a = attributes.item(i);
+      if (a !== null && !(a.namespaceURI || '') && (a.localName || a.nodeName).toLowerCase() === 'algorithm') return a;
+    }
+  }
+  return null;
+}
+
+/** `select1(".//*[local-name(.)='<element>']", signature)`: the first such descendant in document order. */
+function firstDescendant(signature: Element, element: string): Element | null {
+  for (const candidate of elementsOf(signature)) if (candidate !== signature && xpathLocalName(candidate) === element) return candidate;
+  return null;
+}
+
+/**
+ * `select1(".//*[local-name(.)='SignatureValue']/text()", signature)`: the first, in document order, of the
+ * text and CDATA children (`text()` selects both) of the descendants named SignatureValue, i.e. the first such
+ * node of a pre-order walk of every node under the signature.
+ */
+function firstSignatureValueText(signature: Element): Node | null {
+  const stack: Node[] = [];
+  for (let n = signature.lastChild; n !== null; n = n.previousSibling) stack.push(n);
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (node.nodeType === 3 || node.nodeType === 4) {
+      const parent = node.parentNode;
+      if (parent !== null && parent !== signature && parent.nodeType === 1 && xpathLocalName(parent as Element) === 'SignatureValue') return node;
+    }
+    for (let n = node.lastChild; n !== null; n = n.previousSibling) stack.push(n);
+  }
+  return null;
+}
+
 /** A SignedXml whose lookups walk the given document instead of running XPath on a re-parse of it. */
 export function documentSignedXml(publicCert: string): {
   loadSignature(signature: Element): void;
@@ -139,6 +233,62 @@ export function documentSignedXml(publicCert: string): {
   // canonicalised inside the document node-saml parsed), and matches by SignatureValue when asked from any
   // other document: always the case for references, which stock resolves in its second parse.
   let canonicalizingReference = false;
+  /**
+   * The SignedInfo as loadSignature canonicalised it with exc-c14n in place, and its parse: stock canonicalises
+   * it (on a deep clone each time) and parses the result once in loadSignature and once more in checkSignature.
+   * When the SignedInfo's CanonicalizationMethod is exc-c14n without an InclusiveNamespaces PrefixList, both
+   * canonicalisations are the same call on the same unchanged element (the ancestor namespaces checkSignature
+   * passes are read only for a PrefixList; nothing in between writes to the document), so the same text, and
+   * parsing the same text again gives the same tree, which loadReference only reads.
+   */
+  let loadedSignedInfo: { readonly element: Element; readonly canon: string; readonly root: Element } | null = null;
+
+  /**
+   * xml-crypto's `getCanonXml([EXC_C14N], signedInfo, options)` without the deep clone, or null where the clone
+   * is needed. On the clone, canonicalize() applies no enveloped-signature transform and keeps comments, then
+   * runs exc-c14n, which reads only the subtree it is given, renders no comments and writes to the element only
+   * for an InclusiveNamespaces PrefixList (which is then left to stock): the argument that lets references be
+   * canonicalised in place (envelopedExclusiveInPlace below), with nothing detached.
+   */
+  const exclusiveSignedInfoInPlace = (signedInfo: Element): string | null => {
+    const method = utils.findChildren(signedInfo, 'CanonicalizationMethod')[0];
+    if (method !== undefined && utils.findChildren(method, 'InclusiveNamespaces').length > 0) return null;
+    return new ExclusiveCanonicalization().process(signedInfo, {
+      defaultNsForPrefix: (SignedXml as unknown as { defaultNsForPrefix: Record<string, string> }).defaultNsForPrefix,
+    } as never);
+  };
+
+  /**
+   * Stock loadSignature(node) (signed-xml.js), step by step with the same errors, its four XPath selects done
+   * by walks of the Signature (see firstAlgorithmAttribute and the helpers beside it). It also stored
+   * `signatureXml`, a serialisation of the Signature that only signing reads; not kept here.
+   */
+  sig.loadSignature = (signatureNode: Element): void => {
+    sig.signatureNode = signatureNode;
+    const canonicalization = firstAlgorithmAttribute(signatureNode, 'CanonicalizationMethod');
+    if (canonicalization === null) throw new Error('could not find CanonicalizationMethod/@Algorithm element');
+    sig.canonicalizationAlgorithm = canonicalization.value;
+    const signatureMethod = firstAlgorithmAttribute(signatureNode, 'SignatureMethod');
+    if (signatureMethod !== null) sig.signatureAlgorithm = signatureMethod.value;
+    const signedInfoNodes = utils.findChildren(signatureNode, 'SignedInfo');
+    if (signedInfoNodes.length === 0) throw new Error('no signed info node found');
+    if (signedInfoNodes.length > 1) throw new Error('could not load signature that contains multiple SignedInfo nodes');
+    const signedInfo = signedInfoNodes[0] as Element;
+    let algorithm = sig.canonicalizationAlgorithm;
+    if (!algorithm || algorithm === C14N || algorithm === C14N_WITH_COMMENTS) algorithm = EXC_C14N;
+    const inPlace = algorithm === EXC_C14N ? exclusiveSignedInfoInPlace(signedInfo) : null;
+    const canon = inPlace ?? sig.getCanonXml([algorithm], signedInfo);
+    const root = new DOMParser().parseFromString(canon, 'text/xml').documentElement;
+    loadedSignedInfo = inPlace !== null && sig.canonicalizationAlgorithm === EXC_C14N ? { element: signedInfo, canon, root } : null;
+    sig.references = [];
+    const references = utils.findChildren(root, 'Reference');
+    if (references.length === 0) throw new Error('could not find any Reference elements');
+    for (const reference of references) sig.loadReference(reference);
+    const signatureValue = firstSignatureValueText(signatureNode);
+    if (signatureValue !== null && signatureValue.nodeType === 3) sig.signatureValue = (signatureValue as Text).data.replace(/\r?\n/g, '');
+    const keyInfo = firstDescendant(signatureNode, 'KeyInfo');
+    if (keyInfo !== null) sig.keyInfo = keyInfo;
+  };
 
   sig.getCanonSignedInfoXml = (doc: Document): string => {
     if (sig.signatureNode == null) throw new Error('No signature found.');
@@ -149,6 +299,8 @@ export function documentSignedXml(publicCert: string): {
     if ((sig.canonicalizationAlgorithm === C14N || sig.canonicalizationAlgorithm === C14N_WITH_COMMENTS) && (doc == null || typeof doc !== 'object')) {
       throw new Error('When canonicalization method is non-exclusive, whole xml dom must be provided as an argument');
     }
+    // exc-c14n without a PrefixList reads no ancestor namespaces: the text loadSignature computed (see above).
+    if (loadedSignedInfo !== null && loadedSignedInfo.element === signedInfo[0] && sig.canonicalizationAlgorithm === EXC_C14N) return loadedSignedInfo.canon;
     // Stock: findAncestorNs(doc, "//*[local-name()='SignedInfo']"), i.e. the FIRST SignedInfo in the document.
     let first: Element | null = null;
     for (const element of elementsOf(doc)) {
@@ -271,7 +423,8 @@ export function documentSignedXml(publicCert: string): {
       sig.references = [];
       const signedInfoCanon = sig.getCanonSignedInfoXml(doc);
       if (!signedInfoCanon) throw new Error('Canonical signed info cannot be empty');
-      const signedInfo = new DOMParser().parseFromString(signedInfoCanon, 'text/xml').documentElement;
+      const signedInfo =
+        loadedSignedInfo !== null && loadedSignedInfo.canon === signedInfoCanon ? loadedSignedInfo.root : new DOMParser().parseFromString(signedInfoCanon, 'text/xml').documentElement;
       if (!signedInfo) throw new Error('Could not parse unverifiedSignedInfoCanon into a document');
       const references = utils.findChildren(signedInfo, 'Reference');
       if (references.length === 0) throw new Error('could not find any Reference elements');
@@ -285,7 +438,14 @@ export function documentSignedXml(publicCert: string): {
       const signer = sig.findSignatureAlgorithm(sig.signatureAlgorithm);
       const key = sig.getCertFromKeyInfo(sig.keyInfo) || sig.publicCert || sig.privateKey;
       if (key == null) throw new Error('KeyInfo or publicCert or privateKey is required to validate signature');
-      if (signer.verifySignature(signedInfoCanon, key, sig.signatureValue) === true) {
+      // For the plain RSA algorithms, the same verification with the certificate's key parsed once (publicKeyOf).
+      const rsa = RSA_VERIFY_NAME.get((signer as unknown as { constructor: SignatureAlgorithmClass }).constructor);
+      const keyObject = rsa !== undefined && typeof key === 'string' ? publicKeyOf(key) : null;
+      const verified =
+        rsa !== undefined && keyObject !== null
+          ? createVerify(rsa).update(signedInfoCanon).verify(keyObject, sig.signatureValue, 'base64')
+          : signer.verifySignature(signedInfoCanon, key, sig.signatureValue);
+      if (verified === true) {
         sig.signedReferences = [...earlier, ...canonReferences];
         return true;
       }
