@@ -77,7 +77,10 @@ export async function startServer(opts: { yaml: (port: number, dir: string, data
   fs.writeFileSync(file, opts.yaml(port, dir, databaseUrl));
   // ROLEGATE_BENCH_PROFILE=<dir>: a V8 CPU profile of each server (main thread and workers) for where the time goes.
   const profile = process.env['ROLEGATE_BENCH_PROFILE'];
-  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  // ROLEGATE_BENCH_NODE_ARGS: more node/V8 flags for the server (e.g. --single-threaded-gc, to see what the
+  // "other threads" do).
+  const extra = (process.env['ROLEGATE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...extra, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production' },

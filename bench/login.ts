@@ -296,6 +296,72 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, bodies:
   }
 }
 
+/**
+ * ROLEGATE_BENCH_CPU=1: main-thread CPU per login after the JIT has warmed up (a quick run's 200 logins are
+ * mostly warm-up). One 1-worker SQLite server per group count: W first logins to warm up, then N first logins
+ * (distinct people) and N returning logins of the same people (fresh assertions), each measured on its own.
+ */
+/** The main thread's CPU time in the kernel (ms; Linux /proc): syscalls such as socket and file writes. */
+function mainSystemMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function cpuRuns(groups: number): Promise<void> {
+  const warmCount = groups >= 100 ? 100 : 600;
+  const n = groups >= 100 ? 150 : 800;
+  const t = performance.now();
+  const warm = responses(warmCount, groups, `warm${groups}`);
+  const first = responses(n, groups, `cpu${groups}`);
+  const again = responses(n, groups, `cpu${groups}`);
+  console.log(`\n== CPU per login, ${groups} groups, 1 worker, SQLite (${warm.length + first.length + again.length} Responses signed in ${fmt((performance.now() - t) / 1000)} s)`);
+  const server = await startServer({ yaml: benchYaml(1), database: 'sqlite' });
+  try {
+    const measure = async (label: string, bodies: readonly string[]): Promise<void> => {
+      let next = 0;
+      let errors = 0;
+      const sysBefore = mainSystemMs(server.pid);
+      const before = threadCpuMs(server.pid);
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < bodies.length) {
+            const body = bodies[next++];
+            if (body === undefined) break;
+            const res = await fetch(`${server.url}/saml/1/acs`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+              body: new URLSearchParams({ SAMLResponse: body }).toString(),
+              redirect: 'manual',
+            });
+            await res.arrayBuffer();
+            if (res.status !== 302) errors++;
+          }
+        }),
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      const used = cpuBetween(server.pid, before, threadCpuMs(server.pid), 1);
+      const sys = mainSystemMs(server.pid) - sysBefore;
+      const per = (ms: number): string => fmt(ms / bodies.length, 2);
+      row(
+        `CPU, ${groups} groups, ${label}`,
+        `${bodies.length} logins, ${errors} errors, ${fmt(bodies.length / elapsed)}/s`,
+        `main ${per(used.mainMs)} ms (of which kernel ${per(sys)}), worker ${per(used.workerMs[0] ?? Number.NaN)} ms, other threads ${per(used.otherMs)} ms`,
+        `load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      );
+    };
+    await measure('warm-up (first logins)', warm);
+    await measure('first logins', first);
+    await measure('returning logins', again);
+  } finally {
+    await server.stop();
+  }
+}
+
 // ---- 3. micro-benchmarks ----------------------------------------------------------------------------------
 
 function mappingBench(): { meanUs: number; p99Us: number } {
@@ -411,6 +477,10 @@ async function main(): Promise<void> {
   console.log(`PostgreSQL: ${PG_URL.replace(/\/\/[^@]*@/, '//')}`);
   const org = benchOrg();
   const summaryRows: string[] = [];
+  if (process.env['ROLEGATE_BENCH_CPU'] === '1') {
+    for (const groups of GROUP_COUNTS) if (process.env['ROLEGATE_BENCH_CPU_GROUPS'] === undefined || process.env['ROLEGATE_BENCH_CPU_GROUPS'] === String(groups)) await cpuRuns(groups);
+    return;
+  }
   if (process.env['ROLEGATE_BENCH_PROFILE'] !== undefined) {
     // Profile mode (ROLEGATE_BENCH_PROFILE=<dir>): one run, 1 worker, SQLite, 20 groups (or
     // ROLEGATE_BENCH_PROFILE_GROUPS), V8 CPU profiles of the server's threads in <dir>.

@@ -37,11 +37,12 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         max: 1,
         // WAL lets readers proceed during a write; foreign keys are off by default in SQLite; a busy
         // timeout makes a second process wait for the write lock instead of failing at once.
-        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
           try {
             if (config.filename !== ':memory:') conn.pragma('journal_mode = WAL');
             conn.pragma('foreign_keys = ON');
             conn.pragma('busy_timeout = 5000');
+            cachePreparedStatements(conn);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
@@ -71,6 +72,38 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   }
   await db.migrate.latest({ migrationSource });
   return db;
+}
+
+interface SqliteConnection {
+  pragma(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Distinct SQL texts kept prepared per SQLite connection (least recently used dropped first). */
+const PREPARED_PER_CONNECTION = 256;
+
+/**
+ * knex's better-sqlite3 dialect prepares every query afresh (`connection.prepare(sql)` per query), which
+ * was a tenth of a login's main-thread time. The connection keeps its prepared statements instead, by SQL
+ * text. Safe under knex: a statement belongs to its connection (so it runs on the connection knex holds for
+ * the transaction), knex only calls `all`/`run` on it (each completes before the next query starts) and
+ * never sets per-statement modes (raw, pluck, expand; `safeIntegers` is not used here); SQLite re-prepares
+ * a statement by itself after a schema change. knex still compiles the SQL text and emits its query events.
+ */
+function cachePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string): unknown => {
+    let statement = cache.get(sql);
+    if (statement !== undefined) {
+      cache.delete(sql); // re-inserted below: Map order is the recency order
+    } else {
+      statement = prepare(sql);
+      if (cache.size >= PREPARED_PER_CONNECTION) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
 }
 
 /** Run `fn` once `db`'s transaction commits (at once outside a transaction); never after a rollback. */

@@ -148,12 +148,6 @@ export async function findMembership(db: DbOrTrx, organizationId: number, userId
   return row === undefined ? undefined : toMembership(row);
 }
 
-/** The live member with this (lower-cased) email. */
-export async function findMembershipByEmail(db: DbOrTrx, organizationId: number, email: string): Promise<MembershipRow | undefined> {
-  const row = (await base(db, organizationId).andWhere({ 'users.email': email, 'users.is_deleted': false }).first(...COLUMNS)) as Raw | undefined;
-  return row === undefined ? undefined : toMembership(row);
-}
-
 /** Members by user id, deleted ones included (read in chunks: SQLite limits bound parameters). */
 export async function membershipsByIds(db: DbOrTrx, organizationId: number, userIds: readonly number[]): Promise<Map<number, MembershipRow>> {
   const out = new Map<number, MembershipRow>();
@@ -240,8 +234,10 @@ export async function countActiveAdmins(db: DbOrTrx, organizationId: number): Pr
  * Administrator locks the organization row before it counts them, so two such transactions serialize and
  * the second counts what the first left. SQLite has one writer at a time already.
  */
-export async function lockOrganization(trx: DbOrTrx, organizationId: number): Promise<void> {
-  if (databaseKind(trx) === 'postgres') await trx('organizations').where({ id: organizationId }).forUpdate().first('id');
+export async function lockOrganization(trx: DbOrTrx, organizationId: number): Promise<boolean> {
+  if (databaseKind(trx) !== 'postgres') return false;
+  await trx('organizations').where({ id: organizationId }).forUpdate().first('id');
+  return true;
 }
 
 /** Write path: insert or update many memberships, 200 rows per statement (SQLite bounds compound inserts). */

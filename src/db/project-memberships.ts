@@ -13,7 +13,7 @@ export interface ProjectMembershipRow {
   readonly reason: unknown;
 }
 
-function toProjectMembership(row: Raw): ProjectMembershipRow {
+export function toProjectMembership(row: Raw): ProjectMembershipRow {
   return {
     id: num(row['id']),
     projectId: num(row['project_id']),

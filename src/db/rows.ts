@@ -83,6 +83,11 @@ export function roleSource(v: unknown): RoleSource {
   return v;
 }
 
+/** The rows of `db.raw(…)`: an array on SQLite, `{ rows }` on PostgreSQL. */
+export function rawRows(result: unknown): Raw[] {
+  return (Array.isArray(result) ? result : (result as { rows: Raw[] }).rows) as Raw[];
+}
+
 /** The id `insert … returning('id')` gave back (an object on PostgreSQL, a number on SQLite). */
 export function insertedId(rows: readonly unknown[]): number {
   const first = rows[0];

@@ -3,6 +3,7 @@
  * browser) and consumed assertion ids. Both are consumed atomically, so a second use fails on any instance.
  */
 import type { DbOrTrx } from './connect.js';
+import { rawRows, str } from './rows.js';
 
 export async function saveAuthnRequest(
   db: DbOrTrx,
@@ -20,37 +21,25 @@ export async function saveAuthnRequest(
 /**
  * Consume an AuthnRequest id issued to this browser for this organization. Returns the stored `next` path,
  * or undefined when there is no such live request (unknown, expired, other browser, other org, already used).
- * The DELETE is the atomic step: of two concurrent consumers only one deletes the row.
+ * One statement, `DELETE … RETURNING` (SQLite ≥ 3.35, PostgreSQL; raw SQL because knex drops `returning`
+ * on a delete for better-sqlite3): of two concurrent consumers only one deletes the row and gets it back.
  */
 export async function consumeAuthnRequest(
   db: DbOrTrx,
   q: { id: string; organizationId: number; bindingHash: string; now: Date },
 ): Promise<string | undefined> {
-  const row = (await db('authn_requests')
-    .where({ id: q.id, organization_id: q.organizationId, binding_hash: q.bindingHash })
-    .where('expires_at', '>', q.now)
-    .first('next_path')) as { next_path: string } | undefined;
-  if (row === undefined) return undefined;
-  const deleted = await db('authn_requests').where({ id: q.id, binding_hash: q.bindingHash }).delete();
-  return deleted === 1 ? row.next_path : undefined;
+  const rows = rawRows(
+    await db.raw('delete from authn_requests where id = ? and organization_id = ? and binding_hash = ? and expires_at > ? returning next_path', [
+      q.id,
+      q.organizationId,
+      q.bindingHash,
+      q.now,
+    ]),
+  );
+  return rows.length === 1 ? str(rows[0]?.['next_path']) : undefined;
 }
 
-/**
- * Record an assertion id as used; false when it was already used (a replay). Insert-if-absent (ON CONFLICT
- * DO NOTHING … RETURNING) rather than catching the unique violation: on PostgreSQL a failed statement aborts
- * the surrounding transaction, and a concurrent inserter waits for the first to commit, then sees the row.
- */
-export async function consumeAssertion(
-  db: DbOrTrx,
-  a: { issuer: string; assertionId: string; expiresAt: Date },
-): Promise<boolean> {
-  const inserted = (await db('consumed_assertions')
-    .insert({ issuer: a.issuer, assertion_id: a.assertionId, expires_at: a.expiresAt })
-    .onConflict(['issuer', 'assertion_id'])
-    .ignore()
-    .returning('assertion_id')) as unknown[];
-  return inserted.length === 1;
-}
+// Assertion ids are consumed by the login's first read (login-state.ts: insert-if-absent … RETURNING).
 
 /** Housekeeping: forget what can no longer be used. */
 export async function purgeExpired(db: DbOrTrx, now: Date): Promise<void> {

@@ -4,12 +4,11 @@
  */
 import type { Config, OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
+import type { AuditEvent } from '../db/audit.js';
 import { appendAudit } from '../db/audit.js';
+import { consumeAssertionReadingSnapshot, readLoginSnapshot } from '../db/login-state.js';
 import { saveMemberGroups } from '../db/member-groups.js';
-import { findMembership, findMembershipByEmail } from '../db/memberships.js';
-import { ownershipOf } from '../db/ownership.js';
-import { listProjectMemberships } from '../db/project-memberships.js';
-import { consumeAssertion, consumeAuthnRequest } from '../db/saml-state.js';
+import { consumeAuthnRequest } from '../db/saml-state.js';
 import { destroyUserSessions } from '../db/sessions.js';
 import { upsertUser } from '../db/users.js';
 import { scimMemberState } from '../db/scim.js';
@@ -87,23 +86,29 @@ export async function applyLogin(
       }
       nextPath = consumed;
     }
-    // SAML Profiles §4.1.4.5: a bearer assertion is used once, on any instance sharing the database.
-    if (!(await consumeAssertion(trx, { issuer: login.issuer, assertionId: login.assertionId, expiresAt: login.replayCacheUntil }))) {
-      throw new RolegateError('ERR_SAML_REPLAY', 'assertion already used');
-    }
+    // SAML Profiles §4.1.4.5: a bearer assertion is used once, on any instance sharing the database. The same
+    // statement reads what the login decides from (the member, their project roles, the ownership facts).
+    const subject = { organizationId: org.id, email: login.email, projectIds: org.projects.map((p) => p.id), owner: org.owner };
+    let snapshot = await consumeAssertionReadingSnapshot(trx, { issuer: login.issuer, assertionId: login.assertionId, expiresAt: login.replayCacheUntil }, subject);
+    if (snapshot === undefined) throw new RolegateError('ERR_SAML_REPLAY', 'assertion already used');
 
     // The write path's locking rule, organization row first: a login of an Owner or Administrator (one that
-    // may take one away) takes the lock before its first row write, as the admin surface and apply do.
-    const known = await findMembershipByEmail(trx, org.id, login.email);
-    if (known !== undefined && isAdminRole(known.role)) await writer.lock(trx, org.id);
+    // may take one away) takes the lock before its first row write, as the admin surface and apply do, and
+    // reads again under it (PostgreSQL; on SQLite this transaction holds the write lock since the assertion id).
+    const known = snapshot.member;
+    if (known !== undefined && isAdminRole(known.role) && (await writer.lock(trx, org.id))) snapshot = await readLoginSnapshot(trx, subject);
     const { user, created } = await upsertUser(trx, org.id, { email: login.email, firstName: login.firstName, lastName: login.lastName }, ctx.now, known !== undefined);
-    const membership = await findMembership(trx, org.id, user.id);
-    const heldProjects = await listProjectMemberships(trx, org.projects.map((p) => p.id), { userIds: [user.id] });
+    // The snapshot is this user's unless the row is another one: a concurrent first login inserted it, or the
+    // member was deleted meanwhile (PostgreSQL, read committed). A user this login created has no rows yet.
+    if (created) snapshot = { ...snapshot, member: undefined, projects: [] };
+    else if (snapshot.member?.userId !== user.id) snapshot = await readLoginSnapshot(trx, subject);
+    const membership = snapshot.member?.userId === user.id ? snapshot.member : undefined;
+    const heldProjects = snapshot.projects.filter((p) => p.userId === user.id);
     const input = {
       email: login.email,
       current: membership === undefined ? null : { role: membership.role, roleSource: membership.roleSource },
       currentProjects: heldProjects.map((p) => ({ projectId: p.projectId, role: p.role, roleSource: p.roleSource })),
-      ownership: ownershipFacts(org, await ownershipOf(trx, org.id), user.id),
+      ownership: ownershipFacts(org, { gaveAway: snapshot.ownerLineTransferred ? [org.owner] : [], holderUserId: snapshot.holderUserId }, user.id),
     };
     // A member SCIM provisioned or linked: SCIM is authoritative for their groups and for `active`. The login
     // authenticates them, but the SAML groups neither override the SCIM groups nor reactivate a member the
@@ -141,23 +146,28 @@ export async function applyLogin(
       ),
     ];
     const wctx: WriteContext = { organizationId: org.id, source: 'login', actor: 'saml', configRevision: config.revision, now: ctx.now, ip: ctx.ip, assertionId: login.assertionId };
-    const written = await writer.write(trx, wctx, intents, { refusals: 'skip' });
-    const effective: OrgRole = written.roles.get(user.id) ?? next.role;
+    const base = { organizationId: org.id, actor: 'saml', subjectUserId: user.id, subjectEmail: user.email, configRevision: config.revision, assertionId: login.assertionId, ip: ctx.ip } as const;
+    let effective: OrgRole = next.role;
+    // The login's own audit rows go in the write path's insert (one statement for every row of this login).
+    const loginAudit = (roles: ReadonlyMap<number, OrgRole>): AuditEvent[] => {
+      effective = roles.get(user.id) ?? next.role;
+      const audit: AuditEvent[] = [];
+      if (!decision.groupsKnown) {
+        audit.push({ ...base, action: 'groups_unknown', outcome: 'warning', reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
+      }
+      if (effective === 'DI') {
+        audit.push({ ...base, action: 'login', outcome: 'refused', errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
+      } else {
+        audit.push({ ...base, action: 'login', outcome: 'ok', after: effective });
+      }
+      return audit;
+    };
+    const members = new Map(membership === undefined ? [] : [[user.id, membership] as const]);
+    await writer.write(trx, wctx, intents, { refusals: 'skip', snapshot: { members, projects: heldProjects, emails: new Map([[user.id, user.email]]) }, audit: loginAudit });
 
     await saveMemberGroups(trx, user.id, login.groups, login.assertionId, ctx.now);
-    const base = { organizationId: org.id, actor: 'saml', subjectUserId: user.id, subjectEmail: user.email, configRevision: config.revision, assertionId: login.assertionId, ip: ctx.ip } as const;
-    const audit = [];
-    if (!decision.groupsKnown) {
-      audit.push({ ...base, action: 'groups_unknown', outcome: 'warning' as const, reason: { text: 'the assertion has no groups attribute; nothing was demoted' } });
-    }
-    if (effective === 'DI') {
-      // Whatever the change list says (the member may have been Deactivated before), they leave with no session.
-      await destroyUserSessions(trx, user.id);
-      audit.push({ ...base, action: 'login', outcome: 'refused' as const, errorCode: 'ERR_ACCESS_REVOKED', before: previous, after: 'DI', reason: next.reason });
-    } else {
-      audit.push({ ...base, action: 'login', outcome: 'ok' as const, after: effective });
-    }
-    await appendAudit(trx, audit, ctx.now);
+    // Whatever the change list says (the member may have been Deactivated before), they leave with no session.
+    if (effective === 'DI') await destroyUserSessions(trx, user.id);
     return { userId: user.id, role: effective, nextPath, decision, created };
   });
   if (result.role === 'DI') {

@@ -197,6 +197,19 @@ export type AppliedHook = (trx: DbOrTrx, applied: ConfigApplied) => Promise<void
 export interface WriteOptions {
   /** 'skip': a refused member keeps their roles and the rest is written; 'throw': ERR_LAST_ADMIN, nothing written. */
   readonly refusals: 'skip' | 'throw';
+  /**
+   * The rows the intents concern, read by the caller in this transaction (a login reads them to decide), so
+   * that they are not read twice: every membership of the named members (absent = none), their project
+   * memberships in the intents' projects, and the email of a member without a membership yet. Ignored when
+   * the write path has to take the organization lock first (it reads again after the lock).
+   */
+  readonly snapshot?: {
+    readonly members: ReadonlyMap<number, MembershipRow>;
+    readonly projects: readonly ProjectMembershipRow[];
+    readonly emails: ReadonlyMap<number, string>;
+  };
+  /** The caller's own audit rows (after the write: each member's role), inserted with the write path's in one statement. */
+  readonly audit?: (roles: ReadonlyMap<number, OrgRole>) => readonly AuditEvent[];
 }
 
 /** Thrown by `write` in 'throw' mode: the refusals ride along so that `run` can audit them after the rollback. */
@@ -231,14 +244,18 @@ export class MemberWriter {
 
   /**
    * Take the organization row lock now. Writers that read before they decide (the admin surface, apply)
-   * call this first, so that what they read cannot change under them.
+   * call this first, so that what they read cannot change under them. True when a lock was taken now by a
+   * statement (PostgreSQL): rows read before it in this transaction may have changed meanwhile. False when it
+   * was held already, or on SQLite (one writer at a time; a transaction that has written holds the database's
+   * write lock, so nothing it reads after its first write can change under it).
    */
-  async lock(trx: DbOrTrx, organizationId: number): Promise<void> {
+  async lock(trx: DbOrTrx, organizationId: number): Promise<boolean> {
     const held = locked.get(trx) ?? new Set<number>();
-    if (held.has(organizationId)) return;
-    await lockOrganization(trx, organizationId);
+    if (held.has(organizationId)) return false;
+    const took = await lockOrganization(trx, organizationId);
     held.add(organizationId);
     locked.set(trx, held);
+    return took;
   }
 
   /**
@@ -269,15 +286,18 @@ export class MemberWriter {
       if (i.kind === 'transfer_ownership') ids.add(i.fromUserId).add(i.toUserId);
       else ids.add(i.userId);
     }
-    let members = await membershipsByIds(trx, org, [...ids]);
+    let snapshot = options.snapshot;
+    let members = snapshot?.members ?? (await membershipsByIds(trx, org, [...ids]));
     // The one locking rule: lock before counting whenever an Owner or Administrator could be taken away.
     if (!locked.get(trx)?.has(org) && intents.some((i) => mayRemoveAdmin(i, members))) {
       await this.lock(trx, org);
       members = await membershipsByIds(trx, org, [...ids]);
+      snapshot = undefined;
     }
     const projectIds = [...new Set(intents.flatMap((i) => (i.kind === 'project_role' ? [i.projectId] : [])))];
     const heldProjects = new Map<string, ProjectMembershipRow>();
-    for (const p of await listProjectMemberships(trx, projectIds, { userIds: [...ids] })) heldProjects.set(`${p.projectId}:${p.userId}`, p);
+    const projectRows = snapshot !== undefined ? snapshot.projects : await listProjectMemberships(trx, projectIds, { userIds: [...ids] });
+    for (const p of projectRows) heldProjects.set(`${p.projectId}:${p.userId}`, p);
 
     // Adding Owners/Administrators is counted before taking any away, so a batch that swaps them is allowed.
     const ordered = [...intents].sort((a, b) => rank(a, members) - rank(b, members));
@@ -288,7 +308,8 @@ export class MemberWriter {
     const emails = new Map<number, string | null>();
     for (const id of ids) {
       const m = members.get(id);
-      emails.set(id, m !== undefined ? m.email : ((await findUser(trx, org, id))?.email ?? null));
+      const known = snapshot?.emails.get(id);
+      emails.set(id, m !== undefined ? m.email : known !== undefined ? known : ((await findUser(trx, org, id))?.email ?? null));
     }
     const base = (userId: number, reason: Reason): ChangeBase => ({ organizationId: org, userId, email: emails.get(userId) ?? null, source: ctx.source, actor: ctx.actor, reason });
     const refusals: Refusal[] = [];
@@ -423,6 +444,7 @@ export class MemberWriter {
     for (const { change } of projectChanges) {
       events.push({ ...eventBase(ctx, change), action: 'project_role_change', before: change.before?.role ?? null, after: change.after?.role ?? null, reason: { project_id: change.projectId, ...change.reason } });
     }
+    if (options.audit !== undefined) events.push(...options.audit(roles));
     await appendAudit(trx, events, ctx.now);
 
     const changes: RoleChange[] = [...orgChanges.map((c) => c.change), ...projectChanges.map((c) => c.change)];

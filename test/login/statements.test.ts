@@ -1,7 +1,8 @@
 /**
- * The SQL a login runs, counted from knex's query events on the app's database handle: a guard against
- * statements creeping back (each one is main-thread work on every login). The ceiling is today's count;
- * docs/performance.md lists the statements and which could still be merged.
+ * The SQL a login runs, counted from knex's query events on the app's database handle (every statement: BEGIN,
+ * COMMIT, the AuthnRequest, the session row): a guard against statements creeping back (each one is
+ * main-thread work on every login). The ceilings are today's counts, on SQLite and PostgreSQL alike;
+ * docs/performance.md lists the statements.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../support/app.js';
@@ -35,12 +36,25 @@ async function loginStatements(email: string): Promise<string[]> {
 }
 
 describe('SQL statements per login (BEGIN and COMMIT included)', () => {
-  it("a returning user's SP-initiated login: at most 15 statements, one of them the session row", async () => {
+  it("a returning user's SP-initiated login: at most 9 statements, one of them the session row", async () => {
     await loginStatements('quinn@acme.example');
     const statements = await loginStatements('quinn@acme.example');
-    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(15);
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(9);
     expect(statements.filter((s) => /\bsessions\b/.test(s))).toHaveLength(1);
+    // The AuthnRequest is consumed by one DELETE … RETURNING, not a select and a delete.
+    expect(statements.filter((s) => /\bauthn_requests\b/.test(s)).map((s) => s.trim().split(' ')[0]?.toLowerCase())).toEqual(['delete']);
     // The user row is updated and read back in one statement.
     expect(statements.filter((s) => /\busers\b/.test(s) && /^select/i.test(s.trim()) && !/join/i.test(s))).toHaveLength(0);
+    // The member, project and ownership rows are read by the statement that consumes the assertion id: no
+    // select of its own, and the write path does not read them again.
+    expect(statements.filter((s) => /^select/i.test(s.trim()))).toEqual([]);
+    // Nothing changed for this member: no membership or project-membership write.
+    expect(statements.filter((s) => /\b(memberships|project_memberships)\b/.test(s) && !/^insert into consumed_assertions/i.test(s.trim()))).toEqual([]);
+  });
+
+  it('a first login: at most 10 statements (the user, membership, project membership, audit and groups rows)', async () => {
+    const statements = await loginStatements('sasha@acme.example');
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(10);
+    expect(statements.filter((s) => /^select/i.test(s.trim()))).toEqual([]);
   });
 });
