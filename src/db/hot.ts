@@ -2,8 +2,8 @@
  * Statements on the hottest read paths (the session behind every request, the member behind every
  * forward-auth decision), written once as SQL instead of built by knex's query builder on every call.
  *
- * On SQLite the statement is prepared once per connection and cached (knex prepares it anew for every
- * query: about half of a decision's database time). The connection is taken from knex's pool, exactly as
+ * On SQLite the statement runs on the connection's cache of prepared statements (connect.ts), without knex's
+ * query building. The connection is taken from knex's pool, exactly as
  * knex does for a query of its own: the pool holds one SQLite connection and a knex transaction keeps it
  * until it ends, so a hot read waits for a running transaction instead of reading its uncommitted rows.
  * On PostgreSQL the same SQL goes through `knex.raw` (which turns `?` into `$n`).
@@ -27,22 +27,6 @@ interface PooledClient {
   releaseConnection(conn: SqliteConnection): void;
 }
 
-const prepared = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
-
-function statement(conn: SqliteConnection, sql: string): SqliteStatement {
-  let cache = prepared.get(conn);
-  if (cache === undefined) {
-    cache = new Map();
-    prepared.set(conn, cache);
-  }
-  let stmt = cache.get(sql);
-  if (stmt === undefined) {
-    stmt = conn.prepare(sql);
-    cache.set(sql, stmt);
-  }
-  return stmt;
-}
-
 /** As knex's better-sqlite3 client binds values. */
 function sqliteValue(v: unknown): unknown {
   if (v instanceof Date) return v.valueOf();
@@ -62,7 +46,8 @@ export async function hotRows(db: Db | DbOrTrx, sql: string, params: readonly Kn
   const client = db.client as PooledClient;
   const conn = await client.acquireConnection();
   try {
-    return statement(conn, sql).all(...params.map(sqliteValue));
+    // The connection keeps its prepared statements (connect.ts): prepare() is a cache lookup after the first call.
+    return conn.prepare(sql).all(...params.map(sqliteValue));
   } finally {
     client.releaseConnection(conn);
   }
