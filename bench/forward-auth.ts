@@ -2,8 +2,10 @@
  * `npm run bench:forward-auth`: forward-auth decisions per second through a real nginx, against a baseline of
  * the same nginx serving the same upstream without auth, measured in the same run.
  *
- * One nginx (Debian's, one foreground process) holds two server blocks: the baseline (`proxy_pass` only) and
- * docs/forward-auth/nginx.conf (auth_request to rolegate, identity headers, assertion). rolegate runs as
+ * One nginx (Debian's, one foreground process) holds three server blocks: the baseline (`proxy_pass` only),
+ * docs/forward-auth/nginx.conf (auth_request to rolegate, identity headers, assertion), and the same snippet
+ * in front of a null checker (a bare Node server answering 200 with the identity headers at once: the ceiling
+ * of any auth server behind this snippet). rolegate runs as
  * `rolegate serve` in a child process on SQLite; the upstream is a tiny Node server in another child process,
  * so that neither competes with the load generator's event loop. One signed-in member (a really signed SAML
  * Response at the ACS) asks for `/` again and again over keep-alive connections; every request through the
@@ -31,13 +33,33 @@ const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
 const IDP_KEY = fs.readFileSync(path.join(ROOT, 'fixtures/keys/idp.key'), 'utf8');
 
 /** The upstream application: 200 and a short body, in a process of its own. */
-async function startUpstream(): Promise<{ url: string; stop(): void }> {
+function startUpstream(): Promise<{ url: string; stop(): void }> {
+  return startNodeServer(`(q, s) => { s.writeHead(200, { 'content-type': 'text/plain' }); s.end('ok'); }`);
+}
+
+/**
+ * The ceiling: an "auth server" that costs nothing, a bare Node server answering every check 200 with eight
+ * identity headers of rolegate's sizes (the assertion ~480 bytes). nginx in front of it with the same snippet
+ * shows what the extra hop itself costs, whatever the checker does.
+ */
+function startNullChecker(): Promise<{ url: string; stop(): void }> {
+  const headers = {
+    'X-Rolegate-User': '2',
+    'X-Rolegate-Email': 'reviewer@bench.example',
+    'X-Rolegate-Name': 'Rita Reviewer',
+    'X-Rolegate-Org': '1',
+    'X-Rolegate-Org-Role': 'RE',
+    'X-Rolegate-Projects': '42:RE',
+    'X-Rolegate-Groups': 'Bench-Reviewers,Bench-Project42',
+    'X-Rolegate-Assertion': 'x'.repeat(480),
+    'Cache-Control': 'no-store',
+  };
+  return startNodeServer(`(q, s) => { s.writeHead(200, ${JSON.stringify(headers)}); s.end(); }`);
+}
+
+async function startNodeServer(handler: string): Promise<{ url: string; stop(): void }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['-e', `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'text/plain' }); s.end('ok'); }).listen(${port}, '127.0.0.1')`],
-    { stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, ['-e', `require('node:http').createServer(${handler}).listen(${port}, '127.0.0.1')`], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -92,7 +114,10 @@ async function load(name: string, url: string, headers: Record<string, string>, 
 
 async function main(): Promise<void> {
   const upstream = await startUpstream();
+  const nullChecker = await startNullChecker();
   const basePort = await freePort();
+  const ceilingPort = await freePort();
+  const ceilingOrigin = `http://127.0.0.1:${ceilingPort}`;
   const authPort = await freePort();
   const authOrigin = `http://127.0.0.1:${authPort}`;
   const server = await startServer({
@@ -144,8 +169,12 @@ forward_auth:
 }
 `;
   const site = renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${authPort}`, APP_ORIGIN: authOrigin, ROLEGATE_ADDRESS: new URL(server.url).host, UPSTREAM_URL: upstream.url });
-  // startNginx waits for the first port; both server blocks are in one configuration.
-  const nginx = await startNginx(authPort, `${baseline}\n${site}`);
+  // The same snippet in front of the null checker (its upstream block renamed: one nginx holds both).
+  const ceiling = renderTemplate('nginx.conf', { LISTEN: `127.0.0.1:${ceilingPort}`, APP_ORIGIN: ceilingOrigin, ROLEGATE_ADDRESS: new URL(nullChecker.url).host, UPSTREAM_URL: upstream.url })
+    .replace('upstream rolegate {', 'upstream null_checker {')
+    .replace('http://rolegate/', 'http://null_checker/');
+  // startNginx waits for the first port; all three server blocks are in one configuration.
+  const nginx = await startNginx(authPort, `${baseline}\n${ceiling}\n${site}`);
   try {
     const now = new Date();
     const acs = await fetch(`${server.url}/saml/1/acs`, {
@@ -184,6 +213,7 @@ forward_auth:
     const cpuTotal = (): number => [...threadCpuMs(server.pid).values()].reduce((a, b) => a + b, 0);
     for (let round = 0; round < 2; round++) {
       phases.push(await load('baseline (nginx → upstream)', `http://127.0.0.1:${basePort}/projects/42/tasks`, { cookie }));
+      phases.push(await load('ceiling (nginx → null checker → upstream)', `${ceilingOrigin}/projects/42/tasks`, { cookie }));
       const cpu0 = cpuTotal();
       phases.push(await load('forward-auth (nginx → rolegate → upstream)', `${authOrigin}/projects/42/tasks`, { cookie }));
       rolegateCpuMs += cpuTotal() - cpu0;
@@ -209,6 +239,7 @@ forward_auth:
     };
     const base = sum('baseline');
     const auth = sum('forward-auth');
+    const nullCheck = sum('ceiling');
     const ratio = auth.rate / base.rate;
     const p99 = summary(auth.latencies).p99;
     const serialP99 = summary(serial[1]?.latencies ?? []).p99;
@@ -218,6 +249,7 @@ forward_auth:
     console.log('|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log(`\nbaseline ${base.rate.toFixed(0)} req/s, forward-auth ${auth.rate.toFixed(0)} req/s: ratio ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    console.log(`ceiling: the same snippet in front of a checker that costs nothing ${nullCheck.rate.toFixed(0)} req/s: ratio ${(nullCheck.rate / base.rate).toFixed(2)} (no auth server can do better through this snippet); rolegate reaches ${(auth.rate / nullCheck.rate).toFixed(2)} of it`);
     const decisions = phases.filter((p) => p.name.startsWith('forward-auth')).reduce((n, p) => n + p.requests, 0);
     console.log(`rolegate CPU per decision (all its threads, over the forward-auth phases): ${(rolegateCpuMs / decisions).toFixed(3)} ms`);
     console.log(`forward-auth p99 at ${CONCURRENCY} connections ${p99.toFixed(2)} ms; baseline p99 ${summary(base.latencies).p99.toFixed(2)} ms`);
@@ -226,6 +258,7 @@ forward_auth:
     await nginx.close();
     await server.stop();
     upstream.stop();
+    nullChecker.stop();
   }
 }
 
