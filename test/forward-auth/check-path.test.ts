@@ -49,6 +49,8 @@ describe('the session, read by the check itself', () => {
   it('a cookie whose signature does not verify: 401, as if signed out', async () => {
     const b = await signedIn();
     expect((await check(cookieHeader(b))).status).toBe(200);
+    // The first check remembered the verified value/signature pair; the same value with another signature
+    // must still be checked (and refused), not taken from that memory.
     const forged = cookieHeader(b).replace(/(rolegate\.sid\.sig=)([^;]+)/, (_, name: string, sig: string) => `${name}${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`);
     const res = await check(forged);
     expect([res.status, codeOf(res), res.headers['x-rolegate-user']]).toEqual([401, 'ERR_UNAUTHENTICATED', undefined]);
