@@ -19,11 +19,10 @@ import { SAML } from '@node-saml/node-saml';
 import { loadConfig } from '../src/configuration/index.js';
 import { resolvedSamlSettings } from '../src/configuration/defaults.js';
 import type { OrganizationConfig } from '../src/configuration/types.js';
-import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createSamlVerifier } from '../src/saml/pool.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { ROOT, cpuBetween, threadCpuMs } from './lib.js';
+import { ROOT, cpuBetween, signedBenchResponse, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -55,18 +54,7 @@ function responses(count: number, groups: number): string[] {
   return Array.from({ length: count }, (_, i) => {
     const email = `u${i}@bench.example`;
     const names = Array.from({ length: groups }, (_, g) => `Team-${String(g === 0 ? i % 40 : 2000 + g).padStart(4, '0')}`);
-    return encodePostBinding(
-      buildSignedResponse({
-        issuer: IDP_ENTITY_ID,
-        acsUrl: `${PUBLIC_URL}/saml/1/acs`,
-        audience: `${PUBLIC_URL}/saml/1/metadata`,
-        nameId: email,
-        attributes: { Email: [email], FirstName: ['Bench'], LastName: [`User ${i}`], Groups: names },
-        privateKey: IDP_KEY,
-        now,
-        notOnOrAfter: new Date(now.getTime() + 30 * 60_000),
-      }),
-    );
+    return signedBenchResponse({ publicUrl: PUBLIC_URL, issuer: IDP_ENTITY_ID, privateKey: IDP_KEY, email, lastName: `User ${i}`, groups: names, now });
   });
 }
 

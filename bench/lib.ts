@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import knexFactory from 'knex';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -155,4 +156,28 @@ export function cpuBetween(pid: number, before: Map<number, number>, after: Map<
   const mainMs = delta.find(([tid]) => tid === pid)?.[1] ?? Number.NaN;
   const others = delta.filter(([tid]) => tid !== pid).map(([, ms]) => ms).sort((a, b) => b - a);
   return { mainMs, workerMs: others.slice(0, workers), otherMs: others.slice(workers).reduce((a, b) => a + b, 0) };
+}
+
+/** One really signed IdP-initiated Response to the bench organization's ACS (organization 1), valid 30 minutes. */
+export function signedBenchResponse(o: {
+  readonly publicUrl: string;
+  readonly issuer: string;
+  readonly privateKey: string;
+  readonly email: string;
+  readonly lastName: string;
+  readonly groups: readonly string[];
+  readonly now: Date;
+}): string {
+  return encodePostBinding(
+    buildSignedResponse({
+      issuer: o.issuer,
+      acsUrl: `${o.publicUrl}/saml/1/acs`,
+      audience: `${o.publicUrl}/saml/1/metadata`,
+      nameId: o.email,
+      attributes: { Email: [o.email], FirstName: ['Bench'], LastName: [o.lastName], Groups: [...o.groups] },
+      privateKey: o.privateKey,
+      now: o.now,
+      notOnOrAfter: new Date(o.now.getTime() + 30 * 60_000),
+    }),
+  );
 }

@@ -29,11 +29,10 @@ import type { OrganizationConfig } from '../src/configuration/types.js';
 import { listMemberships } from '../src/admin/members.js';
 import { openDatabase } from '../src/db/connect.js';
 import type { Db } from '../src/db/connect.js';
-import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { NO_TRANSFER, decideAccess } from '../src/mapping/index.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { PG_URL, ROOT, cpuBetween, createPgDatabase, promValue, startServer, summary, threadCpuMs } from './lib.js';
+import { PG_URL, ROOT, cpuBetween, createPgDatabase, promValue, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -95,20 +94,7 @@ function responses(count: number, groups: number, tag: string): string[] {
     // Each person holds one mapped org group and one project group among `groups` names.
     const names = Array.from({ length: groups }, (_, g) => group(g === 0 ? i % 40 : g === 1 ? 1000 + (i % 40) : 2000 + g));
     const email = `${tag}-${i}@bench.example`;
-    out.push(
-      encodePostBinding(
-        buildSignedResponse({
-          issuer: IDP_ENTITY_ID,
-          acsUrl: `${PUBLIC_URL}/saml/1/acs`,
-          audience: `${PUBLIC_URL}/saml/1/metadata`,
-          nameId: email,
-          attributes: { Email: [email], FirstName: ['Bench'], LastName: [`User ${i}`], Groups: names },
-          privateKey: IDP_KEY,
-          now,
-          notOnOrAfter: new Date(now.getTime() + 30 * 60_000),
-        }),
-      ),
-    );
+    out.push(signedBenchResponse({ publicUrl: PUBLIC_URL, issuer: IDP_ENTITY_ID, privateKey: IDP_KEY, email, lastName: `User ${i}`, groups: names, now }));
   }
   return out;
 }
