@@ -22,7 +22,7 @@ import type { OrganizationConfig } from '../src/configuration/types.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createSamlVerifier } from '../src/saml/pool.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { ROOT, cpuBetween, signedBenchResponse, threadCpuMs } from './lib.js';
+import { ROOT, cpuBetween, ratePass, signedBenchResponse, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -58,17 +58,6 @@ function responses(count: number, groups: number): string[] {
   });
 }
 
-async function pass(validate: (body: string) => Promise<unknown>, samples: readonly string[], seconds: number): Promise<{ cpuMs: number; n: number }> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  let n = 0;
-  while (performance.now() - started < seconds * 1000) {
-    await validate(samples[n % samples.length] as string);
-    n += 1;
-  }
-  const used = process.cpuUsage(cpu);
-  return { cpuMs: (used.user + used.system) / 1000 / n, n };
-}
 
 async function main(): Promise<void> {
   const o = org();
@@ -79,15 +68,15 @@ async function main(): Promise<void> {
     const samples = responses(groups >= 100 ? 60 : 200, groups);
     const verifiers = createResponseVerifiers(o, SAML_SETTINGS, trust);
     const fast = (body: string) => verifiers.fast({ SAMLResponse: body });
-    await pass(fast, samples, Math.min(2, SECONDS));
-    const f = await pass(fast, samples, SECONDS);
+    await ratePass(fast, samples, Math.min(2, SECONDS));
+    const f = await ratePass(fast, samples, SECONDS);
     console.log(`fast path in-process, ${groups} groups: CPU ${f.cpuMs.toFixed(2)} ms/validation (${f.n} validations), load ${load()}`);
     if (WITH_POOL) {
       const verifier = createSamlVerifier([{ org: o, saml: SAML_SETTINGS, idp: trust }], new Map(), { workers: 1, queueLimit: 1 });
       const viaPool = (body: string) => verifier.verify(o.id, { SAMLResponse: body });
-      await pass(viaPool, samples, Math.min(2, SECONDS));
+      await ratePass(viaPool, samples, Math.min(2, SECONDS));
       const before = threadCpuMs(process.pid);
-      const p = await pass(viaPool, samples, SECONDS);
+      const p = await ratePass(viaPool, samples, SECONDS);
       const used = cpuBetween(process.pid, before, threadCpuMs(process.pid), 1);
       await verifier.close();
       console.log(
@@ -98,8 +87,8 @@ async function main(): Promise<void> {
     if (WITH_STOCK) {
       const raw = new SAML(nodeSamlOptions(o, SAML_SETTINGS, trust, false));
       const stock = (body: string) => raw.validatePostResponseAsync({ SAMLResponse: body });
-      await pass(stock, samples, Math.min(2, SECONDS));
-      const s = await pass(stock, samples, SECONDS);
+      await ratePass(stock, samples, Math.min(2, SECONDS));
+      const s = await ratePass(stock, samples, SECONDS);
       console.log(`stock node-saml, ${groups} groups: CPU ${s.cpuMs.toFixed(2)} ms/validation (${s.n} validations), load ${load()}`);
     }
   }

@@ -181,3 +181,17 @@ export function signedBenchResponse(o: {
     }),
   );
 }
+
+/** Validations per second of `validate` over `samples` (round robin) for at least `seconds`, and CPU ms per validation. */
+export async function ratePass(validate: (body: string) => Promise<unknown>, samples: readonly string[], seconds: number): Promise<{ rate: number; cpuMs: number; n: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < seconds * 1000) {
+    await validate(samples[n % samples.length] as string);
+    n += 1;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { rate: n / elapsed, cpuMs: (used.user + used.system) / 1000 / n, n };
+}

@@ -32,7 +32,7 @@ import type { Db } from '../src/db/connect.js';
 import { NO_TRANSFER, decideAccess } from '../src/mapping/index.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { PG_URL, ROOT, cpuBetween, createPgDatabase, promValue, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
+import { PG_URL, ROOT, cpuBetween, createPgDatabase, promValue, ratePass, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -135,19 +135,6 @@ function trustOf(org: OrganizationConfig): { entityId: string; ssoUrl: string; c
 
 const BENCH_SAML = resolvedSamlSettings({ workers: 0 });
 
-/** Validations per second of `validate` over `samples` (round robin) for at least `seconds`, and CPU ms per validation. */
-async function ratePass(validate: (body: string) => Promise<unknown>, samples: readonly string[], seconds: number): Promise<{ rate: number; cpuMs: number; n: number }> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  let n = 0;
-  while (performance.now() - started < seconds * 1000) {
-    await validate(samples[n % samples.length] as string);
-    n += 1;
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return { rate: n / elapsed, cpuMs: (used.user + used.system) / 1000 / n, n };
-}
 
 /** The baseline: stock node-saml's validatePostResponseAsync with rolegate's pinned options, one thread. */
 function stockNodeSaml(org: OrganizationConfig): (body: string) => Promise<unknown> {
