@@ -36,10 +36,10 @@ async function loginStatements(email: string): Promise<string[]> {
 }
 
 describe('SQL statements per login (BEGIN and COMMIT included)', () => {
-  it("a returning user's SP-initiated login: at most 9 statements, one of them the session row", async () => {
+  it("a returning user's SP-initiated login: at most 8 statements, one of them the session row", async () => {
     await loginStatements('quinn@acme.example');
     const statements = await loginStatements('quinn@acme.example');
-    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(9);
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(8);
     expect(statements.filter((s) => /\bsessions\b/.test(s))).toHaveLength(1);
     // The AuthnRequest is consumed by one DELETE … RETURNING, not a select and a delete.
     expect(statements.filter((s) => /\bauthn_requests\b/.test(s)).map((s) => s.trim().split(' ')[0]?.toLowerCase())).toEqual(['delete']);
