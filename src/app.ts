@@ -12,11 +12,12 @@ import { devIdpEntityId, devIdpSsoUrl, mountDevIdp } from './devidp/routes.js';
 import { seedDevelopmentHistory } from './devidp/seed.js';
 import { loadMappingReport, previewOrganizationPlan } from './plan/report.js';
 import { errorMiddleware } from './http/errors.js';
-import { createForwardAuth, isForwardAuthCheck, nginxStatusGuard, withForwardAuthFastPath } from './http/forwardauth.js';
+import { checkMode, createForwardAuth, isForwardAuthCheck, nginxStatusGuard, withForwardAuthFastPath } from './http/forwardauth.js';
 import { securityHeaders } from './http/headers.js';
 import { samlRateLimit } from './http/ratelimit.js';
 import { buildRouter } from './http/routes.js';
 import { sessionMiddleware } from './http/session.js';
+import { rememberingKeygrip } from './http/signing-keys.js';
 import type { Logger } from './log.js';
 import { recordForwardAuthDecision, registerSources } from './metrics/index.js';
 import { createServiceProvider } from './saml/index.js';
@@ -189,7 +190,9 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
   // maxIpsCount 1: behind the one trusted proxy, the client address is the X-Forwarded-For entry that proxy
   // appended (the last). koa's default (0) takes the FIRST entry, which the client itself can write, so audit
   // rows and per-address rate limits could be steered with a forged header.
-  const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1, keys: [config.server.sessionSecret] });
+  const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1 });
+  // One keygrip for every request (koa would build one per request from a list), remembering verified cookies.
+  app.keys = rememberingKeygrip([config.server.sessionSecret]);
   closers.set(app, async () => {
     unregisterMetrics();
     const retiring = [...retired];
@@ -211,9 +214,9 @@ export async function createApp(deps: AppDeps): Promise<Koa> {
     } finally {
       // Forward-auth checks come with every request to every protected application: each is counted, and
       // logged when it did not allow (the check itself logs why); an allowed one is in the proxy's access log.
-      const check = isForwardAuthCheck(ctx.path);
-      if (check) recordForwardAuthDecision(ctx.path === '/auth/nginx' ? 'nginx' : 'forward', ctx.status);
-      if (!check || ctx.status !== 200) log('info', 'request', { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10, ip: ctx.ip });
+      const mode = checkMode(ctx.path);
+      if (mode !== undefined) recordForwardAuthDecision(mode, ctx.status);
+      if (mode === undefined || ctx.status !== 200) log('info', 'request', { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10, ip: ctx.ip });
     }
   });
   app.use(errorMiddleware(log));

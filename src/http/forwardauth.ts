@@ -56,9 +56,16 @@ function peerCheck(fa: ForwardAuthConfig): PeerCheck {
 const NGINX_PATH = '/auth/nginx';
 const FORWARD_PATH = '/auth/forward';
 
-/** The check routes: asked for every request to a protected application, served without koa-session. */
+/**
+ * The mode of a check route's path (undefined for any other path): asked for every request to a protected
+ * application, served without koa-session.
+ */
+export function checkMode(path: string): ProxyMode | undefined {
+  return path === NGINX_PATH ? 'nginx' : path === FORWARD_PATH ? 'forward' : undefined;
+}
+
 export function isForwardAuthCheck(path: string): boolean {
-  return path === NGINX_PATH || path === FORWARD_PATH;
+  return checkMode(path) !== undefined;
 }
 
 /**
@@ -110,8 +117,7 @@ function goTo(ctx: Koa.Context, target: string): void {
 function fastMode(url: string | undefined): ProxyMode | undefined {
   if (url === undefined) return undefined;
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  return path === NGINX_PATH ? 'nginx' : path === FORWARD_PATH ? 'forward' : undefined;
+  return checkMode(q === -1 ? url : url.slice(0, q));
 }
 
 /**

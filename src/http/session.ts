@@ -81,42 +81,13 @@ export function readSession(ctx: Koa.Context): SessionData | undefined {
  * without koa-session (which would also load, track and commit a session the check never changes).
  */
 export async function readSessionDirect(ctx: Koa.Context, load: Services['loadSession']): Promise<SessionData | undefined> {
-  const key = signedSessionKey(ctx);
+  const key = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   if (key === undefined || key === '') return undefined;
   const data = await load(key, new Date());
   if (data === undefined) return undefined;
   const expire = data['_expire'];
   if (typeof expire === 'number' && expire < Date.now()) return undefined;
   return sessionData(data);
-}
-
-/** Cookie value and signature pairs that verified under an app's keys (which never change while it runs). */
-const verifiedPairs = new WeakMap<Koa, Set<string>>();
-const VERIFIED_PAIRS_MAX = 10_000;
-
-/**
- * The session cookie's value when its signature verifies, as `ctx.cookies.get(name, { signed: true })`
- * answers, remembering pairs that verified: the check routes see the same cookie on every request of a
- * browser, and keygrip's check (sign, then compare through two more HMACs and random bytes) was a seventh of
- * a decision's CPU. Only verified pairs are kept, so nothing unsigned ever skips the check.
- */
-function signedSessionKey(ctx: Koa.Context): string | undefined {
-  const value = ctx.cookies.get(SESSION_COOKIE, { signed: false });
-  const sig = ctx.cookies.get(`${SESSION_COOKIE}.sig`, { signed: false });
-  if (value === undefined || sig === undefined) return ctx.cookies.get(SESSION_COOKIE, { signed: true });
-  let seen = verifiedPairs.get(ctx.app);
-  if (seen === undefined) {
-    seen = new Set();
-    verifiedPairs.set(ctx.app, seen);
-  }
-  const pair = `${value}\n${sig}`;
-  if (seen.has(pair)) return value;
-  const verified = ctx.cookies.get(SESSION_COOKIE, { signed: true });
-  if (verified !== undefined && verified === value) {
-    if (seen.size >= VERIFIED_PAIRS_MAX) seen.clear();
-    seen.add(pair);
-  }
-  return verified;
 }
 
 function sessionData(s: Readonly<Record<string, unknown>>): SessionData | undefined {

@@ -5,6 +5,8 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Keygrip from 'keygrip';
+import { rememberingKeygrip } from '../../src/http/signing-keys.js';
 import { metricsText } from '../../src/metrics/index.js';
 import { freePort, standardYaml, startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
@@ -44,6 +46,25 @@ async function annotatorId(): Promise<number> {
   const row = (await app.db('users').where({ email: PEOPLE.AN.email }).first('id')) as { id: number | string };
   return Number(row.id);
 }
+
+describe('the app keys remember verified cookies (src/http/signing-keys.ts)', () => {
+  it('answer as keygrip does, before and after a pair is remembered, for another digest and other data', () => {
+    const plain = new Keygrip(['old-secret', 'new-secret']);
+    const remembering = rememberingKeygrip(['old-secret', 'new-secret']);
+    const data = 'rolegate.sid=abc';
+    const digest = new Keygrip(['new-secret']).sign(data);
+    const cases: [string, string][] = [
+      [data, digest],
+      [data, digest],
+      [data, `${digest.startsWith('A') ? 'B' : 'A'}${digest.slice(1)}`],
+      ['rolegate.sid=abd', digest],
+      [data, plain.sign(data)],
+    ];
+    expect(cases.map(([d, g]) => remembering.index(d, g))).toEqual(cases.map(([d, g]) => plain.index(d, g)));
+    expect(cases.map(([d, g]) => remembering.verify(d, g))).toEqual([true, true, false, false, true]);
+    expect(remembering.sign(data)).toBe(plain.sign(data));
+  });
+});
 
 describe('the session, read by the check itself', () => {
   it('a cookie whose signature does not verify: 401, as if signed out', async () => {
