@@ -204,16 +204,25 @@ function applyUserAttr(doc: UserDoc, path: AttrPath, op: PatchVerb, value: unkno
   }
 }
 
-/** Every key of an object as a path (`name.givenName`, `urn:…:User:userName`), applied in order. */
+/**
+ * Every key of a PATCH value object as an attribute path (`name.givenName`, `urn:…:User:userName`) with its
+ * value, in order; a key that is no attribute name is not an attribute rolegate uses and is skipped.
+ */
+function objectPaths(value: Obj): Array<readonly [AttrPath, unknown]> {
+  const out: Array<readonly [AttrPath, unknown]> = [];
+  for (const [key, v] of Object.entries(value)) {
+    try {
+      out.push([parsePath(key), v]);
+    } catch {
+      // not an attribute name
+    }
+  }
+  return out;
+}
+
 function applyUserObject(doc: UserDoc, value: Obj, op: PatchVerb, id: string | null): UserDoc {
   let next = doc;
-  for (const [key, v] of Object.entries(value)) {
-    let path: AttrPath;
-    try {
-      path = parsePath(key);
-    } catch {
-      continue; // a key that is no attribute name is not an attribute rolegate uses
-    }
+  for (const [path, v] of objectPaths(value)) {
     if (path.schema !== null && path.attr !== '' && !coreSchema(path, CORE_USER_SCHEMA)) continue;
     next = applyUserAttr(next, path, op, v, id);
   }
@@ -302,15 +311,7 @@ function applyGroupAttr(doc: GroupDoc, path: AttrPath, op: PatchVerb, value: unk
 
 function applyGroupObject(doc: GroupDoc, value: Obj, op: PatchVerb, id: string | null): GroupDoc {
   let next = doc;
-  for (const [key, v] of Object.entries(value)) {
-    let path: AttrPath;
-    try {
-      path = parsePath(key);
-    } catch {
-      continue;
-    }
-    next = applyGroupAttr(next, path, op, v, id);
-  }
+  for (const [path, v] of objectPaths(value)) next = applyGroupAttr(next, path, op, v, id);
   return next;
 }
 
