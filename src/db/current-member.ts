@@ -2,12 +2,11 @@
  * A member as stored right now, in two hot statements (db/hot.ts): what forward-auth decides from on every
  * request. Same rows as findUser + findMembership + listProjectMemberships + findMemberGroups.
  */
-import type { OrgRole } from '../domain/roles.js';
+import type { ActiveOrgRole, OrgRole } from '../domain/roles.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { hotRows } from './hot.js';
 import { num, orgRole, projectRole, str, stringList } from './rows.js';
-import type { ActiveOrgRole } from '../domain/roles.js';
 
 export interface CurrentMemberRow {
   readonly email: string;

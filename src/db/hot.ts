@@ -12,7 +12,7 @@
  * boolean → 0/1), so that a hot statement reads exactly what the knex-built one it replaces reads.
  */
 import type { Knex } from 'knex';
-import type { Db, DbOrTrx } from './connect.js';
+import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
 import { databaseKind } from './rows.js';
 
@@ -38,7 +38,7 @@ function sqliteValue(v: unknown): unknown {
  * Run a read-only statement and return its rows. Inside a knex transaction (`db.isTransaction`) it runs
  * through that transaction (knex.raw), since the transaction holds the connection.
  */
-export async function hotRows(db: Db | DbOrTrx, sql: string, params: readonly Knex.Value[]): Promise<Raw[]> {
+export async function hotRows(db: DbOrTrx, sql: string, params: readonly Knex.Value[]): Promise<Raw[]> {
   if (databaseKind(db) === 'postgres' || db.isTransaction === true) {
     const result = (await db.raw(sql, params)) as { rows?: Raw[] } | Raw[];
     return Array.isArray(result) ? result : (result.rows ?? []);
