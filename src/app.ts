@@ -47,7 +47,7 @@ import { applyLogin, auditRejectedLogin } from './members/login.js';
 import { whoAmI } from './members/whoami.js';
 import { webhookServices } from './webhooks/admin.js';
 import { webhookApplied, webhookOutbox } from './webhooks/outbox.js';
-import { readCurrentMember } from './forwardauth/member.js';
+import { readCurrentMember, readSessionAndMember } from './forwardauth/member.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -91,6 +91,7 @@ export function buildServices(db: Db, writer: MemberWriter): Services {
     auditRejectedLogin: (...a) => auditRejectedLogin(db, ...a),
     whoAmI: (...a) => whoAmI(db, ...a),
     readCurrentMember: (...a) => readCurrentMember(db, ...a),
+    readSessionAndMember: (...a) => readSessionAndMember(db, ...a),
     saveAuthnRequest: (r) => saveAuthnRequest(db, r),
     loadSession: (key, now) => loadSession(db, key, now),
     storeSession: (key, data, expiresAt) => storeSession(db, key, data, expiresAt),

@@ -1,10 +1,11 @@
 /** Server-side session storage. Rows are keyed by sha256(cookie key), never by the key itself. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
 import { hotRows } from './hot.js';
 
+/** sha256 hex of a cookie key; Node's one-shot hash (no Hash object: this runs on every request). */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** The session every request carries: a hot statement (db/hot.ts). */

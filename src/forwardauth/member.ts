@@ -4,7 +4,7 @@
  */
 import type { OrganizationConfig } from '../configuration/types.js';
 import type { Db } from '../db/connect.js';
-import { readMemberNow } from '../db/current-member.js';
+import { type CurrentMemberRow, readMemberNow, readSessionMember } from '../db/current-member.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import type { Identity } from './identity.js';
 import type { MemberState } from './policy.js';
@@ -17,7 +17,29 @@ export interface CurrentMember {
 
 /** undefined: the user no longer exists (deleted) or has no membership in the organization. */
 export async function readCurrentMember(db: Db, org: OrganizationConfig, userId: number): Promise<CurrentMember | undefined> {
-  const member = await readMemberNow(db, org.id, userId);
+  return currentMember(org, userId, await readMemberNow(db, org.id, userId));
+}
+
+/**
+ * The session row of a cookie key (koa-session's data, undefined when there is none or it has expired in the
+ * database) and the member its data names, both as stored now, for one forward-auth check. `member(org)`
+ * gives the member in the organization the caller resolved from the data (undefined: none, or another one).
+ */
+export async function readSessionAndMember(
+  db: Db,
+  key: string,
+  now: Date,
+): Promise<{ readonly data: Record<string, unknown>; member(org: OrganizationConfig, userId: number): CurrentMember | undefined } | undefined> {
+  const read = await readSessionMember(db, key, now);
+  if (read === undefined) return undefined;
+  const { data, member } = read;
+  return {
+    data,
+    member: (org, userId) => (data['organizationId'] === org.id && data['userId'] === userId ? currentMember(org, userId, member) : undefined),
+  };
+}
+
+function currentMember(org: OrganizationConfig, userId: number, member: CurrentMemberRow | undefined): CurrentMember | undefined {
   if (member === undefined) return undefined;
   if (!isActiveOrgRole(member.role)) {
     return { state: { userId, organizationId: org.id, role: member.role, projects: new Map() }, identity: undefined };

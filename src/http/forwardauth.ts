@@ -37,7 +37,7 @@ import { readSession, readSessionDirect } from './session.js';
 
 export interface ForwardAuthDeps {
   readonly config: Config;
-  readonly services: Pick<Services, 'readCurrentMember' | 'loadSession'>;
+  readonly services: Pick<Services, 'readCurrentMember' | 'readSessionAndMember'>;
   readonly log: Logger;
   readonly state: ConfigState;
 }
@@ -216,9 +216,9 @@ export function createForwardAuth(deps: ForwardAuthDeps): ForwardAuth {
     const forged = Object.keys(ctx.headers).find((name) => FORGED.test(name));
     if (forged !== undefined) return { kind: 'forged', header: forged, origin: request.origin };
     // 3. The member behind the session, as stored now (the session middleware skips these paths).
-    const s = await readSessionDirect(ctx, services.loadSession);
-    const org = s === undefined ? undefined : state.org(s.organizationId);
-    const member = s === undefined || org === undefined ? undefined : await services.readCurrentMember(org, s.userId);
+    const read = await readSessionDirect(ctx, services.readSessionAndMember);
+    const org = read === undefined ? undefined : state.org(read.session.organizationId);
+    const member = read === undefined || org === undefined ? undefined : read.loaded.member(org, read.session.userId);
     // 4. Upstream, rule, organization, state, role (forwardauth/policy.ts).
     const decision = decide(fa, request, member?.state);
     if (!decision.allow) return { kind: 'deny', decision, request, userId: member?.state.userId ?? null };

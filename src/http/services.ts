@@ -14,7 +14,7 @@ import type { applyLogin, auditRejectedLogin } from '../members/login.js';
 import type { whoAmI } from '../members/whoami.js';
 import type { ScimService } from '../scim/service.js';
 import type { WebhookServices } from '../webhooks/admin.js';
-import type { readCurrentMember } from '../forwardauth/member.js';
+import type { readCurrentMember, readSessionAndMember } from '../forwardauth/member.js';
 import type { loadMappingReport, previewOrganizationPlan } from '../plan/report.js';
 
 /** `f` without its first (database) argument. */
@@ -30,6 +30,7 @@ export interface Services {
   readonly whoAmI: Bound<typeof whoAmI>;
   /** Forward auth: the member behind a session, read fresh on every request. */
   readonly readCurrentMember: Bound<typeof readCurrentMember>;
+  readonly readSessionAndMember: Bound<typeof readSessionAndMember>;
   readonly saveAuthnRequest: (r: { id: string; organizationId: number; bindingHash: string; nextPath: string; expiresAt: Date }) => Promise<void>;
   readonly loadSession: (key: string, now: Date) => Promise<Record<string, unknown> | undefined>;
   readonly storeSession: (key: string, data: Record<string, unknown>, expiresAt: Date) => Promise<void>;

@@ -80,14 +80,18 @@ export function readSession(ctx: Koa.Context): SessionData | undefined {
  * `sessionMiddleware`'s `skip`): the signed cookie, its row, and koa-session's own expiry check, read
  * without koa-session (which would also load, track and commit a session the check never changes).
  */
-export async function readSessionDirect(ctx: Koa.Context, load: Services['loadSession']): Promise<SessionData | undefined> {
+export async function readSessionDirect<T extends { readonly data: Readonly<Record<string, unknown>> }>(
+  ctx: Koa.Context,
+  load: (key: string, now: Date) => Promise<T | undefined>,
+): Promise<{ readonly session: SessionData; readonly loaded: T } | undefined> {
   const key = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   if (key === undefined || key === '') return undefined;
-  const data = await load(key, new Date());
-  if (data === undefined) return undefined;
-  const expire = data['_expire'];
+  const loaded = await load(key, new Date());
+  if (loaded === undefined) return undefined;
+  const expire = loaded.data['_expire'];
   if (typeof expire === 'number' && expire < Date.now()) return undefined;
-  return sessionData(data);
+  const session = sessionData(loaded.data);
+  return session === undefined ? undefined : { session, loaded };
 }
 
 function sessionData(s: Readonly<Record<string, unknown>>): SessionData | undefined {
