@@ -4,6 +4,8 @@ import type { Config } from './configuration/types.js';
 import { buildMemberWriter, closeApp, createApp, requestListener } from './app.js';
 import { openDatabase } from './db/connect.js';
 import { purgeExpired } from './db/saml-state.js';
+import { isForwardAuthCheck } from './http/forwardauth.js';
+import { type ProxySocket, listenProxySocket } from './http/proxy-socket.js';
 import type { Logger } from './log.js';
 import type { Db, OpenOptions } from './db/connect.js';
 import { Reloader, recordStartRevision } from './reload/reloader.js';
@@ -28,6 +30,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Header and request limits (Node's defaults are generous): the biggest legitimate request is an ACS POST. */
+function limitServer(server: http.Server): void {
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.maxHeadersCount = 100;
+  // Idle keep-alive connections close after 5 s (Node's default, pinned here): the shipped nginx snippet keeps
+  // its connections to rolegate for 4 s, so that the proxy, never rolegate, ends an idle one.
+  server.keepAliveTimeout = 5_000;
+}
+
 export async function serve(config: Config, log: Logger, options: ServeOptions = {}): Promise<RunningServer> {
   const db = await openDatabase(config.database, options.database);
   const state = new ConfigState(config);
@@ -37,21 +49,22 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   const reloader = new Reloader({ db, state, log, writer, ...(options.reload?.env === undefined ? {} : { env: options.reload.env }), ...(options.reload?.debounceMs === undefined ? {} : { debounceMs: options.reload.debounceMs }) });
   if (options.reload?.watch === true) reloader.watch();
   if (options.reload?.signals === true) reloader.handleSignals();
-  const server = http.createServer(requestListener(app));
-  // Header and request limits (Node's defaults are generous): the biggest legitimate request is an ACS POST.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  server.maxHeadersCount = 100;
-  // Idle keep-alive connections close after 5 s (Node's default, pinned here): the shipped nginx snippet keeps
-  // its connections to rolegate for 4 s, so that the proxy, never rolegate, ends an idle one.
-  server.keepAliveTimeout = 5_000;
+  const listener = requestListener(app);
+  const server = http.createServer(listener);
+  limitServer(server);
+  let proxySocket: ProxySocket | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.server.port, config.server.host, () => resolve());
     });
+    const socket = config.forwardAuth?.socket ?? null;
+    if (socket !== null) {
+      proxySocket = await listenProxySocket({ path: socket.path, mode: socket.mode, listener, isCheck: isForwardAuthCheck, limits: limitServer });
+    }
   } catch (err) {
-    // Port in use, or not allowed: release what was opened so the process can exit with the error.
+    // Port or socket in use, or not allowed: release what was opened so the process can exit with the error.
+    if (server.listening) await new Promise((resolve) => server.close(resolve));
     await reloader.stop();
     await closeApp(app);
     await db.destroy();
@@ -67,7 +80,14 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const url = `http://${config.server.host}:${port}`;
-  log('info', 'listening', { url, public_url: config.server.publicUrl, database: config.database.client, config: config.file, config_revision: config.revision });
+  log('info', 'listening', {
+    url,
+    ...(proxySocket === undefined ? {} : { proxy_socket: proxySocket.path }),
+    public_url: config.server.publicUrl,
+    database: config.database.client,
+    config: config.file,
+    config_revision: config.revision,
+  });
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -80,6 +100,7 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
         clearInterval(housekeeping);
         await reloader.stop();
         await relay.stop();
+        await proxySocket?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

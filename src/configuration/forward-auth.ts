@@ -14,6 +14,8 @@ import { didYouMean, oneOf } from './suggest.js';
 import type { ForwardAuthConfig, ForwardAuthRule, IpRange, OrganizationConfig, UpstreamConfig } from './types.js';
 
 export const FORWARD_AUTH_DEFAULTS = {
+  /** rw for rolegate's user and group: put the proxy's user in that group (or the socket in a private folder). */
+  socketMode: 0o660,
   /**
    * 30 s: long enough for an upstream to verify the assertion of the request it is serving (and for clocks a
    * few seconds apart), short enough that a copied assertion is worthless almost at once. Never above 60 s.
@@ -27,7 +29,7 @@ export const FORWARD_AUTH_LIMITS = {
   rsaMinBits: 2048,
 } as const;
 
-const KEYS = ['trusted_proxies', 'assertion_ttl_seconds', 'signing_key_files', 'upstreams', 'cookie_domain'] as const;
+const KEYS = ['trusted_proxies', 'socket', 'socket_mode', 'assertion_ttl_seconds', 'signing_key_files', 'upstreams', 'cookie_domain'] as const;
 const UPSTREAM_KEYS = ['origin', 'organization', 'rules'] as const;
 const RULE_KEYS = ['path', 'min_role', 'project', 'min_project_role'] as const;
 
@@ -72,8 +74,11 @@ export function readForwardAuth(
   const f = r.map(field, 'the forward-auth settings (trusted_proxies, upstreams, …)', KEYS);
   if (f === undefined) return undefined;
 
-  const proxiesField = r.required(f, 'trusted_proxies', 'the addresses or networks of the proxies that ask, e.g. [127.0.0.1, 10.0.0.0/8]');
-  const trustedProxies = proxiesField && readProxies(r, proxiesField);
+  const socket = readSocket(r, cwd, f);
+  // With a socket, the proxy may ask there only: trusted_proxies may then be left out (or empty).
+  const withSocket = socket !== undefined && socket !== null;
+  const proxiesField = withSocket ? f.get('trusted_proxies') : r.required(f, 'trusted_proxies', 'the addresses or networks of the proxies that ask, e.g. [127.0.0.1, 10.0.0.0/8], or a socket');
+  const trustedProxies = proxiesField === undefined ? [] : readProxies(r, proxiesField, withSocket);
   const ttl = FORWARD_AUTH_LIMITS.assertionTtlSeconds;
   const assertionTtlSeconds = optional(f, 'assertion_ttl_seconds', FORWARD_AUTH_DEFAULTS.assertionTtlSeconds, (x) =>
     r.integer(x, ttl.min, ttl.max, `an integer number of seconds from ${ttl.min} to ${ttl.max}`),
@@ -86,10 +91,51 @@ export function readForwardAuth(
   const hostOnly = domainField === undefined || r.isNull(domainField) ? publicHost(publicUrl) : undefined;
   const upstreams = upstreamsField && readUpstreams(r, upstreamsField, organizations, hostOnly);
   const cookieDomain = domainField === undefined || r.isNull(domainField) ? null : readCookieDomain(r, domainField, publicUrl, upstreams);
-  if (trustedProxies === undefined || assertionTtlSeconds === undefined || signingKeys === undefined || upstreams === undefined || cookieDomain === undefined) {
+  if (trustedProxies === undefined || socket === undefined || assertionTtlSeconds === undefined || signingKeys === undefined || upstreams === undefined || cookieDomain === undefined) {
     return undefined;
   }
-  return { trustedProxies, assertionTtlSeconds, signingKeys, upstreams, cookieDomain };
+  return { trustedProxies, socket, assertionTtlSeconds, signingKeys, upstreams, cookieDomain };
+}
+
+/**
+ * `socket` (a path; relative to the working directory, as every path in the file) and `socket_mode` (octal text, "0660" by
+ * default). A mode that lets other users connect would let any local process ask as the proxy: refused.
+ */
+function readSocket(r: Reader, cwd: string, f: Fields): { path: string; mode: number } | null | undefined {
+  const pathField = f.get('socket');
+  const modeField = f.get('socket_mode');
+  if (pathField === undefined || r.isNull(pathField)) {
+    if (modeField !== undefined) {
+      r.reportField('ERR_CONFIG_CONFLICT', modeField, 'socket_mode without socket: set forward_auth.socket to the socket file the proxy connects to');
+      return undefined;
+    }
+    return null;
+  }
+  const given = r.string(pathField, 'the path of a Unix socket file, e.g. /run/rolegate/forward-auth.sock');
+  if (given === undefined) return undefined;
+  const path = resolve(cwd, given);
+  // sockaddr_un holds 108 bytes on Linux (104 on macOS), the terminating NUL included.
+  if (Buffer.byteLength(path) > 103) {
+    r.reportField('ERR_CONFIG_VALUE', pathField, `the socket path ${path} is ${Buffer.byteLength(path)} bytes long; Unix sockets allow at most 103`);
+    return undefined;
+  }
+  if (modeField === undefined) return { path, mode: FORWARD_AUTH_DEFAULTS.socketMode };
+  const text = r.string(modeField, 'an octal file mode in quotes, e.g. "0660"');
+  if (text === undefined) return undefined;
+  if (!/^0?[0-7]{3}$/.test(text.trim())) {
+    r.reportField('ERR_CONFIG_VALUE', modeField, `expected an octal file mode in quotes such as "0660", got "${text}"`);
+    return undefined;
+  }
+  const mode = Number.parseInt(text.trim(), 8);
+  if ((mode & 0o002) !== 0) {
+    r.reportField('ERR_CONFIG_INSECURE', modeField, `socket_mode "${text}" lets every local user connect and ask as the proxy; use "0660" and put the proxy's user in rolegate's group`);
+    return undefined;
+  }
+  if ((mode & 0o200) === 0) {
+    r.reportField('ERR_CONFIG_VALUE', modeField, `socket_mode "${text}" leaves the owner without write permission; connecting to a socket needs it`);
+    return undefined;
+  }
+  return { path, mode };
 }
 
 function publicHost(publicUrl: string | undefined): string | undefined {
@@ -136,11 +182,11 @@ export function parseIpRange(value: string): IpRange | string {
   return { address, prefix: Number(prefixText), family };
 }
 
-function readProxies(r: Reader, field: Field): IpRange[] | undefined {
+function readProxies(r: Reader, field: Field, withSocket: boolean): IpRange[] | undefined {
   const items = r.list(field, 'a list of IP addresses or networks');
   if (items === undefined) return undefined;
-  if (items.length === 0) {
-    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one proxy address; without one every forward-auth request is refused');
+  if (items.length === 0 && !withSocket) {
+    r.reportField('ERR_CONFIG_VALUE', field, 'expected at least one proxy address (or a socket); without one every forward-auth request is refused');
     return undefined;
   }
   const out: IpRange[] = [];

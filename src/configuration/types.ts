@@ -221,6 +221,11 @@ export interface UpstreamConfig {
 export interface ForwardAuthConfig {
   /** TCP peers whose X-Original-* / X-Forwarded-* headers are believed; anyone else is refused. */
   readonly trustedProxies: readonly IpRange[];
+  /**
+   * `socket` and `socket_mode`: a Unix domain socket the proxy may ask on instead (every connection on it is a
+   * trusted proxy; the file's permissions decide who can connect). Read once at start.
+   */
+  readonly socket: { readonly path: string; readonly mode: number } | null;
   /** Lifetime of X-Rolegate-Assertion, seconds (1..60). */
   readonly assertionTtlSeconds: number;
   /**

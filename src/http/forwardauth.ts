@@ -33,6 +33,7 @@ import { securityHeaderPairs } from './headers.js';
 import { html, page } from './html.js';
 import { safeReturnUrl } from './return-url.js';
 import type { Services } from './services.js';
+import { isProxySocket } from './proxy-socket.js';
 import { readSession, readSessionDirect } from './session.js';
 
 export interface ForwardAuthDeps {
@@ -204,9 +205,10 @@ export function createForwardAuth(deps: ForwardAuthDeps): ForwardAuth {
   /** Every check of one request, in order; throws only when it cannot decide (configuration, database). */
   const evaluate = async (ctx: Koa.Context, mode: ProxyMode): Promise<Outcome> => {
     const { fa, keys: keysReady } = settings();
-    // 1. Only a trusted proxy's word about the original request counts: from anyone else, refuse.
+    // 1. Only a trusted proxy's word about the original request counts: from anyone else, refuse. A connection
+    // on forward_auth.socket was admitted by the socket file's permissions.
     const peer = ctx.req.socket.remoteAddress;
-    if (!peerCheck(fa)(peer)) return { kind: 'untrusted', peer };
+    if (!isProxySocket(ctx.req.socket) && !peerCheck(fa)(peer)) return { kind: 'untrusted', peer };
     // 2. The original request, from the headers of this mode only.
     const parsed = readOriginalRequest(mode, (name) => ctx.get(name));
     if (!parsed.ok) return { kind: 'request', reason: parsed.reason, peer };

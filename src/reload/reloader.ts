@@ -185,6 +185,9 @@ function restartOnlyChanges(a: Config, b: Config): string[] {
   // a reload that adds the section, or changes cookie_domain, would otherwise be "applied" and do nothing.
   if (a.forwardAuth === null && b.forwardAuth !== null) out.push('forward_auth (added)');
   if ((a.forwardAuth?.cookieDomain ?? null) !== (b.forwardAuth?.cookieDomain ?? null)) out.push('forward_auth.cookie_domain');
+  // The proxy socket is opened once, at start.
+  const socketOf = (c: Config): string => JSON.stringify(c.forwardAuth?.socket ?? null);
+  if (socketOf(a) !== socketOf(b)) out.push('forward_auth.socket');
   return out;
 }
 

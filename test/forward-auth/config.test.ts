@@ -127,3 +127,42 @@ describe('forward_auth configuration', () => {
     expect(issues.map((i) => [i.path, /duplicate origin https:\/\/app.acme.example/.test(i.message)])).toEqual([['forward_auth.upstreams[1].origin', true]]);
   });
 });
+
+describe('forward_auth.socket', () => {
+  const withSocket = (lines: string): string => SECTION.replace('  upstreams:\n', `${lines}  upstreams:\n`);
+
+  it('is off by default; a path (relative to the working directory) gets mode 0660', () => {
+    const off = check(SAME_HOST + SECTION).result;
+    expect(off.ok && off.config.forwardAuth?.socket).toBeNull();
+    const { result } = check(SAME_HOST + withSocket('  socket: run/forward-auth.sock\n'), { cwd: '/srv/rolegate' });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.forwardAuth?.socket).toEqual({ path: '/srv/rolegate/run/forward-auth.sock', mode: 0o660 });
+  });
+
+  it('makes trusted_proxies optional: a socket alone is a way for the proxy to ask', () => {
+    const section = withSocket('  socket: /run/rolegate/fa.sock\n  socket_mode: "0600"\n').replace('  trusted_proxies: [127.0.0.1, "::1", 10.0.0.0/8]\n', '');
+    const { result } = check(SAME_HOST + section);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.forwardAuth?.trustedProxies).toEqual([]);
+    expect(result.config.forwardAuth?.socket).toEqual({ path: '/run/rolegate/fa.sock', mode: 0o600 });
+    // An empty list is accepted too with a socket (and still refused without one, see above).
+    expect(check(SAME_HOST + section.replace('  socket:', '  trusted_proxies: []\n  socket:')).result.ok).toBe(true);
+  });
+
+  const refusals: readonly { name: string; lines: string; code: string; path: string; message: RegExp }[] = [
+    { name: 'a mode any local user could connect with', lines: '  socket: /run/rolegate/fa.sock\n  socket_mode: "0666"\n', code: 'ERR_CONFIG_INSECURE', path: 'forward_auth.socket_mode', message: /lets every local user connect and ask as the proxy/ },
+    { name: 'a mode that is not octal', lines: '  socket: /run/rolegate/fa.sock\n  socket_mode: "rw-rw----"\n', code: 'ERR_CONFIG_VALUE', path: 'forward_auth.socket_mode', message: /octal file mode in quotes such as "0660"/ },
+    { name: 'a mode without owner write', lines: '  socket: /run/rolegate/fa.sock\n  socket_mode: "0440"\n', code: 'ERR_CONFIG_VALUE', path: 'forward_auth.socket_mode', message: /without write permission/ },
+    { name: 'a mode without a socket', lines: '  socket_mode: "0660"\n', code: 'ERR_CONFIG_CONFLICT', path: 'forward_auth.socket_mode', message: /socket_mode without socket/ },
+    { name: 'a path longer than a Unix socket allows', lines: `  socket: /run/${'x'.repeat(120)}.sock\n`, code: 'ERR_CONFIG_VALUE', path: 'forward_auth.socket', message: /Unix sockets allow at most 103/ },
+  ];
+  for (const c of refusals) {
+    it(`refuses ${c.name}, at its line`, () => {
+      const { yaml, issues } = rejected(withSocket(c.lines));
+      expect(issues.map((i) => [i.code, i.path])).toEqual([[c.code, c.path]]);
+      const key = c.path.slice('forward_auth.'.length);
+      expect(issues[0]?.line).toBe(locate(yaml, `  ${key}:`).line);
+      expect(issues[0]?.message).toMatch(c.message);
+    });
+  }
+});

@@ -11,6 +11,7 @@ import { safeReturnUrl } from '../../src/http/return-url.js';
 const src = { line: 1, path: 'x' };
 const FA: ForwardAuthConfig = {
   trustedProxies: [],
+  socket: null,
   assertionTtlSeconds: 30,
   signingKeys: [],
   cookieDomain: null,

@@ -1,0 +1,108 @@
+/**
+ * `forward_auth.socket`: a Unix domain socket for the reverse proxy's checks, beside the TCP port.
+ *
+ * A proxy on the same host can ask over a socket file instead of TCP: the kernel's loopback TCP stack is
+ * skipped on both sides (measured in `npm run bench:forward-auth`), and who may ask is decided by the file's
+ * permissions (`socket_mode`, owner and group) instead of an address that any local process can connect from.
+ * A connection accepted on this socket is a trusted proxy; nothing but the check routes is served on it.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Connections accepted on the proxy socket (their peer has no address: the file's permissions admitted it). */
+const viaProxySocket = new WeakSet<Socket>();
+
+/** Whether this connection came in through `forward_auth.socket`. */
+export function isProxySocket(socket: Socket): boolean {
+  return viaProxySocket.has(socket);
+}
+
+export interface ProxySocket {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Whether something answers on the socket file at `path` (then it is not ours to remove). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A file left at `path` by a rolegate that did not stop cleanly is removed; anything else there (a regular file,
+ * a directory, a socket something still answers on) stops the start with a message naming the path.
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!stat.isSocket()) throw new Error(`forward_auth.socket ${path} exists and is not a socket; rolegate does not remove it`);
+  if (await answers(path)) throw new Error(`forward_auth.socket ${path} is in use by another process`);
+  fs.unlinkSync(path);
+}
+
+/**
+ * Listen on `path` with `listener` (the app's, main.ts) for the check routes (`isCheck` of the path, without
+ * the query); every other request is answered 404 here. The file gets `mode` as soon as it exists.
+ */
+export async function listenProxySocket(opts: {
+  readonly path: string;
+  readonly mode: number;
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly isCheck: (path: string) => boolean;
+  /** Timeouts and header limits, as on the TCP server. */
+  readonly limits: (server: http.Server) => void;
+}): Promise<ProxySocket> {
+  const { path, mode, listener, isCheck, limits } = opts;
+  await clearStaleSocket(path);
+  const server = http.createServer((req, res) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isCheck(pathOf(req.url))) {
+      listener(req, res);
+      return;
+    }
+    const body = JSON.stringify({ code: 'ERR_NOT_FOUND', detail: 'only /auth/nginx and /auth/forward are served on forward_auth.socket' });
+    res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(body);
+  });
+  limits(server);
+  server.on('connection', (socket: Socket) => viaProxySocket.add(socket));
+  // Created owner-only (umask 077 while listening), then opened to `mode`: never wider than configured, even
+  // for the moment between bind and chmod.
+  const umask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  fs.chmodSync(path, mode);
+  return {
+    path,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
