@@ -456,9 +456,11 @@ async function main(): Promise<void> {
   }
   if (process.env['ROLEGATE_BENCH_PROFILE'] !== undefined) {
     // Profile mode (ROLEGATE_BENCH_PROFILE=<dir>): one run, 1 worker, SQLite, 20 groups (or
-    // ROLEGATE_BENCH_PROFILE_GROUPS), V8 CPU profiles of the server's threads in <dir>.
+    // ROLEGATE_BENCH_PROFILE_GROUPS) and 305 logins (or ROLEGATE_BENCH_PROFILE_LOGINS), V8 CPU profiles of
+    // the server's threads in <dir>.
     const groups = Number(process.env['ROLEGATE_BENCH_PROFILE_GROUPS'] ?? '20');
-    const r = await httpRun('sqlite', 1, responses(groups >= 100 ? 65 : 305, groups, 'prof'), org);
+    const logins = Number(process.env['ROLEGATE_BENCH_PROFILE_LOGINS'] ?? (groups >= 100 ? 65 : 305));
+    const r = await httpRun('sqlite', 1, responses(logins, groups, 'prof'), org);
     console.log(`profiled run: ${fmt(r.loginsPerSecond)} logins/s`);
     return;
   }

@@ -140,17 +140,20 @@ function runChild(command: string, args: readonly string[], dir: string, port: n
 }
 
 /**
- * Debian's nginx in the foreground (`daemon off`, one process), with a temporary prefix holding its pid file,
- * temp folders and error log; `site` is a rendered server block (docs/forward-auth/nginx.conf).
+ * Debian's nginx in the foreground (`daemon off`), with a temporary prefix holding its pid file, temp folders
+ * and error log; `site` is a rendered server block (docs/forward-auth/nginx.conf). One process by default (the
+ * tests); `workers: 'auto'` runs a master and one worker per core as Debian's own nginx.conf does (benchmarks).
  */
-export async function startNginx(port: number, site: string): Promise<RunningProxy> {
+export async function startNginx(port: number, site: string, opts: { workers?: 'auto' } = {}): Promise<RunningProxy> {
+  // A master started as root runs its workers as `nobody`, who could not connect to the benchmark's Unix
+  // sockets (rolegate's user and group only); workers stay root here.
+  const rootWorkers = process.getuid?.() === 0 ? 'user root root;' : '';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-nginx-'));
   fs.writeFileSync(path.join(dir, 'site.conf'), site);
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
     `daemon off;
-master_process off;
-worker_processes 1;
+${opts.workers === 'auto' ? `worker_processes auto;\n${rootWorkers}` : 'master_process off;\nworker_processes 1;'}
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
