@@ -62,7 +62,7 @@ async function clearStaleSocket(path: string): Promise<void> {
 
 /**
  * Listen on `path` with `listener` (the app's, main.ts) for the check routes (`isCheck` of the path, without
- * the query); every other request is answered 404 here. The file gets `mode` as soon as it exists.
+ * the query); every other request is answered 404 here. The file is created with `mode`.
  */
 export async function listenProxySocket(opts: {
   readonly path: string;
@@ -85,9 +85,10 @@ export async function listenProxySocket(opts: {
   });
   limits(server);
   server.on('connection', (socket: Socket) => viaProxySocket.add(socket));
-  // Created owner-only (umask 077 while listening), then opened to `mode`: never wider than configured, even
-  // for the moment between bind and chmod.
-  const umask = process.umask(0o077);
+  // bind() creates the file with 0777 & ~umask: with the umask set to the complement of `mode` it is born with
+  // exactly `mode`, so there is no chmod by path afterwards (which a swapped path could redirect) and no moment
+  // with wider permissions.
+  const umask = process.umask(0o777 & ~mode);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -96,7 +97,6 @@ export async function listenProxySocket(opts: {
   } finally {
     process.umask(umask);
   }
-  fs.chmodSync(path, mode);
   return {
     path,
     close: () =>

@@ -26,8 +26,9 @@ let socketPath = '';
 const browsers = new Map<'AD' | 'AN', Browser>();
 
 /** Socket-only forward-auth: trusted_proxies names an address no test connects from. */
-function socketYaml(dir: string, url: string, socket: string): string {
-  return standardYaml({ dir, publicUrl: url }) + forwardAuthYaml([origin], `  socket: ${socket}\n`).replace('trusted_proxies: [127.0.0.1]', 'trusted_proxies: [192.0.2.10]');
+function socketYaml(dir: string, url: string, socket: string, mode?: string): string {
+  const lines = `  socket: ${socket}\n${mode === undefined ? '' : `  socket_mode: "${mode}"\n`}`;
+  return standardYaml({ dir, publicUrl: url }) + forwardAuthYaml([origin], lines).replace('trusted_proxies: [127.0.0.1]', 'trusted_proxies: [192.0.2.10]');
 }
 
 beforeAll(async () => {
@@ -135,7 +136,17 @@ describe('the socket file at start and stop', () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-sock-'));
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-  const start = (socket: string): Promise<TestApp> => startApp({ yaml: (dir, url) => socketYaml(dir, url, socket) });
+  const start = (socket: string, mode?: string): Promise<TestApp> => startApp({ yaml: (dir, url) => socketYaml(dir, url, socket, mode) });
+
+  it('creates the file with socket_mode exactly', async () => {
+    const own = path.join(scratch, 'owner-only.sock');
+    const started = await start(own, '0600');
+    try {
+      expect(fs.statSync(own).mode & 0o777).toBe(0o600);
+    } finally {
+      await started.close();
+    }
+  });
 
   it('refuses to start over a file that is not a socket, and leaves it as it was', async () => {
     const file = path.join(scratch, 'not-a-socket');
