@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { checkConfig } from './configuration/index.js';
 import { formatConfigIssue } from './errors.js';
 import { explainOpenError } from './db/open-errors.js';
+import { ProxySocketError } from './http/proxy-socket.js';
 import type { CliIo } from './log.js';
 import { jsonLogger } from './log.js';
 export type { CliIo };
@@ -80,8 +81,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       try {
         running = await serve(result.config, log, { reload: { watch: true, signals: true, env: io.env } });
       } catch (err) {
-        // A database that is not there or a port in use is a setup step, not a crash: say which, in one line.
-        const why = explainOpenError(err, result.config.database) ?? listenProblem(err, result.config.server);
+        // A database that is not there, a port or socket in use is a setup step, not a crash: say which, in one line.
+        const why = err instanceof ProxySocketError ? err.message : (explainOpenError(err, result.config.database) ?? listenProblem(err, result.config.server));
         if (why === undefined) throw err;
         io.err(`rolegate: not starting: ${why}\n`);
         return 1;

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -18,6 +19,26 @@ const viaProxySocket = new WeakSet<Socket>();
 /** Whether this connection came in through `forward_auth.socket`. */
 export function isProxySocket(socket: Socket): boolean {
   return viaProxySocket.has(socket);
+}
+
+/** Why the proxy socket cannot be opened; the message names the path and what to do (the CLI prints it). */
+export class ProxySocketError extends Error {
+  override readonly name = 'ProxySocketError';
+}
+
+function reason(err: unknown, path: string): string {
+  const e = err as NodeJS.ErrnoException;
+  // Node reports a bind in a missing folder as EACCES: look.
+  if (!fs.existsSync(dirname(path))) return `its folder ${dirname(path)} does not exist`;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `rolegate may not create a file in its folder (${e.code})`;
+    case 'EADDRINUSE':
+      return 'something is already there';
+    default:
+      return e.code ?? (err instanceof Error ? err.message : String(err));
+  }
 }
 
 export interface ProxySocket {
@@ -55,9 +76,13 @@ async function clearStaleSocket(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (!stat.isSocket()) throw new Error(`forward_auth.socket ${path} exists and is not a socket; rolegate does not remove it`);
-  if (await answers(path)) throw new Error(`forward_auth.socket ${path} is in use by another process`);
-  fs.unlinkSync(path);
+  if (!stat.isSocket()) throw new ProxySocketError(`forward_auth.socket ${path} exists and is not a socket; rolegate does not remove it`);
+  if (await answers(path)) throw new ProxySocketError(`forward_auth.socket ${path} is in use by another process`);
+  try {
+    fs.unlinkSync(path);
+  } catch (err) {
+    throw new ProxySocketError(`forward_auth.socket ${path} is left from an earlier run and cannot be removed (${reason(err, path)})`);
+  }
 }
 
 /**
@@ -94,6 +119,8 @@ export async function listenProxySocket(opts: {
       server.once('error', reject);
       server.listen(path, () => resolve());
     });
+  } catch (err) {
+    throw new ProxySocketError(`cannot listen on forward_auth.socket ${path}: ${reason(err, path)}`);
   } finally {
     process.umask(umask);
   }

@@ -143,13 +143,14 @@ describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
 
 describe('rolegate serve: setup problems are one line, not a stack trace', () => {
   /** The shipped file on a given database URL, started with PORT=<port>. */
-  async function serveOn(databaseUrl: string, port: number): Promise<{ code: number; err: string }> {
+  async function serveOn(databaseUrl: string, port: number, extra = ''): Promise<{ code: number; err: string }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
     try {
-      const yaml = fs
-        .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
-        .replace('sqlite:./data/rolegate.db', databaseUrl)
-        .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`);
+      const yaml =
+        fs
+          .readFileSync(path.join(ROOT, 'config/rolegate.yaml'), 'utf8')
+          .replace('sqlite:./data/rolegate.db', databaseUrl)
+          .replace('  trust_proxy: false', `  trust_proxy: false\n  data_dir: ${dir}/data`) + extra;
       const file = path.join(dir, 'rolegate.yaml');
       fs.writeFileSync(file, yaml);
       const t = io({ PORT: String(port), NODE_ENV: 'development' });
@@ -195,6 +196,28 @@ describe('rolegate serve: setup problems are one line, not a stack trace', () =>
       expect(err.trim()).toBe(`rolegate: not starting: port ${port} on 127.0.0.1 is in use; stop what listens there or start with PORT=<another port>`);
     } finally {
       blocker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a forward_auth.socket it cannot open: one line naming the path and why, nothing left listening', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-serve-'));
+    const section = (socket: string): string =>
+      `forward_auth:\n  socket: ${socket}\n  upstreams:\n    - origin: http://localhost:9000\n      organization: 1\n      rules:\n        - path: /\n          min_role: Annotator\n`;
+    try {
+      const port = await freePort();
+      const missing = await serveOn(`sqlite:${dir}/a.db`, port, section(`${dir}/no-such-folder/fa.sock`));
+      expect([missing.code, missing.err.trim()]).toEqual([1, `rolegate: not starting: cannot listen on forward_auth.socket ${dir}/no-such-folder/fa.sock: its folder ${dir}/no-such-folder does not exist`]);
+      fs.writeFileSync(`${dir}/notes.txt`, 'mine');
+      const file = await serveOn(`sqlite:${dir}/b.db`, port, section(`${dir}/notes.txt`));
+      expect([file.code, file.err.trim()]).toEqual([1, `rolegate: not starting: forward_auth.socket ${dir}/notes.txt exists and is not a socket; rolegate does not remove it`]);
+      expect(fs.readFileSync(`${dir}/notes.txt`, 'utf8')).toBe('mine');
+      // The TCP port was released each time: it can be listened on again.
+      const net = await import('node:net');
+      const probe = net.createServer();
+      await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+      probe.close();
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
