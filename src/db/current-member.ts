@@ -1,13 +1,13 @@
 /**
  * A member as stored right now, in two hot statements (db/hot.ts): what forward-auth decides from on every
- * request. Same rows as findUser + findMembership + listProjectMemberships + findMemberGroups. On SQLite the
- * session row and its member come in one statement (readSessionMember).
+ * request. Same rows as findUser + findMembership + listProjectMemberships + findMemberGroups. With the
+ * session row, one statement (readSessionMember).
  */
 import type { ActiveOrgRole, OrgRole } from '../domain/roles.js';
 import { isActiveOrgRole } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
 import { hotRows } from './hot.js';
-import { hashKey, loadSession } from './sessions.js';
+import { hashKey } from './sessions.js';
 import { databaseKind, num, orgRole, projectRole, str, stringList } from './rows.js';
 
 export interface CurrentMemberRow {
@@ -49,47 +49,43 @@ export async function readMemberNow(db: DbOrTrx, organizationId: number, userId:
 }
 
 /**
- * The session row of a cookie key and the member it names, as stored now. On SQLite one statement reads both
- * (the member through the row's user_id/organization_id columns, written with the data by storeSession); it
- * is used only when those columns agree with the data's userId/organizationId, else (and on PostgreSQL) the
- * session is read first and the member by the data's ids, as before. `member` is undefined when the data
- * names no member or none exists.
+ * The session row of a cookie key and the member it names, as stored now, in one statement: the member
+ * through the row's user_id/organization_id columns (written with the data by storeSession), used only when
+ * those columns agree with the data's userId/organizationId; otherwise the member is read by the data's ids
+ * (readMemberNow). `member` is undefined when the data names no member or none exists.
  */
 export async function readSessionMember(
   db: DbOrTrx,
   key: string,
   now: Date,
 ): Promise<{ readonly data: Record<string, unknown>; readonly member: CurrentMemberRow | undefined } | undefined> {
-  if (databaseKind(db) === 'sqlite') {
-    const row = (await hotRows(db, SESSION_MEMBER, [false, hashKey(key), now]))[0];
-    if (row === undefined || typeof row['data'] !== 'string') return undefined;
-    const parsed = JSON.parse(row['data']) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const data = parsed as Record<string, unknown>;
-    const { userId, organizationId } = data;
-    if (typeof userId !== 'number' || typeof organizationId !== 'number') return { data, member: undefined };
-    if (row['session_user_id'] === userId && row['session_organization_id'] === organizationId) {
-      return { data, member: row['role'] === null || row['role'] === undefined ? undefined : sessionMemberRow(row) };
-    }
-    return { data, member: await readMemberNow(db, organizationId, userId) };
-  }
-  const data = await loadSession(db, key, now);
-  if (data === undefined) return undefined;
+  const sql = databaseKind(db) === 'postgres' ? SESSION_MEMBER_PG : SESSION_MEMBER_SQLITE;
+  const row = (await hotRows(db, sql, [false, hashKey(key), now]))[0];
+  if (row === undefined || typeof row['data'] !== 'string') return undefined;
+  const parsed = JSON.parse(row['data']) as unknown;
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const data = parsed as Record<string, unknown>;
   const { userId, organizationId } = data;
   if (typeof userId !== 'number' || typeof organizationId !== 'number') return { data, member: undefined };
+  const same = (v: unknown, want: number): boolean => v !== null && v !== undefined && num(v) === want;
+  if (same(row['session_user_id'], userId) && same(row['session_organization_id'], organizationId)) {
+    return { data, member: row['role'] === null || row['role'] === undefined ? undefined : sessionMemberRow(row) };
+  }
   return { data, member: await readMemberNow(db, organizationId, userId) };
 }
 
-/** SQLite: the session (as loadSession reads it) with MEMBER and ACCESS of its member (json_group_array). */
-const SESSION_MEMBER = `select s.data, s.user_id as session_user_id, s.organization_id as session_organization_id,
+/** The session (as loadSession reads it) with MEMBER and ACCESS of its member; project roles as a JSON array. */
+const sessionMember = (projects: string): string => `select s.data, s.user_id as session_user_id, s.organization_id as session_organization_id,
   u.email, u.first_name, u.last_name, m.role,
-  (select json_group_array(json_array(pm.project_id, pm.role)) from project_memberships pm where pm.user_id = u.id) as projects,
+  ${projects} as projects,
   (select g.groups from member_groups g where g.user_id = u.id) as groups
 from sessions s
 left join users u on u.id = s.user_id and u.organization_id = s.organization_id and u.is_deleted = ?
 left join memberships m on m.user_id = u.id and m.organization_id = u.organization_id
 where s.id = ? and s.expires_at > ?
 limit 1`;
+const SESSION_MEMBER_SQLITE = sessionMember('(select json_group_array(json_array(pm.project_id, pm.role)) from project_memberships pm where pm.user_id = u.id)');
+const SESSION_MEMBER_PG = sessionMember("(select coalesce(json_agg(json_build_array(pm.project_id, pm.role)), '[]'::json)::text from project_memberships pm where pm.user_id = u.id)");
 
 function sessionMemberRow(row: Record<string, unknown>): CurrentMemberRow {
   const role = orgRole(row['role']);

@@ -10,6 +10,7 @@ import { readSessionAndMember } from '../../src/forwardauth/member.js';
 import { SESSION_COOKIE } from '../../src/http/session.js';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { TEST_DATABASE } from '../support/database.js';
 import { signIn } from '../support/flow.js';
 import { PEOPLE } from './support.js';
 
@@ -52,6 +53,20 @@ describe('the session and its member, read together', () => {
     expect(r?.member({ ...org, id: 2 }, adminId)).toBeUndefined();
     expect(r?.member(org, annotatorId)).toBeUndefined();
     expect(await readSessionAndMember(app.db, `${key}x`, new Date())).toBeUndefined();
+  });
+
+  it.runIf(TEST_DATABASE === 'postgres')('is one statement on PostgreSQL (SQLite runs it on its prepared-statement cache, outside knex)', async () => {
+    const seen: string[] = [];
+    const listener = (q: { sql: string }): void => {
+      seen.push(q.sql);
+    };
+    app.db.on('query', listener);
+    try {
+      expect(await read()).toEqual({ role: 'AD', email: PEOPLE.AD.email });
+    } finally {
+      app.db.off('query', listener);
+    }
+    expect(seen).toHaveLength(1);
   });
 
   it("follows the member's rows: a demotion, a project role, a deletion", async () => {
