@@ -74,7 +74,7 @@ async function clearStaleSocket(path: string): Promise<void> {
     stat = fs.lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    throw new ProxySocketError(`cannot look at forward_auth.socket ${path}: ${reason(err, path)}`);
   }
   if (!stat.isSocket()) throw new ProxySocketError(`forward_auth.socket ${path} exists and is not a socket; rolegate does not remove it`);
   if (await answers(path)) throw new ProxySocketError(`forward_auth.socket ${path} is in use by another process`);
@@ -110,19 +110,24 @@ export async function listenProxySocket(opts: {
   });
   limits(server);
   server.on('connection', (socket: Socket) => viaProxySocket.add(socket));
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => resolve());
+  });
   // bind() creates the file with 0777 & ~umask: with the umask set to the complement of `mode` it is born with
   // exactly `mode`, so there is no chmod by path afterwards (which a swapped path could redirect) and no moment
-  // with wider permissions.
+  // with wider permissions. listen() binds a path synchronously, so the umask is the process's own again before
+  // anything else runs (a folder created meanwhile with 0777 & ~0117 would not be enterable).
   const umask = process.umask(0o777 & ~mode);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
-  } catch (err) {
-    throw new ProxySocketError(`cannot listen on forward_auth.socket ${path}: ${reason(err, path)}`);
+    server.listen(path);
   } finally {
     process.umask(umask);
+  }
+  try {
+    await listening;
+  } catch (err) {
+    throw new ProxySocketError(`cannot listen on forward_auth.socket ${path}: ${reason(err, path)}`);
   }
   return {
     path,
