@@ -4,7 +4,7 @@ import type { Config } from './configuration/types.js';
 import { buildMemberWriter, closeApp, createApp, requestListener } from './app.js';
 import { openDatabase } from './db/connect.js';
 import { purgeExpired } from './db/saml-state.js';
-import { isForwardAuthCheck } from './http/forwardauth.js';
+import { checkModeOfUrl } from './http/forwardauth.js';
 import { type ProxySocket, listenProxySocket } from './http/proxy-socket.js';
 import type { Logger } from './log.js';
 import type { Db, OpenOptions } from './db/connect.js';
@@ -60,7 +60,7 @@ export async function serve(config: Config, log: Logger, options: ServeOptions =
     });
     const socket = config.forwardAuth?.socket ?? null;
     if (socket !== null) {
-      proxySocket = await listenProxySocket({ path: socket.path, mode: socket.mode, listener, isCheck: isForwardAuthCheck, limits: limitServer });
+      proxySocket = await listenProxySocket({ path: socket.path, mode: socket.mode, listener, isCheck: (url) => checkModeOfUrl(url) !== undefined, limits: limitServer });
     }
   } catch (err) {
     // Port or socket in use, or not allowed: release what was opened so the process can exit with the error.

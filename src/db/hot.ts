@@ -14,7 +14,7 @@
 import type { Knex } from 'knex';
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
-import { databaseKind } from './rows.js';
+import { databaseKind, rawRows } from './rows.js';
 
 interface SqliteStatement {
   all(...params: unknown[]): Raw[];
@@ -40,8 +40,7 @@ function sqliteValue(v: unknown): unknown {
  */
 export async function hotRows(db: DbOrTrx, sql: string, params: readonly Knex.Value[]): Promise<Raw[]> {
   if (databaseKind(db) === 'postgres' || db.isTransaction === true) {
-    const result = (await db.raw(sql, params)) as { rows?: Raw[] } | Raw[];
-    return Array.isArray(result) ? result : (result.rows ?? []);
+    return rawRows(await db.raw(sql, params));
   }
   const client = db.client as PooledClient;
   const conn = await client.acquireConnection();

@@ -114,8 +114,8 @@ function goTo(ctx: Koa.Context, target: string): void {
 <p>Continuing to <a id="continue" href="${target}">${new URL(target).origin}</a>…</p></section>`);
 }
 
-/** `/auth/nginx` or `/auth/forward` exactly, with or without a query: the fast path's routes. */
-function fastMode(url: string | undefined): ProxyMode | undefined {
+/** `/auth/nginx` or `/auth/forward` exactly, with or without a query (a request's raw URL): the check routes. */
+export function checkModeOfUrl(url: string | undefined): ProxyMode | undefined {
   if (url === undefined) return undefined;
   const q = url.indexOf('?');
   return checkMode(q === -1 ? url : url.slice(0, q));
@@ -144,7 +144,7 @@ export function withForwardAuthFastPath(
     ['Content-Length', '0'] as const,
   ];
   return (req, res) => {
-    const mode = req.method === 'GET' ? fastMode(req.url) : undefined;
+    const mode = req.method === 'GET' ? checkModeOfUrl(req.url) : undefined;
     if (mode === undefined) {
       void callback(req, res);
       return;

@@ -46,12 +46,6 @@ export interface ProxySocket {
   close(): Promise<void>;
 }
 
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
 /** Whether something answers on the socket file at `path` (then it is not ours to remove). */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -86,21 +80,21 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 /**
- * Listen on `path` with `listener` (the app's, main.ts) for the check routes (`isCheck` of the path, without
- * the query); every other request is answered 404 here. The file is created with `mode`.
+ * Listen on `path` with `listener` (the app's, main.ts) for the check routes (`isCheck` of the request's raw
+ * URL); every other request is answered 404 here. The file is created with `mode`.
  */
 export async function listenProxySocket(opts: {
   readonly path: string;
   readonly mode: number;
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly isCheck: (path: string) => boolean;
+  readonly isCheck: (url: string | undefined) => boolean;
   /** Timeouts and header limits, as on the TCP server. */
   readonly limits: (server: http.Server) => void;
 }): Promise<ProxySocket> {
   const { path, mode, listener, isCheck, limits } = opts;
   await clearStaleSocket(path);
   const server = http.createServer((req, res) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && isCheck(pathOf(req.url))) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isCheck(req.url)) {
       listener(req, res);
       return;
     }
