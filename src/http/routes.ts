@@ -22,7 +22,7 @@ import { invitationPage, profilePage, signInPage } from './pages.js';
 import { mountScim } from './scim.js';
 import type { Services } from './services.js';
 import { clientIp, isSameOrigin, isSameOriginNavigation, safeNextPath } from './safety.js';
-import { endSession, readSession, startSession } from './session.js';
+import { endSession, planSession, readSession, startSession } from './session.js';
 
 /** Binds an AuthnRequest to the browser that started it (so that a Response answering another browser's AuthnRequest is refused). */
 export const BINDING_COOKIE = 'rolegate.authn';
@@ -206,20 +206,25 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
       assertionId = login.assertionId;
       // The configuration in force now (a reload may have happened while the Response was verified).
       const live = state.current();
+      const session = planSession(
+        ctx,
+        {
+          organizationId: org.id,
+          authenticatedAt: new Date().toISOString(),
+          // For Single Logout: the IdP names the session by these.
+          nameId: login.nameId,
+          nameIdFormat: login.nameIdFormat,
+          sessionIndex: login.sessionIndex,
+        },
+        config.server.sessionMaxAgeSeconds * 1000,
+      );
       const result = await services.applyLogin(live, live.organizations.find((o) => o.id === org.id) ?? org, login, {
         now: new Date(),
         ip,
         bindingHash: binding === undefined ? null : hash(binding),
+        session,
       });
-      await startSession(ctx, {
-        userId: result.userId,
-        organizationId: org.id,
-        authenticatedAt: new Date().toISOString(),
-        // For Single Logout: the IdP names the session by these.
-        nameId: login.nameId,
-        nameIdFormat: login.nameIdFormat,
-        sessionIndex: login.sessionIndex,
-      });
+      await startSession(ctx, session, result.userId);
       recordLogin(null);
       log('info', 'login', { org: org.id, user_id: result.userId, email: login.email, outcome: 'ok', role: result.role, created: result.created, groups_known: login.groups !== null, assertion_id: login.assertionId, ip });
       ctx.redirect(result.nextPath ?? safeNextPath(form['RelayState']));

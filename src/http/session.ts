@@ -12,6 +12,13 @@ export const SESSION_COOKIE = 'rolegate.sid';
 
 /** The last session row written by each request (see the store's `set`). */
 const writtenInRequest = new WeakMap<Koa.Context, string>();
+/** The key koa-session's next `genid` returns in this request: the one a login wrote its session row under. */
+const reservedKey = new WeakMap<Koa.Context, string>();
+/** Requests whose login already ended the browser's previous session in its own transaction. */
+const endedByLogin = new WeakSet<Koa.Context>();
+
+const newKey = (): string => randomBytes(32).toString('base64url');
+const writtenMarker = (key: string, content: Readonly<Record<string, unknown>>): string => `${key}\n${JSON.stringify(content)}`;
 
 export interface SessionData {
   readonly userId: number;
@@ -48,7 +55,12 @@ export function sessionMiddleware(
       ...(config.forwardAuth?.cookieDomain == null ? {} : { domain: config.forwardAuth.cookieDomain }),
       rolling: false,
       renew: false,
-      genid: () => randomBytes(32).toString('base64url'),
+      genid: (ctx: Koa.Context) => {
+        const reserved = reservedKey.get(ctx);
+        if (reserved === undefined) return newKey();
+        reservedKey.delete(ctx);
+        return reserved;
+      },
       store: {
         get: async (key: string) => services.loadSession(key, new Date()),
         set: async (key: string, data: Record<string, unknown>, maxAge: number | 'session', opts?: { ctx?: Koa.Context }) => {
@@ -56,13 +68,17 @@ export function sessionMiddleware(
           // detection has no "before" for a new key), each time with a fresh `_expire`. The second write of the
           // same key and data in one request is skipped: the row already holds it.
           const { _expire: _e, _maxAge: _m, ...content } = data;
-          const written = `${key}\n${JSON.stringify(content)}`;
+          const written = writtenMarker(key, content);
           if (opts?.ctx !== undefined && writtenInRequest.get(opts.ctx) === written) return;
           const ttl = typeof maxAge === 'number' ? maxAge : maxAgeMs;
           await services.storeSession(key, data, new Date(Date.now() + ttl));
           if (opts?.ctx !== undefined) writtenInRequest.set(opts.ctx, written);
         },
-        destroy: async (key: string) => services.destroySession(key),
+        destroy: async (key: string, opts?: { ctx?: Koa.Context }) => {
+          // The login's transaction already deleted the browser's previous session row (startSession).
+          if (opts?.ctx !== undefined && endedByLogin.has(opts.ctx)) return;
+          await services.destroySession(key);
+        },
       },
     },
     app,
@@ -115,18 +131,60 @@ function sessionData(s: Readonly<Record<string, unknown>>): SessionData | undefi
 }
 
 /**
- * Start a fresh session for a login: a new key (no fixation), the old one destroyed.
+ * A login's session, planned before the login's transaction so that the transaction writes its row (see
+ * members/login.ts `LoginContext.session`): one commit for the member, the audit and the session.
  *
- * Without a (validly signed) session cookie on the request, koa-session's key was generated during this
- * request and has never been sent to anyone: it is already fresh, there is no old row, and the session is
- * written once when the request ends. With one, the browser's key may be known to someone else (a planted
- * cookie), so koa-session regenerates: the old row is deleted and the data saved under a new key.
+ * The key is always fresh (no fixation). Without a (validly signed) session cookie on the request, it is the
+ * key koa-session generated during this request, never sent to anyone. With one, the browser's key may be
+ * known to someone else (a planted cookie): the login gets a new key and its transaction deletes the old
+ * row. `startSession` then hands the same key and data to koa-session, which sets the cookie and skips
+ * writing the row again.
  */
-export async function startSession(ctx: Koa.Context, data: SessionData): Promise<void> {
-  const hadKey = ctx.cookies.get(SESSION_COOKIE, { signed: true }) !== undefined;
-  ctx.session = { ...data };
+export interface SessionPlan {
+  readonly key: string;
+  readonly replaces: string | null;
+  /** The session's data (what `readSession` returns) once the member's user id is known. */
+  content(userId: number): Record<string, unknown>;
+  row(userId: number): { readonly data: Record<string, unknown>; readonly expiresAt: Date };
+}
+
+export function planSession(ctx: Koa.Context, fields: Omit<SessionData, 'userId'>, maxAgeMs: number): SessionPlan {
+  const cookieKey = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+  const replaces = cookieKey === undefined || cookieKey === '' ? null : cookieKey;
+  const generated = replaces === null ? (ctx.session as { externalKey?: unknown } | null | undefined)?.externalKey : undefined;
+  const key = typeof generated === 'string' && generated !== '' ? generated : newKey();
+  const content = (userId: number): Record<string, unknown> => ({ userId, ...fields });
+  return {
+    key,
+    replaces,
+    content,
+    // As koa-session stores it: the data, `_expire` and `_maxAge`; the row outlives the cookie by 10 s.
+    row: (userId) => ({
+      data: { ...content(userId), _expire: Date.now() + maxAgeMs, _maxAge: maxAgeMs },
+      expiresAt: new Date(Date.now() + maxAgeMs + 10_000),
+    }),
+  };
+}
+
+/**
+ * Give the browser the session its login wrote (`planSession`): koa-session sets the cookie under the
+ * planned key; its own saves of the same data are skipped (the row is there), and so is its delete of the
+ * previous session (the login's transaction did it).
+ */
+export async function startSession(ctx: Koa.Context, plan: SessionPlan, userId: number): Promise<void> {
+  const content = plan.content(userId);
+  writtenInRequest.set(ctx, writtenMarker(plan.key, content));
+  ctx.session = content;
   const s = ctx.session;
-  if (s !== null && hadKey) await s.regenerate();
+  if (s === null || plan.replaces === null) return;
+  reservedKey.set(ctx, plan.key);
+  endedByLogin.add(ctx);
+  try {
+    await s.regenerate();
+  } finally {
+    endedByLogin.delete(ctx);
+    reservedKey.delete(ctx);
+  }
 }
 
 export function endSession(ctx: Koa.Context): void {

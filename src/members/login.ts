@@ -9,7 +9,7 @@ import { appendAudit } from '../db/audit.js';
 import { consumeAssertionReadingSnapshot, readLoginSnapshot } from '../db/login-state.js';
 import { saveMemberGroups } from '../db/member-groups.js';
 import { consumeAuthnRequest } from '../db/saml-state.js';
-import { destroyUserSessions } from '../db/sessions.js';
+import { destroySession, destroyUserSessions, storeSession } from '../db/sessions.js';
 import { upsertUser } from '../db/users.js';
 import { scimMemberState } from '../db/scim.js';
 import type { OrgRole } from '../domain/roles.js';
@@ -25,6 +25,22 @@ export interface LoginContext {
   readonly ip: string | null;
   /** sha256 of the browser-binding cookie, or null when the browser sent none. */
   readonly bindingHash: string | null;
+  /**
+   * The session the login starts, written by the login's own transaction (one commit for the member, the
+   * audit and the session: no session exists for a login that rolled back). Not written for a member who ends
+   * Deactivated.
+   */
+  readonly session?: LoginSessionRow;
+}
+
+/** A session row to write with a login (see http/session.ts `planSession`). */
+export interface LoginSessionRow {
+  /** The cookie key the browser will hold (stored hashed). */
+  readonly key: string;
+  /** The key of the session the browser arrived with, ended by this login; null when it had none. */
+  readonly replaces: string | null;
+  /** The row's data and expiry once the member's user id is known. */
+  row(userId: number): { readonly data: Record<string, unknown>; readonly expiresAt: Date };
 }
 
 export interface LoginResult {
@@ -168,6 +184,11 @@ export async function applyLogin(
     await saveMemberGroups(trx, user.id, login.groups, login.assertionId, ctx.now);
     // Whatever the change list says (the member may have been Deactivated before), they leave with no session.
     if (effective === 'DI') await destroyUserSessions(trx, user.id);
+    else if (ctx.session !== undefined) {
+      if (ctx.session.replaces !== null) await destroySession(trx, ctx.session.replaces);
+      const { data, expiresAt } = ctx.session.row(user.id);
+      await storeSession(trx, ctx.session.key, data, expiresAt);
+    }
     return { userId: user.id, role: effective, nextPath, decision, created };
   });
   if (result.role === 'DI') {

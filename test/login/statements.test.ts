@@ -36,11 +36,20 @@ async function loginStatements(email: string): Promise<string[]> {
 }
 
 describe('SQL statements per login (BEGIN and COMMIT included)', () => {
-  it("a returning user's SP-initiated login: at most 8 statements, one of them the session row", async () => {
+  it("a returning user's SP-initiated login: at most 8 statements, the session row inside the login's transaction", async () => {
     await loginStatements('quinn@acme.example');
     const statements = await loginStatements('quinn@acme.example');
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(8);
     expect(statements.filter((s) => /\bsessions\b/.test(s))).toHaveLength(1);
+    // One commit for the member, the audit and the session: the session row is written between BEGIN and
+    // COMMIT, and nothing follows the COMMIT.
+    const begin = statements.findIndex((s) => /^begin/i.test(s.trim()));
+    const commit = statements.findIndex((s) => /^commit/i.test(s.trim()));
+    const session = statements.findIndex((s) => /\bsessions\b/.test(s));
+    expect(begin).toBe(0);
+    expect(session).toBeGreaterThan(begin);
+    expect(session).toBeLessThan(commit);
+    expect(commit).toBe(statements.length - 1);
     // The AuthnRequest is consumed by one DELETE … RETURNING, not a select and a delete.
     expect(statements.filter((s) => /\bauthn_requests\b/.test(s)).map((s) => s.trim().split(' ')[0]?.toLowerCase())).toEqual(['delete']);
     // The user row is updated and read back in one statement.
