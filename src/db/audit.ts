@@ -31,43 +31,28 @@ export async function appendAudit(db: DbOrTrx, events: readonly AuditEvent[], no
   for (let i = 0; i < events.length; i += AUDIT_CHUNK) await insertAudit(db, events.slice(i, i + AUDIT_CHUNK), now);
 }
 
-/** Events per INSERT (14 bound values each: far under SQLite's 32,766 and PostgreSQL's 65,535 parameters). */
+/** Events per INSERT: SQLite's knex dialect turns a multi-row insert into a compound SELECT (at most 500 terms). */
 const AUDIT_CHUNK = 400;
 
-const AUDIT_COLUMNS = ['at', 'organization_id', 'actor', 'subject_user_id', 'subject_email', 'action', 'outcome', 'error_code', 'before', 'after', 'reason', 'config_revision', 'assertion_id', 'ip'] as const;
-const AUDIT_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
-/** The INSERT for n events, by n (a login writes 1 to 3): fixed SQL, as knex's builder cost more than the statement. */
-const auditSql = new Map<number, string>();
-function auditInsert(n: number): string {
-  let sql = auditSql.get(n);
-  if (sql === undefined) {
-    sql = `insert into audit_events (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: n }, () => AUDIT_ROW).join(', ')}`;
-    if (n <= 16) auditSql.set(n, sql);
-  }
-  return sql;
-}
-
 async function insertAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
-  const values: unknown[] = [];
-  for (const e of events) {
-    values.push(
-      now,
-      e.organizationId,
-      e.actor,
-      e.subjectUserId ?? null,
-      e.subjectEmail ?? null,
-      e.action,
-      e.outcome,
-      e.errorCode ?? null,
-      e.before ?? null,
-      e.after ?? null,
-      e.reason === undefined ? null : JSON.stringify(e.reason),
-      e.configRevision ?? null,
-      e.assertionId ?? null,
-      e.ip ?? null,
-    );
-  }
-  await db.raw(auditInsert(events.length), values as Knex.RawBinding[]);
+  await db('audit_events').insert(
+    events.map((e) => ({
+      at: now,
+      organization_id: e.organizationId,
+      actor: e.actor,
+      subject_user_id: e.subjectUserId ?? null,
+      subject_email: e.subjectEmail ?? null,
+      action: e.action,
+      outcome: e.outcome,
+      error_code: e.errorCode ?? null,
+      before: e.before ?? null,
+      after: e.after ?? null,
+      reason: e.reason === undefined ? null : JSON.stringify(e.reason),
+      config_revision: e.configRevision ?? null,
+      assertion_id: e.assertionId ?? null,
+      ip: e.ip ?? null,
+    })),
+  );
 }
 
 export interface AuditRow {
