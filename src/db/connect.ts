@@ -35,11 +35,16 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       pool: {
         min: 1,
         max: 1,
-        // WAL lets readers proceed during a write; foreign keys are off by default in SQLite; a busy
+        // WAL lets readers proceed during a write (synchronous = NORMAL, see below); foreign keys are off by default in SQLite; a busy
         // timeout makes a second process wait for the write lock instead of failing at once.
         afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
           try {
             if (config.filename !== ':memory:') conn.pragma('journal_mode = WAL');
+            // better-sqlite3's build default in WAL mode, said here so that it does not change under us: every
+            // commit is atomic and survives a crash or SIGKILL of rolegate (the OS has the WAL); a power cut or
+            // a kernel crash may lose the last commits, whole (a change and its outbox event together), never
+            // half of one. FULL would fsync on every commit, blocking the event loop ~0.15 ms per login.
+            conn.pragma('synchronous = NORMAL');
             conn.pragma('foreign_keys = ON');
             conn.pragma('busy_timeout = 5000');
             cachePreparedStatements(conn);

@@ -97,3 +97,18 @@ describe('a rolegate process killed while delivering', () => {
     expect(end).toEqual({ delivered: end['delivered'], leased: 0 });
   }, 60_000);
 });
+
+describe('what a commit promises on SQLite', () => {
+  it('a file database runs WAL with synchronous = NORMAL, as docs/operations.md says (atomic, survives a crash of the process)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'durability.db');
+    const db = await openDatabase({ client: 'sqlite', url: `sqlite:${file}`, filename: file });
+    try {
+      expect(await db.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      // 1 = NORMAL (2 would be FULL: an fsync per commit).
+      expect(await db.raw('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
