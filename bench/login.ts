@@ -54,6 +54,8 @@ const WARM_LOGINS: Record<(typeof GROUP_COUNTS)[number], number> = QUICK ? { 20:
  * The RSS-trend run (default pool, SQLite, 20 groups) is longer. About 180 logins/s here: 3,000 logins is ~16 s;
  * ROLEGATE_BENCH_SOAK_LOGINS=11000 gives a full 60 s of load (signing the bodies first takes ~1 min).
  */
+/** Logins in flight (ROLEGATE_BENCH_CONCURRENCY); default 2 per worker + 2 (4 for 1 worker). */
+const CONCURRENCY = process.env['ROLEGATE_BENCH_CONCURRENCY'] === undefined ? undefined : Number(process.env['ROLEGATE_BENCH_CONCURRENCY']);
 const SOAK_LOGINS = Number(process.env['ROLEGATE_BENCH_SOAK_LOGINS'] ?? (QUICK ? 120 : 3000));
 
 const group = (i: number): string => `Team-${String(i).padStart(4, '0')}`;
@@ -260,7 +262,7 @@ function loginSets(groups: number, counts: { warm: number; logins: number }, tag
 async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: LoginSets, org: OrganizationConfig): Promise<{ first: HttpResult; returning: HttpResult }> {
   const server = await startServer({ yaml: benchYaml(workers), database });
   let db: Db | undefined;
-  const concurrency = Math.max(2, workers * 2 + 2);
+  const concurrency = CONCURRENCY ?? Math.max(2, workers * 2 + 2);
   const client = loginPoster(server.url, concurrency);
   try {
     const drive = async (bodies: readonly Buffer[]): Promise<number> => {
@@ -368,7 +370,7 @@ async function cpuRuns(groups: number): Promise<void> {
   const again = responses(n, groups, `cpu${groups}`).map(formOf);
   console.log(`\n== CPU per login, ${groups} groups, 1 worker, SQLite (${warm.length + first.length + again.length} Responses signed in ${fmt((performance.now() - t) / 1000)} s)`);
   const server = await startServer({ yaml: benchYaml(1), database: 'sqlite' });
-  const client = loginPoster(server.url, 4);
+  const client = loginPoster(server.url, CONCURRENCY ?? 4);
   try {
     const measure = async (label: string, bodies: readonly Buffer[]): Promise<void> => {
       let next = 0;
@@ -378,7 +380,7 @@ async function cpuRuns(groups: number): Promise<void> {
       const clientBefore = process.cpuUsage();
       const started = performance.now();
       await Promise.all(
-        Array.from({ length: 4 }, async () => {
+        Array.from({ length: CONCURRENCY ?? 4 }, async () => {
           while (next < bodies.length) {
             const body = bodies[next++];
             if (body === undefined) break;
