@@ -238,6 +238,22 @@ function loginPoster(url: string, concurrency: number): { post(form: Buffer): Pr
   return { post, firstError: () => first, close: () => agent.destroy() };
 }
 
+/** Post every body, `concurrency` at a time; how many were not answered 302. */
+async function postAll(client: { post(form: Buffer): Promise<number> }, bodies: readonly Buffer[], concurrency: number): Promise<number> {
+  let next = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        if (body === undefined) break;
+        if ((await client.post(body)) !== 302) errors++;
+      }
+    }),
+  );
+  return errors;
+}
+
 /** A login's POST body, encoded ahead of the measured phase. */
 const formOf = (samlResponse: string): Buffer => Buffer.from(new URLSearchParams({ SAMLResponse: samlResponse }).toString());
 
@@ -265,20 +281,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
   const concurrency = CONCURRENCY ?? Math.max(2, workers * 2 + 2);
   const client = loginPoster(server.url, concurrency);
   try {
-    const drive = async (bodies: readonly Buffer[]): Promise<number> => {
-      let next = 0;
-      let errors = 0;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < bodies.length) {
-            const body = bodies[next++];
-            if (body === undefined) break;
-            if ((await client.post(body)) !== 302) errors++;
-          }
-        }),
-      );
-      return errors;
-    };
+    const drive = (bodies: readonly Buffer[]): Promise<number> => postAll(client, bodies, concurrency);
     await drive(sets.warm);
     db = await openDatabase(
       database === 'sqlite'
@@ -373,21 +376,11 @@ async function cpuRuns(groups: number): Promise<void> {
   const client = loginPoster(server.url, CONCURRENCY ?? 4);
   try {
     const measure = async (label: string, bodies: readonly Buffer[]): Promise<void> => {
-      let next = 0;
-      let errors = 0;
       const sysBefore = mainSystemMs(server.pid);
       const before = threadCpuMs(server.pid);
       const clientBefore = process.cpuUsage();
       const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY ?? 4 }, async () => {
-          while (next < bodies.length) {
-            const body = bodies[next++];
-            if (body === undefined) break;
-            if ((await client.post(body)) !== 302) errors++;
-          }
-        }),
-      );
+      const errors = await postAll(client, bodies, CONCURRENCY ?? 4);
       const elapsed = (performance.now() - started) / 1000;
       const used = cpuBetween(server.pid, before, threadCpuMs(server.pid), 1);
       const clientUsed = process.cpuUsage(clientBefore);

@@ -35,8 +35,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       pool: {
         min: 1,
         max: 1,
-        // WAL lets readers proceed during a write (synchronous = NORMAL, see below); foreign keys are off by default in SQLite; a busy
-        // timeout makes a second process wait for the write lock instead of failing at once.
+        // WAL lets readers proceed during a write (synchronous = NORMAL, see below); foreign keys are off by
+        // default in SQLite; a busy timeout makes a second process wait for the write lock instead of failing.
         afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
           try {
             if (config.filename !== ':memory:') conn.pragma('journal_mode = WAL');

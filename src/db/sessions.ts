@@ -18,11 +18,6 @@ export async function loadSession(db: DbOrTrx, key: string, now: Date): Promise<
   return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
 }
 
-/** Fixed SQL (a login writes one session row): knex's builder costs more CPU than the statement itself. */
-const STORE_SESSION =
-  'insert into sessions (id, data, user_id, organization_id, expires_at) values (?, ?, ?, ?, ?) ' +
-  'on conflict (id) do update set data = excluded.data, user_id = excluded.user_id, organization_id = excluded.organization_id, expires_at = excluded.expires_at';
-
 export async function storeSession(
   db: DbOrTrx,
   key: string,
@@ -31,7 +26,10 @@ export async function storeSession(
 ): Promise<void> {
   const userId = typeof data['userId'] === 'number' ? data['userId'] : null;
   const organizationId = typeof data['organizationId'] === 'number' ? data['organizationId'] : null;
-  await db.raw(STORE_SESSION, [hashKey(key), JSON.stringify(data), userId, organizationId, expiresAt]);
+  await db('sessions')
+    .insert({ id: hashKey(key), data: JSON.stringify(data), user_id: userId, organization_id: organizationId, expires_at: expiresAt })
+    .onConflict('id')
+    .merge(['data', 'user_id', 'organization_id', 'expires_at']);
 }
 
 export async function destroySession(db: DbOrTrx, key: string): Promise<void> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session from 'koa-session';
 import type { Config } from '../configuration/types.js';
+import type { LoginSessionRow } from '../members/login.js';
 import type { Services } from './services.js';
 
 export const SESSION_COOKIE = 'rolegate.sid';
@@ -136,27 +137,27 @@ function sessionData(s: Readonly<Record<string, unknown>>): SessionData | undefi
  *
  * The key is always fresh (no fixation). Without a (validly signed) session cookie on the request, it is the
  * key koa-session generated during this request, never sent to anyone. With one, the browser's key may be
- * known to someone else (a planted cookie): the login gets a new key and its transaction deletes the old
- * row. `startSession` then hands the same key and data to koa-session, which sets the cookie and skips
+ * known to someone else (a planted cookie): the login gets a new key, which koa-session is made to take
+ * (`rotate`), and its transaction deletes the old row. `startSession` then hands the same key and data to koa-session, which sets the cookie and skips
  * writing the row again.
  */
-export interface SessionPlan {
-  readonly key: string;
-  readonly replaces: string | null;
+export interface SessionPlan extends LoginSessionRow {
+  /** The key is not the one koa-session holds for this request: `startSession` makes it take it (regenerate). */
+  readonly rotate: boolean;
   /** The session's data (what `readSession` returns) once the member's user id is known. */
   content(userId: number): Record<string, unknown>;
-  row(userId: number): { readonly data: Record<string, unknown>; readonly expiresAt: Date };
 }
 
 export function planSession(ctx: Koa.Context, fields: Omit<SessionData, 'userId'>, maxAgeMs: number): SessionPlan {
   const cookieKey = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   const replaces = cookieKey === undefined || cookieKey === '' ? null : cookieKey;
   const generated = replaces === null ? (ctx.session as { externalKey?: unknown } | null | undefined)?.externalKey : undefined;
-  const key = typeof generated === 'string' && generated !== '' ? generated : newKey();
+  const own = typeof generated === 'string' && generated !== '' ? generated : undefined;
   const content = (userId: number): Record<string, unknown> => ({ userId, ...fields });
   return {
-    key,
+    key: own ?? newKey(),
     replaces,
+    rotate: own === undefined,
     content,
     // As koa-session stores it: the data, `_expire` and `_maxAge`; the row outlives the cookie by 10 s.
     row: (userId) => ({
@@ -176,7 +177,7 @@ export async function startSession(ctx: Koa.Context, plan: SessionPlan, userId: 
   writtenInRequest.set(ctx, writtenMarker(plan.key, content));
   ctx.session = content;
   const s = ctx.session;
-  if (s === null || plan.replaces === null) return;
+  if (s === null || !plan.rotate) return;
   reservedKey.set(ctx, plan.key);
   endedByLogin.add(ctx);
   try {
