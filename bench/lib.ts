@@ -82,10 +82,13 @@ export async function startServer(opts: { yaml: (port: number, dir: string, data
   // "other threads" do).
   const extra = (process.env['ROLEGATE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const nodeArgs = [...extra, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
+  // ROLEGATE_BENCH_SERVER_STDOUT=<file>: the server's stdout (its log lines, and V8's traces such as
+  // --trace-opt --trace-deopt given in ROLEGATE_BENCH_NODE_ARGS) into a file instead of nowhere.
+  const stdoutFile = process.env['ROLEGATE_BENCH_SERVER_STDOUT'];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/rolegate.js'), 'serve', '--config', file], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdoutFile === undefined ? 'ignore' : fs.openSync(stdoutFile, 'w'), 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
