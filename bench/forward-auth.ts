@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSignedResponse, encodePostBinding } from '../src/devidp/response.js';
 import { renderTemplate, startNginx } from '../test/support/proxies.js';
-import { ROOT, freePort, startServer, summary, threadCpuMs } from './lib.js';
+import { ROOT, findWrk, freePort, startServer, summary, threadCpuMs } from './lib.js';
 
 const SECONDS = Number(process.env['ROLEGATE_BENCH_FA_SECONDS'] ?? 5);
 const CONCURRENCY = Number(process.env['ROLEGATE_BENCH_FA_CONCURRENCY'] ?? 8);
@@ -92,14 +92,7 @@ interface Phase {
  * Node client below, in this process. The report names the one used: on 2 cores the Node client takes most
  * of a core, so its rates are lower and its latencies include its own waiting.
  */
-const WRK = ((): string | undefined => {
-  if (process.env['ROLEGATE_BENCH_FA_LOADGEN'] === 'node') return undefined;
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'wrk');
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
-})();
+const WRK = findWrk(process.env['ROLEGATE_BENCH_FA_LOADGEN'] === 'node');
 
 /** `connections` keep-alive connections, each sending GETs back to back for SECONDS. */
 function load(name: string, url: string, headers: Record<string, string>, connections = CONCURRENCY): Promise<Phase> {

@@ -11,6 +11,30 @@ import knexFactory from 'knex';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const PG_URL = process.env['ROLEGATE_BENCH_PG_URL'] ?? process.env['ROLEGATE_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * Debian's `wrk` (a C load generator: one thread, an event loop, a few µs per request) when it is on the PATH
+ * and `optOut` is not set; undefined otherwise (the benches then use a Node client in their own process).
+ */
+export function findWrk(optOut: boolean): string | undefined {
+  if (optOut) return undefined;
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'wrk');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** A process's CPU time so far (user + system, ms; Linux /proc), NaN once it has gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

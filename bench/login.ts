@@ -18,7 +18,7 @@
  * Every Response is freshly signed with a unique assertion id (IdP-initiated, allowed in the bench org), and
  * every HTTP run gets a database of its own. Every printed row carries the load average at that moment.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,7 +33,7 @@ import type { Db } from '../src/db/connect.js';
 import { NO_TRANSFER, decideAccess } from '../src/mapping/index.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { PG_URL, ROOT, cpuBetween, createPgDatabase, promValue, ratePass, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
+import { PG_URL, ROOT, cpuBetween, createPgDatabase, findWrk, processCpuMs, promValue, ratePass, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -46,10 +46,10 @@ const GROUP_COUNTS = [20, 500] as const;
 /** Logins per measured phase of an HTTP run (first logins, then the same people returning). */
 const LOGINS: Record<(typeof GROUP_COUNTS)[number], number> = QUICK ? { 20: 200, 500: 30 } : { 20: 2500, 500: 300 };
 /**
- * People who log in before the measured phases, each twice (a first login, then a returning one), not
- * measured, as the baseline is warmed: V8 has by then compiled and settled both paths (a warm-up of first
- * logins only left the returning path, and the write path's feedback for it, to be compiled inside the
- * measured phase: ~0.5 ms of compiler threads per login in a 800-login phase).
+ * The warm-up's size (see `warmUp`: three logins per person, not measured), as the baseline is warmed: V8 has by
+ * then compiled and settled both paths (a warm-up of first logins only left the returning path, and the write
+ * path's feedback for it, to be compiled inside the measured phase: ~0.5 ms of compiler threads per login in
+ * an 800-login phase).
  */
 const WARM_LOGINS: Record<(typeof GROUP_COUNTS)[number], number> = QUICK ? { 20: 100, 500: 15 } : { 20: 600, 500: 150 };
 /**
@@ -200,8 +200,27 @@ interface HttpResult {
   /** Server CPU per login (ms): its main thread, each validation thread, everything else (GC helpers, libuv). */
   readonly cpu: { readonly mainMs: number; readonly workerMs: readonly number[]; readonly otherMs: number };
   readonly logins: number;
-  /** The bench process's CPU per login (the load generator and the probes). */
+  /** The bench process's CPU per login (the probes, and the load generator when it is the Node client). */
   readonly clientMs: number;
+  /** wrk's CPU per login (0 with the Node client, counted in clientMs). */
+  readonly loadgenMs: number;
+}
+
+/**
+ * One GET on a kept-alive connection of its own, answered and read to the end: the /healthz probe, every 20 ms
+ * through the measured phase (fetch cost the bench process several times as much CPU per probe, on the same
+ * two cores as the server).
+ */
+const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+function probeGet(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: probeAgent }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
 }
 
 async function metricsOf(url: string): Promise<string> {
@@ -209,11 +228,39 @@ async function metricsOf(url: string): Promise<string> {
   return res.text();
 }
 
+/** What driving one phase of logins gave. */
+interface Driven {
+  /** Logins not answered 302. */
+  readonly errors: number;
+  /** From the first login sent to the last one answered. */
+  readonly seconds: number;
+  /** The load generator's CPU (ms) when it is a process of its own (wrk); 0 when it runs in this process. */
+  readonly loadgenMs: number;
+}
+
+/** Sends a phase's logins, `concurrency` at a time, over keep-alive connections. */
+interface LoginDriver {
+  /** For the report: which load generator. */
+  readonly name: string;
+  drive(bodies: readonly Buffer[]): Promise<Driven>;
+  /** The first refused login's status and the start of its body, if any. */
+  firstError(): string | undefined;
+  close(): void;
+}
+
 /**
- * The load generator: node:http with keep-alive connections, posting form bodies encoded before the clock
- * starts (building a 40 KB form per login was load-generator CPU taken from the server on the same 2 cores).
+ * The load generator. Debian's `wrk` when installed (ROLEGATE_BENCH_LOGIN_LOADGEN=node for the other): a C
+ * client that takes ~0.02 ms of CPU per login where the Node client below took ~0.3 ms, on the same two cores
+ * as the server. Either way the bodies are encoded before the clock starts.
  */
-function loginPoster(url: string, concurrency: number): { post(form: Buffer): Promise<number>; firstError(): string | undefined; close(): void } {
+const WRK = findWrk(process.env['ROLEGATE_BENCH_LOGIN_LOADGEN'] === 'node');
+
+function loginDriver(url: string, concurrency: number): LoginDriver {
+  return WRK === undefined ? nodeDriver(url, concurrency) : wrkDriver(WRK, url, concurrency);
+}
+
+/** node:http with keep-alive connections, in this process. */
+function nodeDriver(url: string, concurrency: number): LoginDriver {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(`${url}/saml/1/acs`);
   let first: string | undefined;
@@ -237,34 +284,114 @@ function loginPoster(url: string, concurrency: number): { post(form: Buffer): Pr
       req.on('error', reject);
       req.end(form);
     });
-  return { post, firstError: () => first, close: () => agent.destroy() };
+  const drive = async (bodies: readonly Buffer[]): Promise<Driven> => {
+    let next = 0;
+    let errors = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          if (body === undefined) break;
+          if ((await post(body)) !== 302) errors++;
+        }
+      }),
+    );
+    return { errors, seconds: (performance.now() - started) / 1000, loadgenMs: 0 };
+  };
+  return { name: 'Node http client (in the bench process)', drive, firstError: () => first, close: () => agent.destroy() };
 }
 
-/** Post every body, `concurrency` at a time; how many were not answered 302. */
-async function postAll(client: { post(form: Buffer): Promise<number> }, bodies: readonly Buffer[], concurrency: number): Promise<number> {
-  let next = 0;
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++];
-        if (body === undefined) break;
-        if ((await client.post(body)) !== 302) errors++;
-      }
-    }),
-  );
-  return errors;
+/**
+ * wrk with a script that posts each body once (read from a file, one per line), then sends GET /healthz on a
+ * connection that has no login left until it is stopped; it writes "start" when it sends the first login
+ * and "done <ok> <failed>" when the last login is answered: the phase is timed between the two marks.
+ */
+const WRK_LOGINS = `local bodies, n, sent, ok, failed, checked = {}, 0, 0, 0, 0, false
+function init(args)
+  local headers = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json" }
+  for line in io.lines(args[1]) do n = n + 1; bodies[n] = wrk.format("POST", "/saml/1/acs", headers, line) end
+  bodies[n + 1] = wrk.format("GET", "/healthz")
+end
+function request()
+  -- wrk calls request() once before the run to check what it returns: that call sends nothing
+  if not checked then checked = true; return bodies[1] end
+  sent = sent + 1
+  if sent == 1 then io.write("start\\n"); io.flush() end
+  if sent > n then return bodies[n + 1] end
+  return bodies[sent]
+end
+function response(status, headers, body)
+  if status == 200 then return end -- a /healthz sent after the last login (a login is answered 302 or an error)
+  if status == 302 then ok = ok + 1 else
+    failed = failed + 1
+    if failed == 1 then io.write("error " .. status .. " " .. (string.gsub(string.sub(body or "", 1, 200), "\\n", " ")) .. "\\n") end
+  end
+  if ok + failed == n then io.write("done " .. ok .. " " .. failed .. "\\n"); io.flush() end
+end
+`;
+
+function wrkDriver(wrk: string, url: string, concurrency: number): LoginDriver {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-bench-wrk-'));
+  const script = path.join(dir, 'logins.lua');
+  fs.writeFileSync(script, WRK_LOGINS);
+  let first: string | undefined;
+  const drive = (bodies: readonly Buffer[]): Promise<Driven> => {
+    const file = path.join(dir, 'bodies.txt');
+    fs.writeFileSync(file, Buffer.concat(bodies.flatMap((b) => [b, Buffer.from('\n')])));
+    return new Promise((resolve, reject) => {
+      const child = spawn(wrk, ['-t1', `-c${concurrency}`, '-d3600s', '--timeout', '30s', '-s', script, url, '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let started = 0;
+      let pending = '';
+      let settled = false;
+      const finish = (err: Error | undefined, value?: Driven): void => {
+        if (settled) return;
+        settled = true;
+        child.kill('SIGKILL');
+        if (err !== undefined) reject(err);
+        else resolve(value!);
+      };
+      child.stdout.on('data', (chunk: Buffer) => {
+        const now = performance.now();
+        pending += chunk.toString();
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line === 'start') started = now;
+          else if (line.startsWith('error ')) first ??= line.slice('error '.length);
+          else if (line.startsWith('done ')) {
+            const [, ok, failed] = line.split(' ').map(Number);
+            if (ok! + failed! !== bodies.length) finish(new Error(`wrk answered ${ok! + failed!} of ${bodies.length} logins`));
+            else finish(undefined, { errors: failed!, seconds: (now - started) / 1000, loadgenMs: processCpuMs(child.pid!) });
+          }
+        }
+      });
+      child.on('error', (err) => finish(err));
+      child.on('exit', (code) => finish(new Error(`wrk exited (${code}) before the last login was answered`)));
+    });
+  };
+  return { name: 'wrk, one thread', drive, firstError: () => first, close: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A login's POST body, encoded ahead of the measured phase. */
 const formOf = (samlResponse: string): Buffer => Buffer.from(new URLSearchParams({ SAMLResponse: samlResponse }).toString());
 
-/** The warm-up: `people` first logins, then the same people again (fresh assertions): both paths trained. */
-const warmUp = (people: number, groups: number, tag: string): Buffer[] => [...responses(people, groups, tag).map(formOf), ...responses(people, groups, tag).map(formOf)];
+/**
+ * The warm-up: `people` first logins, then those people returning interleaved with as many new people's first
+ * logins, as a server that has run a while sees them mixed (a warm-up of one kind, then the other, left V8
+ * recompiling the login path at each switch, inside the measured phase).
+ */
+function warmUp(people: number, groups: number, tag: string): Buffer[] {
+  const first = responses(people, groups, tag).map(formOf);
+  const returning = responses(people, groups, tag).map(formOf);
+  const others = responses(people, groups, `${tag}n`).map(formOf);
+  return [...first, ...returning.flatMap((r, i) => [r, others[i]!])];
+}
 
 /** The Responses of one HTTP run: a warm-up, then first logins of new people, then their returning logins. */
 interface LoginSets {
-  /** Other people, each logging in twice (first, returning), not measured: JIT, worker start, connections, caches (the baseline is warmed too). */
+  /** Other people's first and returning logins (see `warmUp`), not measured: JIT, worker start, connections, caches (the baseline is warmed too). */
   readonly warm: readonly Buffer[];
   /** People who never logged in: their member rows are created. */
   readonly first: readonly Buffer[];
@@ -284,10 +411,9 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
   const server = await startServer({ yaml: benchYaml(workers), database });
   let db: Db | undefined;
   const concurrency = CONCURRENCY ?? Math.max(2, workers * 2 + 2);
-  const client = loginPoster(server.url, concurrency);
+  const client = loginDriver(server.url, concurrency);
   try {
-    const drive = (bodies: readonly Buffer[]): Promise<number> => postAll(client, bodies, concurrency);
-    await drive(sets.warm);
+    await client.drive(sets.warm);
     db = await openDatabase(
       database === 'sqlite'
         ? { client: 'sqlite', url: server.databaseUrl, filename: server.databaseUrl.slice('sqlite:'.length) }
@@ -301,8 +427,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
       const rssTrendMb: number[] = [];
       const cpuBefore = threadCpuMs(server.pid);
       const clientBefore = process.cpuUsage();
-      const started = performance.now();
-      const errorsP = drive(bodies);
+      const drivenP = client.drive(bodies);
       // /healthz every 20 ms; the members-list page (a query the bench runs on the database file itself,
       // in this process) every 250 ms: a probe must not become the load it measures.
       const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -311,7 +436,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
           let lastRss = performance.now();
           while (!done) {
             const t = performance.now();
-            await (await fetch(`${server.url}/healthz`)).arrayBuffer();
+            await probeGet(`${server.url}/healthz`);
             healthz.push(performance.now() - t);
             if (performance.now() - lastRss > 2000) {
               lastRss = performance.now();
@@ -329,8 +454,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
           }
         })(),
       ]);
-      const errors = await errorsP;
-      const elapsed = (performance.now() - started) / 1000;
+      const { errors, seconds: elapsed, loadgenMs } = await drivenP;
       const cpuAfter = threadCpuMs(server.pid);
       const clientUsed = process.cpuUsage(clientBefore);
       done = true;
@@ -340,7 +464,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
       const cpu = { mainMs: used.mainMs / n, workerMs: used.workerMs.map((ms) => ms / n), otherMs: used.otherMs / n };
       const rssEndMb = promValue(await metricsOf(server.url), 'rolegate_process_resident_memory_bytes') / 2 ** 20;
       const clientMs = (clientUsed.user + clientUsed.system) / 1000 / n;
-      return { loginsPerSecond: n / elapsed, logins: n, errors, healthz: summary(healthz), members: summary(members), rssStartMb, rssEndMb, rssTrendMb, cpu, clientMs };
+      return { loginsPerSecond: n / elapsed, logins: n, errors, healthz: summary(healthz), members: summary(members), rssStartMb, rssEndMb, rssTrendMb, cpu, clientMs, loadgenMs: loadgenMs / n };
     };
     const first = await measure(sets.first);
     const returning = await measure(sets.returning);
@@ -349,6 +473,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
     return { first, returning };
   } finally {
     client.close();
+    probeAgent.destroy();
     await db?.destroy();
     await server.stop();
   }
@@ -378,15 +503,13 @@ async function cpuRuns(groups: number): Promise<void> {
   const again = responses(n, groups, `cpu${groups}`).map(formOf);
   console.log(`\n== CPU per login, ${groups} groups, 1 worker, SQLite (${warm.length + first.length + again.length} Responses signed in ${fmt((performance.now() - t) / 1000)} s)`);
   const server = await startServer({ yaml: benchYaml(1), database: 'sqlite' });
-  const client = loginPoster(server.url, CONCURRENCY ?? 4);
+  const client = loginDriver(server.url, CONCURRENCY ?? 4);
   try {
     const measure = async (label: string, bodies: readonly Buffer[]): Promise<void> => {
       const sysBefore = mainSystemMs(server.pid);
       const before = threadCpuMs(server.pid);
       const clientBefore = process.cpuUsage();
-      const started = performance.now();
-      const errors = await postAll(client, bodies, CONCURRENCY ?? 4);
-      const elapsed = (performance.now() - started) / 1000;
+      const { errors, seconds: elapsed, loadgenMs } = await client.drive(bodies);
       const used = cpuBetween(server.pid, before, threadCpuMs(server.pid), 1);
       const clientUsed = process.cpuUsage(clientBefore);
       const sys = mainSystemMs(server.pid) - sysBefore;
@@ -394,11 +517,11 @@ async function cpuRuns(groups: number): Promise<void> {
       row(
         `CPU, ${groups} groups, ${label}`,
         `${bodies.length} logins, ${errors} errors, ${fmt(bodies.length / elapsed)}/s`,
-        `main ${per(used.mainMs)} ms (of which kernel ${per(sys)}), worker ${per(used.workerMs[0] ?? Number.NaN)} ms, other threads ${per(used.otherMs)} ms, load generator ${per((clientUsed.user + clientUsed.system) / 1000)} ms`,
+        `main ${per(used.mainMs)} ms (of which kernel ${per(sys)}), worker ${per(used.workerMs[0] ?? Number.NaN)} ms, other threads ${per(used.otherMs)} ms, load generator (${client.name}) ${per(loadgenMs + (clientUsed.user + clientUsed.system) / 1000)} ms`,
         `load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
       );
     };
-    await measure('warm-up (first and returning logins)', warm);
+    await measure('warm-up (first and returning logins, mixed)', warm);
     await measure('first logins', first);
     await measure('returning logins', again);
     const firstError = client.firstError();
@@ -594,7 +717,7 @@ async function main(): Promise<void> {
         label,
         `${fmt(r.loginsPerSecond)} logins/s (${r.logins} logins, ${r.errors} errors)`,
         `${target === null ? `${fmt(r.loginsPerSecond / base, 2)}× baseline` : ratio(r.loginsPerSecond, base, target)} (÷ the faster adjacent pass: ${fmt(r.loginsPerSecond / around.faster, 2)}×)`,
-        `CPU per login: main ${fmt(r.cpu.mainMs, 2)} ms${workers === 1 ? ` (≤ 1.5: ${r.cpu.mainMs <= 1.5 ? 'met' : 'MISSED'})` : ''}, worker ${worker} ms${workers === 1 && groups === 20 ? ` (≤ 3: ${(r.cpu.workerMs[0] ?? Infinity) <= 3 ? 'met' : 'MISSED'})` : ''}, other threads ${fmt(r.cpu.otherMs, 2)} ms; bench process (load generator, probes) ${fmt(r.clientMs, 2)} ms`,
+        `CPU per login: main ${fmt(r.cpu.mainMs, 2)} ms${workers === 1 ? ` (≤ 1.5: ${r.cpu.mainMs <= 1.5 ? 'met' : 'MISSED'})` : ''}, worker ${worker} ms${workers === 1 && groups === 20 ? ` (≤ 3: ${(r.cpu.workerMs[0] ?? Infinity) <= 3 ? 'met' : 'MISSED'})` : ''}, other threads ${fmt(r.cpu.otherMs, 2)} ms; ${WRK === undefined ? `bench process (load generator, probes) ${fmt(r.clientMs, 2)} ms` : `load generator (wrk) ${fmt(r.loadgenMs, 2)} ms, bench process (probes) ${fmt(r.clientMs, 2)} ms`}`,
         `healthz p50 ${fmt(r.healthz.p50)} / p99 ${fmt(r.healthz.p99)} ms (≤ 20: ${r.healthz.p99 <= 20 ? 'met' : 'MISSED'})`,
         `members list p50 ${fmt(r.members.p50)} / p99 ${fmt(r.members.p99)} ms (n ${r.members.n})`,
         `RSS ${fmt(r.rssStartMb, 0)} → ${fmt(r.rssEndMb, 0)} MB${r.rssTrendMb.length > 1 ? ` (every 2 s: ${r.rssTrendMb.map((x) => fmt(x, 0)).join(', ')})` : ''}`,
