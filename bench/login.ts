@@ -314,7 +314,8 @@ function init(args)
   bodies[n + 1] = wrk.format("GET", "/healthz")
 end
 function request()
-  -- wrk calls request() once before the run to check what it returns: that call sends nothing
+  -- wrk (Debian's 4.1) calls request() once before the run to check what it returns: that call sends
+  -- nothing. (Were it sent, the first body would go twice and its replay show as one error.)
   if not checked then checked = true; return bodies[1] end
   sent = sent + 1
   if sent == 1 then io.write("start\\n"); io.flush() end
@@ -331,6 +332,9 @@ function response(status, headers, body)
 end
 `;
 
+/** The longest a phase may take under wrk (a full phase takes seconds). */
+const WRK_PHASE_LIMIT_S = 600;
+
 function wrkDriver(wrk: string, url: string, concurrency: number): LoginDriver {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolegate-bench-wrk-'));
   const script = path.join(dir, 'logins.lua');
@@ -344,9 +348,12 @@ function wrkDriver(wrk: string, url: string, concurrency: number): LoginDriver {
       let started = 0;
       let pending = '';
       let settled = false;
+      // A login wrk gave up on (its --timeout) is never answered: the phase fails instead of waiting forever.
+      const deadline = setTimeout(() => finish(new Error(`wrk: not every login was answered within ${WRK_PHASE_LIMIT_S} s`)), WRK_PHASE_LIMIT_S * 1000);
       const finish = (err: Error | undefined, value?: Driven): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         child.kill('SIGKILL');
         if (err !== undefined) reject(err);
         else resolve(value!);
