@@ -281,8 +281,8 @@ export class MemberWriter {
   /**
    * Inside the caller's transaction. See the module comment for what happens, in order. Each step is a
    * function of its own: one async function holding them all compiled to ~8 KB of bytecode that V8
-   * optimised in ~80 ms on a compiler thread and threw away whenever a caller's objects changed shape
-   * (a login's intents, then an apply's), over and over while a server ran.
+   * optimised in ~80 ms on a compiler thread and threw away whenever what reached it changed shape (a first
+   * login's changes, then a returning login's none), over and over while a server ran.
    */
   async write(trx: DbOrTrx, ctx: WriteContext, intents: readonly Intent[], options: WriteOptions): Promise<WriteResult> {
     const rows = await this.#read(trx, ctx.organizationId, intents, options);
@@ -335,7 +335,6 @@ export class MemberWriter {
     }
     return { members, heldProjects, ordered, count, emails };
   }
-
 }
 
 /** What step 1 read: the rows the intents concern, and the intents in the order they are decided. */
