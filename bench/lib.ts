@@ -24,15 +24,24 @@ export function findWrk(optOut: boolean): string | undefined {
   return undefined;
 }
 
+/**
+ * User and system CPU time (ms) from a Linux /proc `stat` file (a process's or one thread's); undefined once it
+ * has gone. After "(comm) " the state is field 3; utime and stime are fields 14 and 15, in USER_HZ (100) ticks.
+ */
+export function statCpuMs(file: string): { user: number; system: number } | undefined {
+  try {
+    const stat = fs.readFileSync(file, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(rest[11]) * 10, system: Number(rest[12]) * 10 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process's CPU time so far (user + system, ms; Linux /proc), NaN once it has gone. */
 export function processCpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
+  const t = statCpuMs(`/proc/${pid}/stat`);
+  return t === undefined ? Number.NaN : t.user + t.system;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -153,7 +162,6 @@ export function promValue(text: string, name: string): number {
 /** CPU time (user + system, ms) of each thread of a process, by thread id (Linux /proc; empty elsewhere). */
 export function threadCpuMs(pid: number): Map<number, number> {
   const out = new Map<number, number>();
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
   let tids: string[];
   try {
     tids = fs.readdirSync(`/proc/${pid}/task`);
@@ -161,14 +169,8 @@ export function threadCpuMs(pid: number): Map<number, number> {
     return out;
   }
   for (const tid of tids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      // Fields after "(comm) ": state is field 3; utime and stime are fields 14 and 15.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(rest[11]) + Number(rest[12])) * tick);
-    } catch {
-      // the thread ended
-    }
+    const t = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+    if (t !== undefined) out.set(Number(tid), t.user + t.system); // else the thread ended
   }
   return out;
 }

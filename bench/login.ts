@@ -33,7 +33,7 @@ import type { Db } from '../src/db/connect.js';
 import { NO_TRANSFER, decideAccess } from '../src/mapping/index.js';
 import { nodeSamlOptions } from '../src/saml/node-saml-options.js';
 import { createResponseVerifiers } from '../src/saml/provider.js';
-import { PG_URL, ROOT, cpuBetween, createPgDatabase, findWrk, processCpuMs, promValue, ratePass, signedBenchResponse, startServer, summary, threadCpuMs } from './lib.js';
+import { PG_URL, ROOT, cpuBetween, createPgDatabase, findWrk, processCpuMs, promValue, ratePass, signedBenchResponse, startServer, statCpuMs, summary, threadCpuMs } from './lib.js';
 
 const PUBLIC_URL = 'http://bench.rolegate.test';
 const IDP_ENTITY_ID = 'https://idp.bench.example/metadata';
@@ -234,9 +234,17 @@ interface Driven {
   readonly errors: number;
   /** From the first login sent to the last one answered. */
   readonly seconds: number;
-  /** The load generator's CPU (ms) when it is a process of its own (wrk); 0 when it runs in this process. */
+  /** The load generator's CPU (ms) over those seconds when it is a process of its own (wrk); 0 when it runs in this process. */
   readonly loadgenMs: number;
+  /** This process's CPU (ms) over those seconds: the probes, and the Node client when it is the load generator. */
+  readonly benchMs: number;
 }
+
+/** This process's CPU (ms) since `from` (a `process.cpuUsage()`). */
+const benchCpuSince = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
 
 /** Sends a phase's logins, `concurrency` at a time, over keep-alive connections. */
 interface LoginDriver {
@@ -288,6 +296,7 @@ function nodeDriver(url: string, concurrency: number): LoginDriver {
     let next = 0;
     let errors = 0;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < bodies.length) {
@@ -297,7 +306,7 @@ function nodeDriver(url: string, concurrency: number): LoginDriver {
         }
       }),
     );
-    return { errors, seconds: (performance.now() - started) / 1000, loadgenMs: 0 };
+    return { errors, seconds: (performance.now() - started) / 1000, loadgenMs: 0, benchMs: benchCpuSince(cpu) };
   };
   return { name: 'Node http client (in the bench process)', drive, firstError: () => first, close: () => agent.destroy() };
 }
@@ -345,7 +354,10 @@ function wrkDriver(wrk: string, url: string, concurrency: number): LoginDriver {
     fs.writeFileSync(file, Buffer.concat(bodies.flatMap((b) => [b, Buffer.from('\n')])));
     return new Promise((resolve, reject) => {
       const child = spawn(wrk, ['-t1', `-c${concurrency}`, '-d3600s', '--timeout', '30s', '-s', script, url, '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Counted from wrk's first send: writing the bodies file and wrk reading it are not the phase's.
       let started = 0;
+      let cpu = process.cpuUsage();
+      let wrkCpuAtStart = 0;
       let pending = '';
       let settled = false;
       // A login wrk gave up on (its --timeout) is never answered: the phase fails instead of waiting forever.
@@ -365,12 +377,16 @@ function wrkDriver(wrk: string, url: string, concurrency: number): LoginDriver {
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl);
           pending = pending.slice(nl + 1);
-          if (line === 'start') started = now;
+          if (line === 'start') {
+            started = now;
+            cpu = process.cpuUsage();
+            wrkCpuAtStart = processCpuMs(child.pid!);
+          }
           else if (line.startsWith('error ')) first ??= line.slice('error '.length);
           else if (line.startsWith('done ')) {
             const [, ok, failed] = line.split(' ').map(Number);
             if (ok! + failed! !== bodies.length) finish(new Error(`wrk answered ${ok! + failed!} of ${bodies.length} logins`));
-            else finish(undefined, { errors: failed!, seconds: (now - started) / 1000, loadgenMs: processCpuMs(child.pid!) });
+            else finish(undefined, { errors: failed!, seconds: (now - started) / 1000, loadgenMs: processCpuMs(child.pid!) - wrkCpuAtStart, benchMs: benchCpuSince(cpu) });
           }
         }
       });
@@ -433,7 +449,6 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
       const members: number[] = [];
       const rssTrendMb: number[] = [];
       const cpuBefore = threadCpuMs(server.pid);
-      const clientBefore = process.cpuUsage();
       const drivenP = client.drive(bodies);
       // /healthz every 20 ms; the members-list page (a query the bench runs on the database file itself,
       // in this process) every 250 ms: a probe must not become the load it measures.
@@ -461,16 +476,15 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
           }
         })(),
       ]);
-      const { errors, seconds: elapsed, loadgenMs } = await drivenP;
+      const { errors, seconds: elapsed, loadgenMs, benchMs } = await drivenP;
       const cpuAfter = threadCpuMs(server.pid);
-      const clientUsed = process.cpuUsage(clientBefore);
       done = true;
       await probes;
       const used = cpuBetween(server.pid, cpuBefore, cpuAfter, Math.max(1, workers));
       const n = bodies.length;
       const cpu = { mainMs: used.mainMs / n, workerMs: used.workerMs.map((ms) => ms / n), otherMs: used.otherMs / n };
       const rssEndMb = promValue(await metricsOf(server.url), 'rolegate_process_resident_memory_bytes') / 2 ** 20;
-      const clientMs = (clientUsed.user + clientUsed.system) / 1000 / n;
+      const clientMs = benchMs / n;
       return { loginsPerSecond: n / elapsed, logins: n, errors, healthz: summary(healthz), members: summary(members), rssStartMb, rssEndMb, rssTrendMb, cpu, clientMs, loadgenMs: loadgenMs / n };
     };
     const first = await measure(sets.first);
@@ -493,12 +507,7 @@ async function httpRun(database: 'sqlite' | 'postgres', workers: number, sets: L
  */
 /** The main thread's CPU time in the kernel (ms; Linux /proc): syscalls such as socket and file writes. */
 function mainSystemMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 10;
-  } catch {
-    return Number.NaN;
-  }
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`)?.system ?? Number.NaN;
 }
 
 async function cpuRuns(groups: number): Promise<void> {
@@ -515,16 +524,14 @@ async function cpuRuns(groups: number): Promise<void> {
     const measure = async (label: string, bodies: readonly Buffer[]): Promise<void> => {
       const sysBefore = mainSystemMs(server.pid);
       const before = threadCpuMs(server.pid);
-      const clientBefore = process.cpuUsage();
-      const { errors, seconds: elapsed, loadgenMs } = await client.drive(bodies);
+      const { errors, seconds: elapsed, loadgenMs, benchMs } = await client.drive(bodies);
       const used = cpuBetween(server.pid, before, threadCpuMs(server.pid), 1);
-      const clientUsed = process.cpuUsage(clientBefore);
       const sys = mainSystemMs(server.pid) - sysBefore;
       const per = (ms: number): string => fmt(ms / bodies.length, 2);
       row(
         `CPU, ${groups} groups, ${label}`,
         `${bodies.length} logins, ${errors} errors, ${fmt(bodies.length / elapsed)}/s`,
-        `main ${per(used.mainMs)} ms (of which kernel ${per(sys)}), worker ${per(used.workerMs[0] ?? Number.NaN)} ms, other threads ${per(used.otherMs)} ms, load generator (${client.name}) ${per(loadgenMs + (clientUsed.user + clientUsed.system) / 1000)} ms`,
+        `main ${per(used.mainMs)} ms (of which kernel ${per(sys)}), worker ${per(used.workerMs[0] ?? Number.NaN)} ms, other threads ${per(used.otherMs)} ms, load generator (${client.name}) ${per(loadgenMs + benchMs)} ms`,
         `load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
       );
     };
