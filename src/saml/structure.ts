@@ -89,15 +89,16 @@ export function checkResponseStructure(doc: Document, expect: ResponseExpectatio
 /**
  * Every element under `root` (root excluded) in document order: the elements `getElementsByTagNameNS` visits,
  * collected in one walk and then filtered per name (five separate lookups walked the whole document five times).
+ * `except`: an element left out with its subtree.
  */
-export function descendantElements(root: Node): Element[] {
+export function descendantElements(root: Node, except: Node | null = null): Element[] {
   const out: Element[] = [];
   // An explicit stack: nesting depth is bounded before parsing (precheck.ts), but no recursion is needed.
   const stack: Node[] = [];
   for (let n = root.lastChild; n !== null; n = n.previousSibling) stack.push(n);
   while (stack.length > 0) {
     const node = stack.pop() as Node;
-    if (!isElement(node)) continue;
+    if (!isElement(node) || node === except) continue;
     out.push(node);
     for (let n = node.lastChild; n !== null; n = n.previousSibling) stack.push(n);
   }

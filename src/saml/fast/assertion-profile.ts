@@ -18,8 +18,20 @@
  */
 import { descendantElements } from '../structure.js';
 
+/**
+ * How the tree is read when it is not the parse of the signed text itself but the posted document's
+ * assertion (original-tree.ts): which elements have attributes in that parse, and the Signature it lacks.
+ */
+export interface ReadAsSigned {
+  hasAttributes(element: Element): boolean;
+  readonly excluded: Element | null;
+}
+
+const AS_PARSED: ReadAsSigned = { hasAttributes: (element) => element.attributes.length > 0, excluded: null };
+
 interface View {
   readonly element: Element;
+  readonly read: ReadAsSigned;
   /** True when xml2js would give a string here (see above). */
   readonly isString: boolean;
   /** The string xml2js gives when `isString`. */
@@ -32,17 +44,17 @@ interface View {
 
 const WHITESPACE_ONLY = /^\s*$/;
 
-function view(element: Element): View {
+function view(element: Element, read: ReadAsSigned): View {
   let text = '';
   let hasChildElements = false;
   for (let n = element.firstChild; n !== null; n = n.nextSibling) {
     if (n.nodeType === 3 || n.nodeType === 4) text += (n as CharacterData).data;
     else if (n.nodeType === 1) hasChildElements = true;
   }
-  const hasAttributes = element.attributes.length > 0;
+  const hasAttributes = read.hasAttributes(element);
   const blank = WHITESPACE_ONLY.test(text);
   const isString = !hasAttributes && !hasChildElements && blank;
-  return { element, isString, stringValue: text, hasAttributes, text: blank ? undefined : text, hasChildElements };
+  return { element, read, isString, stringValue: text, hasAttributes, text: blank ? undefined : text, hasChildElements };
 }
 
 /** `obj.X` of an xml2js object: the child elements with local name X (empty for a string value). */
@@ -50,7 +62,7 @@ function kids(v: View | null, localName: string): View[] {
   if (v === null || v.isString) return [];
   const out: View[] = [];
   for (let n = v.element.firstChild; n !== null; n = n.nextSibling) {
-    if (n.nodeType === 1 && (n as Element).localName === localName) out.push(view(n as Element));
+    if (n.nodeType === 1 && (n as Element).localName === localName) out.push(view(n as Element, v.read));
   }
   return out;
 }
@@ -100,12 +112,16 @@ export interface StockProfileFacts {
   readonly attributes: Record<string, unknown> | undefined;
 }
 
-export function processVerifiedAssertion(assertionElement: Element, opts: { readonly nowMs: number; readonly skewMs: number; readonly audience: string }): StockProfileFacts {
+export function processVerifiedAssertion(
+  assertionElement: Element,
+  opts: { readonly nowMs: number; readonly skewMs: number; readonly audience: string },
+  read: ReadAsSigned = AS_PARSED,
+): StockProfileFacts {
   const { nowMs, skewMs } = opts;
-  const assertion = view(assertionElement);
+  const assertion = view(assertionElement, read);
 
   // xml2js itself throws on an element named "_" (its text key): the parse fails before any check.
-  for (const element of descendantElements(assertionElement)) {
+  for (const element of descendantElements(assertionElement, read.excluded)) {
     if (element.localName === '_') throw new Error('obj[charkey].match is not a function');
   }
 

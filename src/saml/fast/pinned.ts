@@ -51,8 +51,11 @@ export function fastPathSupport(): { readonly ok: boolean; readonly reason: stri
     if (installed !== pinned) problems.push(`${name} is ${installed ?? 'missing'}, the fast path is pinned to ${pinned}`);
   }
   if (problems.length === 0) {
-    const proto = (require('xml-crypto') as { SignedXml: { prototype: Record<string, unknown> } }).SignedXml.prototype;
+    const xmlCrypto = require('xml-crypto') as Record<'SignedXml' | 'ExclusiveCanonicalization', { prototype: Record<string, unknown> }>;
+    const proto = xmlCrypto.SignedXml.prototype;
     for (const method of SIGNED_XML_INTERNALS) if (typeof proto[method] !== 'function') problems.push(`xml-crypto SignedXml has no ${method}()`);
+    // original-tree.ts learns where exc-c14n declares namespaces by overriding this method (xml-crypto-document.ts).
+    if (typeof xmlCrypto.ExclusiveCanonicalization.prototype['renderNs'] !== 'function') problems.push('xml-crypto ExclusiveCanonicalization has no renderNs()');
   }
   cached = { ok: problems.length === 0, reason: problems.length === 0 ? 'pinned versions installed' : problems.join('; ') };
   return cached;

@@ -9,9 +9,19 @@
  * verifies a copy with CR LF normalised to LF, so a document with CRs goes the stock way (verify.ts).
  */
 import { NS_DSIG } from '../constants.js';
-import { documentSignedXml, dsigDescendants, elementsWithSamlId } from './xml-crypto-document.js';
+import { documentSignedXml, dsigDescendants, elementsWithSamlId, type InPlaceCanonicalization } from './xml-crypto-document.js';
 
-export function getVerifiedXmlOnDocument(doc: Document, currentNode: Element, pemFiles: readonly string[]): string | null {
+/**
+ * `canonicalization`, when given, receives the verified reference's in-place canonicalisation (null when it
+ * was not canonicalised in place or nothing verified).
+ */
+export function getVerifiedXmlOnDocument(
+  doc: Document,
+  currentNode: Element,
+  pemFiles: readonly string[],
+  canonicalization?: { value: InPlaceCanonicalization | null },
+): string | null {
+  if (canonicalization !== undefined) canonicalization.value = null;
   // "./*[local-name(.)='Signature' and namespace-uri(.)=DSIG]"
   const signatures: Element[] = [];
   for (let n = currentNode.firstChild; n !== null; n = n.nextSibling) {
@@ -40,6 +50,7 @@ export function getVerifiedXmlOnDocument(doc: Document, currentNode: Element, pe
     try {
       if (!sig.checkSignatureOnDocument(doc)) continue;
       if (sig.getSignedReferences().length !== 1) throw new Error('Only 1 signed references should be present in signature');
+      if (canonicalization !== undefined) canonicalization.value = sig.inPlaceCanonicalization();
       return sig.getSignedReferences()[0] as string;
     } catch {
       // As stock: try the next configured key.

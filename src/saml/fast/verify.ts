@@ -10,8 +10,10 @@
  *   b. parseStrict + checkResponseStructure       (unchanged)
  *   c. node-saml's validatePostResponseAsync, re-enacted step by step on that document:
  *      getVerifiedXml for the Response and the assertion (verified-xml.ts, xml-crypto driven on the
- *      document by xml-crypto-document.ts), node-saml's getSignedAssertion on the verified canonical XML,
- *      and processValidlySignedAssertionAsync (assertion-profile.ts) on the DOM of that signed assertion
+ *      document by xml-crypto-document.ts), node-saml's getSignedAssertion on the verified canonical XML
+ *      (for an assertion signed alone and canonicalised in place, no parse of it: the assertion's own tree,
+ *      read as that parse, original-tree.ts), and processValidlySignedAssertionAsync (assertion-profile.ts)
+ *      on the DOM of that signed assertion
  *   d. checkSignedAssertionElement on the same DOM    (the checks of assertion.ts, unchanged)
  *   e. toVerifiedLogin                                 (unchanged)
  *
@@ -31,7 +33,15 @@ import type { VerifiedLogin } from '../types.js';
 import { verifyPostResponse, type VerifyContext } from '../verify.js';
 import { parseStrict } from '../xml.js';
 import { processVerifiedAssertion } from './assertion-profile.js';
+import { originalTreeAsSigned } from './original-tree.js';
 import { getVerifiedXmlOnDocument } from './verified-xml.js';
+import type { InPlaceCanonicalization } from './xml-crypto-document.js';
+
+/**
+ * How each verified assertion was read (tests and the bench look): from the posted document's own tree
+ * (original-tree.ts) or from a parse of its canonical text (signedAssertionOf).
+ */
+export const signedAssertionReads = { originalTree: 0, reparsed: 0 };
 
 /** A shape this file does not re-enact: validate the whole Response the stock way instead. */
 class StockOnly extends Error {}
@@ -139,13 +149,25 @@ export async function verifyPostResponseFast(form: Readonly<Record<string, unkno
     // structure.ts found one saml:Assertion under the root, so exactly one assertion and no encrypted one here.
     if (assertions.length !== 1) throw new StockOnly();
     // wantAssertionsSigned is pinned true: the assertion's own signature must verify, whatever the Response's.
-    const assertionVerifiedXml = getVerifiedXmlOnDocument(doc, assertions[0] as Element, pemFiles);
+    const canonicalization: { value: InPlaceCanonicalization | null } = { value: null };
+    const assertionVerifiedXml = getVerifiedXmlOnDocument(doc, assertions[0] as Element, pemFiles, canonicalization);
     if (!assertionVerifiedXml) throw new Error('Invalid signature');
-    const signedAssertion = signedAssertionOf(responseVerifiedXml || assertionVerifiedXml);
-    if (signedAssertion == null) throw new Error('Cannot obtain assertion from signed data');
-    // node-saml's checks and rolegate's read the signed assertion's DOM (one, unless S has a carriage return).
-    assertion = signedAssertion.rolegateView;
-    attributes = processVerifiedAssertion(signedAssertion.nodeSamlView, { nowMs, skewMs: clockSkewMs, audience: org.sso.spEntityId }).attributes;
+    const profileOptions = { nowMs, skewMs: clockSkewMs, audience: org.sso.spEntityId };
+    // The assertion signed alone (stock reads the assertion's canonical text): its own tree, read as that
+    // text's parse, where that is certain (original-tree.ts); otherwise the parse itself.
+    const original = responseVerifiedXml ? null : originalTreeAsSigned(canonicalization.value, assertions[0] as Element, assertionVerifiedXml);
+    if (original !== null) {
+      signedAssertionReads.originalTree += 1;
+      assertion = original.element;
+      attributes = processVerifiedAssertion(original.element, profileOptions, original).attributes;
+    } else {
+      signedAssertionReads.reparsed += 1;
+      const signedAssertion = signedAssertionOf(responseVerifiedXml || assertionVerifiedXml);
+      if (signedAssertion == null) throw new Error('Cannot obtain assertion from signed data');
+      // node-saml's checks and rolegate's read the signed assertion's DOM (one, unless S has a carriage return).
+      assertion = signedAssertion.rolegateView;
+      attributes = processVerifiedAssertion(signedAssertion.nodeSamlView, profileOptions).attributes;
+    }
   } catch (err) {
     if (err instanceof StockOnly) return verifyPostResponse(form, ctx);
     throw mapNodeSamlError(err);

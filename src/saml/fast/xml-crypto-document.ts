@@ -125,6 +125,28 @@ const ID_ATTRIBUTES = ['Id', 'ID', 'id'] as const;
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
+/**
+ * What exc-c14n wrote for a signed element canonicalised in place (envelopedExclusiveInPlace): the element,
+ * the enveloped Signature left out of it, and the elements on which the canonicaliser rendered at least one
+ * namespace declaration (its renderNs returned a non-empty string). With it the caller can read the element's
+ * own tree as the parse of the canonical text reads it, without that parse (original-tree.ts).
+ */
+export interface InPlaceCanonicalization {
+  readonly element: Element;
+  readonly signature: Element | null;
+  readonly declaring: ReadonlySet<Element>;
+}
+
+/** xml-crypto's exc-c14n, unchanged, noting the elements it writes namespace declarations on. */
+class RecordingExclusiveCanonicalization extends ExclusiveCanonicalization {
+  readonly declaring = new Set<Element>();
+  override renderNs(node: Element, prefixesInScope: unknown, defaultNs: unknown, defaultNsForPrefix: unknown, inclusiveNamespacesPrefixList: string[]): { rendered: string; newDefaultNs: string } {
+    const result = super.renderNs(node, prefixesInScope, defaultNs, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+    if (result.rendered !== '') this.declaring.add(node);
+    return result;
+  }
+}
+
 /** Every element of `root`'s subtree (root included when it is an element), in document order. */
 function* elementsOf(root: Node): Generator<Element> {
   // An explicit stack: a hostile document must not exhaust the call stack (depth is bounded before, too).
@@ -226,6 +248,8 @@ export function documentSignedXml(publicCert: string): {
   getReferences(): readonly { readonly uri: string | undefined }[];
   getSignedReferences(): string[];
   checkSignatureOnDocument(doc: Document): boolean;
+  /** After checkSignatureOnDocument returned true: its one reference's in-place canonicalisation, if it had one. */
+  inPlaceCanonicalization(): InPlaceCanonicalization | null;
 } {
   const sig = new SignedXml() as unknown as SignedXmlInternals;
   sig.publicCert = publicCert;
@@ -350,7 +374,12 @@ export function documentSignedXml(publicCert: string): {
     return canonXml;
   };
 
+  /** The in-place canonicalisation of the reference being validated, and of the last verified signature. */
+  let inPlace: InPlaceCanonicalization | null = null;
+  let verifiedInPlace: InPlaceCanonicalization | null = null;
+
   sig.getCanonReferenceXml = (_doc: Document, ref: Reference, node: Element): string => {
+    inPlace = null;
     // Stock: findAncestorNs(doc, ref.xpath), whose XPath selects exactly `node` (validateReference made sure
     // no other element carries the id), or [] when there is no XPath (the whole-document reference "").
     if (Array.isArray(ref.transforms)) ref.ancestorNamespaces = ref.xpath == null ? [] : utils.findAncestorNsForElement(node);
@@ -377,6 +406,7 @@ export function documentSignedXml(publicCert: string): {
     if (ref.transforms.length !== 2 || ref.transforms[0] !== ENVELOPED || ref.transforms[1] !== EXC_C14N) return null;
     if (ref.inclusiveNamespacesPrefixList.length > 0 || utils.findChildren(node, 'CanonicalizationMethod').length > 0) return null;
     const signature = sig.findLoadedSignature(node);
+    const canonicalizer = new RecordingExclusiveCanonicalization();
     let parent: Node | null = null;
     let next: Node | null = null;
     if (signature !== null && signature !== node && utils.isDescendantOf(signature, node)) {
@@ -385,10 +415,12 @@ export function documentSignedXml(publicCert: string): {
       parent?.removeChild(signature);
     }
     try {
-      return new ExclusiveCanonicalization().process(node, {
+      const canonical = canonicalizer.process(node, {
         ...options,
         defaultNsForPrefix: (SignedXml as unknown as { defaultNsForPrefix: Record<string, string> }).defaultNsForPrefix,
       } as never);
+      inPlace = { element: node, signature: parent === null ? null : signature, declaring: canonicalizer.declaring };
+      return canonical;
     } finally {
       if (parent !== null && signature !== null) parent.insertBefore(signature, next);
     }
@@ -416,9 +448,11 @@ export function documentSignedXml(publicCert: string): {
     loadSignature: (signature) => sig.loadSignature(signature),
     getReferences: () => sig.getReferences(),
     getSignedReferences: () => sig.getSignedReferences(),
+    inPlaceCanonicalization: () => verifiedInPlace,
     checkSignatureOnDocument(doc: Document): boolean {
       // Stock checkSignature(xml), minus its `new DOMParser().parseFromString(xml)`: `doc` is that parse.
       const earlier = sig.signedReferences;
+      verifiedInPlace = null;
       sig.signedReferences = [];
       sig.references = [];
       const signedInfoCanon = sig.getCanonSignedInfoXml(doc);
@@ -430,10 +464,13 @@ export function documentSignedXml(publicCert: string): {
       if (references.length === 0) throw new Error('could not find any Reference elements');
       for (const reference of references) sig.loadReference(reference);
       const canonReferences: string[] = [];
+      const inPlaceReferences: (InPlaceCanonicalization | null)[] = [];
       for (const ref of sig.references) {
+        inPlace = null;
         const canonXml = sig.validateReference(ref, doc);
         if (canonXml === undefined) return false;
         canonReferences.push(canonXml);
+        inPlaceReferences.push(inPlace);
       }
       const signer = sig.findSignatureAlgorithm(sig.signatureAlgorithm);
       const key = sig.getCertFromKeyInfo(sig.keyInfo) || sig.publicCert || sig.privateKey;
@@ -447,6 +484,7 @@ export function documentSignedXml(publicCert: string): {
           : signer.verifySignature(signedInfoCanon, key, sig.signatureValue);
       if (verified === true) {
         sig.signedReferences = [...earlier, ...canonReferences];
+        verifiedInPlace = earlier.length === 0 && inPlaceReferences.length === 1 ? (inPlaceReferences[0] ?? null) : null;
         return true;
       }
       throw new Error(`invalid signature: the signature value ${sig.signatureValue} is incorrect`);
