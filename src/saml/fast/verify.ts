@@ -38,8 +38,9 @@ import { getVerifiedXmlOnDocument } from './verified-xml.js';
 import type { InPlaceCanonicalization } from './xml-crypto-document.js';
 
 /**
- * How each verified assertion was read (tests and the bench look): from the posted document's own tree
- * (original-tree.ts) or from a parse of its canonical text (signedAssertionOf).
+ * How each verified assertion was read in this thread: from the posted document's own tree
+ * (original-tree.ts) or from a parse of its canonical text (signedAssertionOf). Only counted; the tests read
+ * it to know which read a case took.
  */
 export const signedAssertionReads = { originalTree: 0, reparsed: 0 };
 
