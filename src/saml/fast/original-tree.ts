@@ -40,16 +40,14 @@
  * test/saml/fast-path-gate.test.ts (whole corpus, stock against fast) and fast-path-original-tree.test.ts
  * (each difference above, signed into the assertion, read both ways) hold this to the reparse.
  */
+import type { ReadAsSigned } from './assertion-profile.js';
 import type { InPlaceCanonicalization } from './xml-crypto-document.js';
 
-/** What the readers need to read T as P. */
-export interface OriginalTree {
+/** What the readers need to read T as P: `excluded` is the enveloped Signature, `hasAttributes` answers for P. */
+export interface OriginalTree extends ReadAsSigned {
   /** The assertion element of the posted document (T). */
   readonly element: Element;
-  /** The enveloped Signature, not part of P. */
   readonly excluded: Element;
-  /** Whether P's copy of `element` has any attribute (namespace declarations included). */
-  hasAttributes(element: Element): boolean;
 }
 
 /** Characters renderNs would write into a declaration unescaped, so that P would not read them back. */

@@ -374,7 +374,7 @@ export function documentSignedXml(publicCert: string): {
     return canonXml;
   };
 
-  /** The in-place canonicalisation of the reference being validated, and of the last verified signature. */
+  /** The in-place canonicalisation of the reference last canonicalised, and of the last verified signature. */
   let inPlace: InPlaceCanonicalization | null = null;
   let verifiedInPlace: InPlaceCanonicalization | null = null;
 
@@ -464,13 +464,10 @@ export function documentSignedXml(publicCert: string): {
       if (references.length === 0) throw new Error('could not find any Reference elements');
       for (const reference of references) sig.loadReference(reference);
       const canonReferences: string[] = [];
-      const inPlaceReferences: (InPlaceCanonicalization | null)[] = [];
       for (const ref of sig.references) {
-        inPlace = null;
         const canonXml = sig.validateReference(ref, doc);
         if (canonXml === undefined) return false;
         canonReferences.push(canonXml);
-        inPlaceReferences.push(inPlace);
       }
       const signer = sig.findSignatureAlgorithm(sig.signatureAlgorithm);
       const key = sig.getCertFromKeyInfo(sig.keyInfo) || sig.publicCert || sig.privateKey;
@@ -484,7 +481,8 @@ export function documentSignedXml(publicCert: string): {
           : signer.verifySignature(signedInfoCanon, key, sig.signatureValue);
       if (verified === true) {
         sig.signedReferences = [...earlier, ...canonReferences];
-        verifiedInPlace = earlier.length === 0 && inPlaceReferences.length === 1 ? (inPlaceReferences[0] ?? null) : null;
+        // With one reference, `inPlace` is what its getCanonReferenceXml left (null unless canonicalised in place).
+        verifiedInPlace = sig.references.length === 1 ? inPlace : null;
         return true;
       }
       throw new Error(`invalid signature: the signature value ${sig.signatureValue} is incorrect`);
