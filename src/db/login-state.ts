@@ -11,7 +11,8 @@ import { toMembership } from './memberships.js';
 import type { ProjectMembershipRow } from './project-memberships.js';
 import { toProjectMembership } from './project-memberships.js';
 import type { Raw } from './rows.js';
-import { bool, databaseKind, numOrNull, rawRows } from './rows.js';
+import { hotRows } from './hot.js';
+import { bool, databaseKind, numOrNull } from './rows.js';
 
 export interface LoginSnapshot {
   /** The live member with this email (undefined: no live user with a membership); `reason` not read (null). */
@@ -103,7 +104,7 @@ function toSnapshot(row: Raw): LoginSnapshot {
 /** Read the snapshot alone (after taking a lock, or when the user row turned out to be another one). */
 export async function readLoginSnapshot(db: DbOrTrx, s: LoginSubject): Promise<LoginSnapshot> {
   const cols = snapshotColumns(db, s);
-  const rows = rawRows(await db.raw(`select ${cols.sql}`, cols.bindings as never[]));
+  const rows = await hotRows(db, `select ${cols.sql}`, cols.bindings as never[]);
   return toSnapshot(rows[0] as Raw);
 }
 
@@ -119,12 +120,11 @@ export async function consumeAssertionReadingSnapshot(
   s: LoginSubject,
 ): Promise<LoginSnapshot | undefined> {
   const cols = snapshotColumns(db, s);
-  const rows = rawRows(
-    await db.raw(
-      `insert into consumed_assertions (issuer, assertion_id, expires_at) values (?, ?, ?)
-       on conflict (issuer, assertion_id) do nothing returning ${cols.sql}`,
-      [a.issuer, a.assertionId, a.expiresAt, ...cols.bindings] as never[],
-    ),
+  const rows = await hotRows(
+    db,
+    `insert into consumed_assertions (issuer, assertion_id, expires_at) values (?, ?, ?)
+     on conflict (issuer, assertion_id) do nothing returning ${cols.sql}`,
+    [a.issuer, a.assertionId, a.expiresAt, ...cols.bindings] as never[],
   );
   return rows.length === 1 ? toSnapshot(rows[0] as Raw) : undefined;
 }

@@ -1,6 +1,7 @@
 /** The member_groups table: the groups the IdP last asserted for a member, and when. */
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
+import { hotRun, insertSql, mergeSql } from './hot.js';
 import { dateOrNull, num, strOrNull, stringList } from './rows.js';
 
 export interface MemberGroupsRow {
@@ -30,18 +31,17 @@ export async function groupsByUser(db: DbOrTrx, userIds: readonly number[]): Pro
   return out;
 }
 
+// Every login writes one of these (hot.ts).
+const SAVE_KNOWN = insertSql('member_groups', ['user_id', 'groups', 'asserted_at', 'assertion_id'], 1, mergeSql(['user_id'], ['groups', 'asserted_at', 'assertion_id']));
+const SAVE_UNKNOWN = insertSql('member_groups', ['user_id', 'groups', 'last_unknown_at'], 1, mergeSql(['user_id'], ['last_unknown_at']));
+
 /** Record what the IdP asserted. Unknown groups (no attribute) keep the last known list and note the time. */
 export async function saveMemberGroups(db: DbOrTrx, userId: number, groups: readonly string[] | null, assertionId: string, now: Date): Promise<void> {
   if (groups === null) {
-    await db('member_groups').insert({ user_id: userId, groups: null, last_unknown_at: now }).onConflict('user_id').merge(['last_unknown_at']);
+    await hotRun(db, SAVE_UNKNOWN, [userId, null, now]);
     return;
   }
-  // Written as SQL (every login runs it): knex's builder costs more CPU than the statement itself.
-  await db.raw(
-    `insert into member_groups (user_id, "groups", asserted_at, assertion_id) values (?, ?, ?, ?)
-     on conflict (user_id) do update set "groups" = excluded."groups", asserted_at = excluded.asserted_at, assertion_id = excluded.assertion_id`,
-    [userId, JSON.stringify(groups), now, assertionId],
-  );
+  await hotRun(db, SAVE_KNOWN, [userId, JSON.stringify(groups), now, assertionId]);
 }
 
 export async function deleteMemberGroups(db: DbOrTrx, userId: number): Promise<void> {

@@ -6,6 +6,7 @@
 import type { OrgRole, RoleSource } from '../domain/roles.js';
 import { ADMIN_ROLES } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
+import { HotInsert, mergeSql } from './hot.js';
 import type { ProjectMembershipRow } from './project-memberships.js';
 import type { Raw } from './rows.js';
 import { bool, databaseKind, dateOrNull, json, num, orgRole, projectRole, roleSource, strOrNull, stringList, toDate } from './rows.js';
@@ -247,22 +248,19 @@ export async function upsertMemberships(
   now: Date,
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
-    await db('memberships')
-      .insert(
-        rows.slice(i, i + 200).map((m) => ({
-          organization_id: m.organizationId,
-          user_id: m.userId,
-          role: m.role,
-          role_source: m.roleSource,
-          reason: JSON.stringify(m.reason),
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .onConflict(['organization_id', 'user_id'])
-      .merge(['role', 'role_source', 'reason', 'updated_at']);
+    await UPSERT_MEMBERSHIPS.run(
+      db,
+      rows.slice(i, i + 200).map((m) => [m.organizationId, m.userId, m.role, m.roleSource, JSON.stringify(m.reason), now, now]),
+    );
   }
 }
+
+/** Every membership write (hot.ts): a new member, a role change; `created_at` stays as it was. */
+const UPSERT_MEMBERSHIPS = new HotInsert(
+  'memberships',
+  ['organization_id', 'user_id', 'role', 'role_source', 'reason', 'created_at', 'updated_at'],
+  mergeSql(['organization_id', 'user_id'], ['role', 'role_source', 'reason', 'updated_at']),
+);
 
 /** Write path: insert or update one membership (the batch upsert with one row: one SQL shape for both). */
 export async function upsertMembership(

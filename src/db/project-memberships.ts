@@ -1,6 +1,7 @@
 /** The project_memberships table. Only src/members/write.ts writes through the functions marked "write path". */
 import type { ActiveOrgRole, RoleSource } from '../domain/roles.js';
 import type { DbOrTrx } from './connect.js';
+import { HotInsert, mergeSql } from './hot.js';
 import type { Raw } from './rows.js';
 import { json, num, projectRole, roleSource } from './rows.js';
 
@@ -60,12 +61,19 @@ export async function upsertProjectMemberships(
   now: Date,
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
-    await db('project_memberships')
-      .insert(rows.slice(i, i + 200).map((m) => ({ project_id: m.projectId, user_id: m.userId, role: m.role, role_source: m.roleSource, reason: JSON.stringify(m.reason), updated_at: now })))
-      .onConflict(['project_id', 'user_id'])
-      .merge(['role', 'role_source', 'reason', 'updated_at']);
+    await UPSERT_PROJECT_MEMBERSHIPS.run(
+      db,
+      rows.slice(i, i + 200).map((m) => [m.projectId, m.userId, m.role, m.roleSource, JSON.stringify(m.reason), now]),
+    );
   }
 }
+
+/** Every project-membership write (hot.ts). */
+const UPSERT_PROJECT_MEMBERSHIPS = new HotInsert(
+  'project_memberships',
+  ['project_id', 'user_id', 'role', 'role_source', 'reason', 'updated_at'],
+  mergeSql(['project_id', 'user_id'], ['role', 'role_source', 'reason', 'updated_at']),
+);
 
 /** Write path: end these project memberships, grouped by project, in chunks. */
 export async function deleteProjectMemberships(db: DbOrTrx, pairs: readonly { projectId: number; userId: number }[]): Promise<void> {

@@ -3,19 +3,17 @@
  * browser) and consumed assertion ids. Both are consumed atomically, so a second use fails on any instance.
  */
 import type { DbOrTrx } from './connect.js';
-import { rawRows, str } from './rows.js';
+import { hotRows, hotRun, insertSql } from './hot.js';
+import { str } from './rows.js';
+
+const SAVE_REQUEST = insertSql('authn_requests', ['id', 'organization_id', 'binding_hash', 'next_path', 'expires_at'], 1);
+const CONSUME_REQUEST = 'delete from authn_requests where id = ? and organization_id = ? and binding_hash = ? and expires_at > ? returning next_path';
 
 export async function saveAuthnRequest(
   db: DbOrTrx,
   r: { id: string; organizationId: number; bindingHash: string; nextPath: string; expiresAt: Date },
 ): Promise<void> {
-  await db('authn_requests').insert({
-    id: r.id,
-    organization_id: r.organizationId,
-    binding_hash: r.bindingHash,
-    next_path: r.nextPath,
-    expires_at: r.expiresAt,
-  });
+  await hotRun(db, SAVE_REQUEST, [r.id, r.organizationId, r.bindingHash, r.nextPath, r.expiresAt]);
 }
 
 /**
@@ -28,14 +26,7 @@ export async function consumeAuthnRequest(
   db: DbOrTrx,
   q: { id: string; organizationId: number; bindingHash: string; now: Date },
 ): Promise<string | undefined> {
-  const rows = rawRows(
-    await db.raw('delete from authn_requests where id = ? and organization_id = ? and binding_hash = ? and expires_at > ? returning next_path', [
-      q.id,
-      q.organizationId,
-      q.bindingHash,
-      q.now,
-    ]),
-  );
+  const rows = await hotRows(db, CONSUME_REQUEST, [q.id, q.organizationId, q.bindingHash, q.now]);
   return rows.length === 1 ? str(rows[0]?.['next_path']) : undefined;
 }
 

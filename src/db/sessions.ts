@@ -1,7 +1,7 @@
 /** Server-side session storage. Rows are keyed by sha256(cookie key), never by the key itself. */
 import { hash } from 'node:crypto';
 import type { DbOrTrx } from './connect.js';
-import { hotRows } from './hot.js';
+import { hotRows, hotRun, insertSql, mergeSql } from './hot.js';
 
 /** sha256 hex of a cookie key; Node's one-shot hash (no Hash object: this runs on every request). */
 export function hashKey(key: string): string {
@@ -18,6 +18,10 @@ export async function loadSession(db: DbOrTrx, key: string, now: Date): Promise<
   return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
 }
 
+/** Written by every login (inside its transaction) and by koa-session (hot.ts). */
+const STORE_SESSION = insertSql('sessions', ['id', 'data', 'user_id', 'organization_id', 'expires_at'], 1, mergeSql(['id'], ['data', 'user_id', 'organization_id', 'expires_at']));
+const DESTROY_SESSION = 'delete from sessions where id = ?';
+
 export async function storeSession(
   db: DbOrTrx,
   key: string,
@@ -26,14 +30,11 @@ export async function storeSession(
 ): Promise<void> {
   const userId = typeof data['userId'] === 'number' ? data['userId'] : null;
   const organizationId = typeof data['organizationId'] === 'number' ? data['organizationId'] : null;
-  await db('sessions')
-    .insert({ id: hashKey(key), data: JSON.stringify(data), user_id: userId, organization_id: organizationId, expires_at: expiresAt })
-    .onConflict('id')
-    .merge(['data', 'user_id', 'organization_id', 'expires_at']);
+  await hotRun(db, STORE_SESSION, [hashKey(key), JSON.stringify(data), userId, organizationId, expiresAt]);
 }
 
 export async function destroySession(db: DbOrTrx, key: string): Promise<void> {
-  await db('sessions').where({ id: hashKey(key) }).delete();
+  await hotRun(db, DESTROY_SESSION, [hashKey(key)]);
 }
 
 /**

@@ -1,7 +1,8 @@
 /** The users table: one row per person per organization (an identity never spans organizations). */
 import type { DbOrTrx } from './connect.js';
 import type { Raw } from './rows.js';
-import { dateOrNull, insertedId, num, rawRows, str, toDate } from './rows.js';
+import { hotRows, insertSql } from './hot.js';
+import { dateOrNull, insertedId, num, str, toDate } from './rows.js';
 
 export interface UserRow {
   readonly id: number;
@@ -36,6 +37,15 @@ export async function findUser(db: DbOrTrx, organizationId: number, userId: numb
   return row === undefined ? undefined : toUser(row);
 }
 
+// A login's statements (hot.ts): the update of a returning user, the insert-if-absent of a new one.
+const LOGIN_UPDATE = 'update users set first_name = ?, last_name = ?, last_login_at = ? where organization_id = ? and email = ? returning *';
+const LOGIN_INSERT = insertSql(
+  'users',
+  ['organization_id', 'email', 'first_name', 'last_name', 'date_joined', 'last_login_at', 'is_deleted'],
+  1,
+  'on conflict ("organization_id", "email") do nothing returning *',
+);
+
 /**
  * Find or create the live user with this email. Insert-if-absent on the (organization, email) unique
  * key, so two concurrent first logins of one person produce one row.
@@ -49,16 +59,7 @@ export async function upsertUser(
   likelyExists = false,
 ): Promise<{ user: UserRow; created: boolean }> {
   const update = async (): Promise<UserRow | undefined> => {
-    // Written as SQL (every login runs it): knex's builder costs more CPU than the statement itself.
-    const rows = rawRows(
-      await db.raw('update users set first_name = ?, last_name = ?, last_login_at = ? where organization_id = ? and email = ? returning *', [
-        profile.firstName,
-        profile.lastName,
-        now,
-        organizationId,
-        profile.email,
-      ]),
-    );
+    const rows = await hotRows(db, LOGIN_UPDATE, [profile.firstName, profile.lastName, now, organizationId, profile.email]);
     // is_deleted is 0/1 on SQLite, a boolean on PostgreSQL.
     const live = rows.find((r) => !r['is_deleted']);
     return live === undefined ? undefined : toUser(live);
@@ -67,19 +68,7 @@ export async function upsertUser(
     const user = await update();
     if (user !== undefined) return { user, created: false };
   }
-  const inserted = (await db('users')
-    .insert({
-      organization_id: organizationId,
-      email: profile.email,
-      first_name: profile.firstName,
-      last_name: profile.lastName,
-      date_joined: now,
-      last_login_at: now,
-      is_deleted: false,
-    })
-    .onConflict(['organization_id', 'email'])
-    .ignore()
-    .returning('*')) as Raw[];
+  const inserted = await hotRows(db, LOGIN_INSERT, [organizationId, profile.email, profile.firstName, profile.lastName, now, now, false]);
   const created = inserted.length > 0;
   // The insert or, for a returning user, the update hands back the row: no separate select.
   const user = created ? toUser(inserted[0] as Raw) : await update();

@@ -1,6 +1,7 @@
 /**
  * The SQL a login runs, counted from knex's query events on the app's database handle (every statement: BEGIN,
- * COMMIT, the AuthnRequest, the session row): a guard against statements creeping back (each one is
+ * COMMIT, the AuthnRequest, the session row; the hot statements of src/db/hot.ts, which bypass knex's builder,
+ * tell theirs the same way, test/db/hot.test.ts): a guard against statements creeping back (each one is
  * main-thread work on every login). The ceilings are today's counts, on SQLite and PostgreSQL alike;
  * docs/performance.md lists the statements.
  */
