@@ -24,6 +24,12 @@ const QUIET_ACQUIRE_ERRORS = {
   },
 };
 
+/*
+ * `compileSqlOnError: false` (both databases): knex prefixes a failed statement's error message with the SQL;
+ * by default with its bound values filled in (an email, a name, a session key's hash, an audit reason), and
+ * that message is what an unexpected error's log line carries. With the option, the SQL keeps its `?`
+ * placeholders. (Hot statements, hot.ts, raise the database's own error, without SQL.)
+ */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Db> {
   let db: Db;
   if (config.client === 'sqlite') {
@@ -32,6 +38,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
+      compileSqlOnError: false,
       pool: {
         min: 1,
         max: 1,
@@ -60,6 +67,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     db = knexFactory({
       client: 'pg',
       connection: { connectionString: config.connectionString },
+      compileSqlOnError: false,
       log: QUIET_ACQUIRE_ERRORS,
       pool: {
         min: 0,
