@@ -47,6 +47,19 @@ export interface RouteDeps {
   readonly forwardAuth: ForwardAuth;
 }
 
+const LOOPBACK_HOSTNAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/** `host` (a Host header) names a loopback address other than public_url's, on public_url's port. */
+export function isOtherLoopbackName(host: string, publicUrl: URL): boolean {
+  let requested: URL;
+  try {
+    requested = new URL(`http://${host}/`);
+  } catch {
+    return false;
+  }
+  return LOOPBACK_HOSTNAMES.includes(requested.hostname) && requested.hostname !== publicUrl.hostname && requested.port === publicUrl.port;
+}
+
 function hash(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
@@ -56,7 +69,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const router = new Router();
   const https = config.server.publicUrl.startsWith('https:');
   const publicOrigin = new URL(config.server.publicUrl).origin;
-  const loopbackHttp = !https && ['localhost', '127.0.0.1', '[::1]'].includes(new URL(config.server.publicUrl).hostname);
+  const publicUrl = new URL(config.server.publicUrl);
+  const loopbackHttp = !https && LOOPBACK_HOSTNAMES.includes(publicUrl.hostname);
   const state = deps.state ?? new ConfigState(config);
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
   // Deny by default. The access guard precedes every route; a route without an entry in
@@ -151,6 +165,15 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
 
   router.get('saml-login', '/saml/:org/login', async (ctx) => {
     const { org, sp } = orgParam(ctx);
+    // The quick start's public_url names one loopback address (localhost) and a browser may come by another
+    // (127.0.0.1): the binding cookie would be set for this host while the IdP posts back to public_url's,
+    // where the browser has none, and the sign-in would fail as unsolicited. Start it on public_url's host.
+    // Only on plain-http loopback and the same port: another loopback name for this very server, not a proxy
+    // in front (which may send its upstream's address as Host: redirecting that would loop).
+    if (loopbackHttp && isOtherLoopbackName(ctx.host, publicUrl)) {
+      ctx.redirect(`${publicOrigin}${ctx.originalUrl}`);
+      return;
+    }
     const next = safeNextPath(ctx.query['next']);
     let binding = ctx.cookies.get(BINDING_COOKIE);
     if (binding === undefined || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
