@@ -98,7 +98,14 @@ export async function applyLogin(
           ? undefined
           : await consumeAuthnRequest(trx, { id: login.inResponseTo, organizationId: org.id, bindingHash: ctx.bindingHash, now: ctx.now });
       if (consumed === undefined) {
-        throw new RolegateError('ERR_SAML_IN_RESPONSE_TO', 'InResponseTo does not match a login started by this browser');
+        throw new RolegateError(
+          'ERR_SAML_IN_RESPONSE_TO',
+          ctx.bindingHash === null
+            ? // Nothing to match against: the cookie set when the sign-in started did not come back (another
+              // address than public_url's, cookies blocked, or a sign-in started too long ago).
+              'InResponseTo does not match a login started by this browser: it sent no sign-in cookie (start the sign-in at the public URL, with cookies allowed)'
+            : 'InResponseTo does not match a login started by this browser',
+        );
       }
       nextPath = consumed;
     }

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOtherLoopbackName } from '../../src/http/routes.js';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { postAcs, startLogin } from '../support/flow.js';
+import { samlResponse } from '../support/idp.js';
 
 let app: TestApp;
 let port = 0;
@@ -66,5 +68,24 @@ describe('starting a sign-in by another loopback name', () => {
     expect(isOtherLoopbackName('evil.example:8080', pub)).toBe(false);
     expect(isOtherLoopbackName('bad host:8080', pub)).toBe(false);
     expect(isOtherLoopbackName('127.0.0.1', new URL('http://localhost/'))).toBe(true);
+  });
+
+  it('a sign-in whose cookie did not come back says so (same code), unlike one whose cookie does not match', async () => {
+    const who = { email: 'casey@acme.example', groups: ['LS-Reviewers'] };
+    const lost = app.browser();
+    const first = await startLogin(lost);
+    lost.jar.clear();
+    const without = await postAcs(lost, 1, samlResponse(app, who, { inResponseTo: first.requestId }));
+    expect(without.status).toBe(401);
+    expect(without.json<{ code: string; detail: string }>()).toMatchObject({ code: 'ERR_SAML_IN_RESPONSE_TO', detail: expect.stringContaining('sent no sign-in cookie') });
+
+    // A cookie that came back but belongs to another sign-in: the plain message.
+    const other = app.browser();
+    await startLogin(other);
+    const mismatched = await postAcs(other, 1, samlResponse(app, who, { inResponseTo: first.requestId }));
+    expect(mismatched.status).toBe(401);
+    const body = mismatched.json<{ code: string; detail: string }>();
+    expect(body.code).toBe('ERR_SAML_IN_RESPONSE_TO');
+    expect(body.detail).not.toContain('sign-in cookie');
   });
 });
