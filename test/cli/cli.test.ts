@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,9 +124,13 @@ describe('rolegate serve (the built binary, as `npm start` runs it)', () => {
       expect(status, stderr).toBe(200);
       expect(stderr).toContain(`rolegate is running: open http://localhost:${port}/`);
       // Sign in with SSO sends the browser to the development IdP on the same port, not the shipped 8080.
-      const login = await fetch(`http://127.0.0.1:${port}/saml/1/login`, { redirect: 'manual' });
+      const login = await getWithHost(port, '/saml/1/login', `localhost:${port}`);
       expect(login.status).toBe(302);
-      expect(login.headers.get('location')).toMatch(new RegExp(`^http://localhost:${port}/dev-idp/1/sso\\?`));
+      expect(login.location).toMatch(new RegExp(`^http://localhost:${port}/dev-idp/1/sso\\?`));
+      // Started by 127.0.0.1, it moves to public_url's localhost first (the binding cookie must be localhost's).
+      const other = await fetch(`http://127.0.0.1:${port}/saml/1/login`, { redirect: 'manual' });
+      expect(other.status).toBe(302);
+      expect(other.headers.get('location')).toBe(`http://localhost:${port}/saml/1/login`);
       expect(fs.existsSync(path.join(dir, 'data/dev-idp/signing-key.pem'))).toBe(true);
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
@@ -222,3 +227,15 @@ describe('rolegate serve: setup problems are one line, not a stack trace', () =>
     }
   });
 });
+
+/** GET on 127.0.0.1 with the given Host header (fetch cannot set Host; localhost may resolve to ::1). */
+function getWithHost(port: number, urlPath: string, host: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
