@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { freePort, ROOT } from '../support/app.js';
 import { TEST_DATABASE, TEST_PG_URL } from '../support/database.js';
+import { getWithHost } from '../support/http.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -227,15 +227,3 @@ describe('rolegate serve: setup problems are one line, not a stack trace', () =>
     }
   });
 });
-
-/** GET on 127.0.0.1 with the given Host header (fetch cannot set Host; localhost may resolve to ::1). */
-function getWithHost(port: number, urlPath: string, host: string): Promise<{ status: number; location: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', headers: { host } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

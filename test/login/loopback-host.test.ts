@@ -5,12 +5,12 @@
  * (ERR_SAML_IN_RESPONSE_TO). Starting a sign-in by another loopback name of this same server redirects to
  * public_url first. The test app's public_url is http://127.0.0.1:<port>.
  */
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOtherLoopbackName } from '../../src/http/routes.js';
 import { startApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { postAcs, startLogin } from '../support/flow.js';
+import { getWithHost } from '../support/http.js';
 import { samlResponse } from '../support/idp.js';
 
 let app: TestApp;
@@ -23,28 +23,16 @@ afterAll(async () => {
   await app.close();
 });
 
-/** GET on the test server's socket with the given Host header. */
-function getWithHost(path: string, host: string): Promise<{ status: number; location: string | undefined; cookies: string[] }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', headers: { host } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [] }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('starting a sign-in by another loopback name', () => {
   it('is sent to public_url first, path and query kept, with no cookie set for the other name', async () => {
-    const res = await getWithHost('/saml/1/login?next=%2Forganization', `localhost:${port}`);
+    const res = await getWithHost(port, '/saml/1/login?next=%2Forganization', `localhost:${port}`);
     expect(res.status).toBe(302);
     expect(res.location).toBe(`http://127.0.0.1:${port}/saml/1/login?next=%2Forganization`);
     expect(res.cookies).toEqual([]);
   });
 
   it('by public_url itself, goes to the IdP with the binding cookie, as before', async () => {
-    const res = await getWithHost('/saml/1/login', `127.0.0.1:${port}`);
+    const res = await getWithHost(port, '/saml/1/login', `127.0.0.1:${port}`);
     expect(res.status).toBe(302);
     expect(res.location).toMatch(/SAMLRequest=/);
     expect(res.cookies.some((c) => c.startsWith('rolegate.authn='))).toBe(true);
@@ -52,7 +40,7 @@ describe('starting a sign-in by another loopback name', () => {
 
   it('a Host with another port (a proxy in front may send its upstream address) or another name is left alone', async () => {
     for (const host of [`localhost:${port + 1}`, `sso.example.org:${port}`, 'localhost']) {
-      const res = await getWithHost('/saml/1/login', host);
+      const res = await getWithHost(port, '/saml/1/login', host);
       expect(res.status, host).toBe(302);
       expect(res.location, host).toMatch(/SAMLRequest=/);
     }

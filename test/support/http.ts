@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /** A tiny browser stand-in for tests: fetch with a cookie jar and no automatic redirects. */
 export interface TestResponse {
   readonly status: number;
@@ -62,4 +64,19 @@ export function hiddenInput(html: string, name: string): string | undefined {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
   if (m?.[1] === undefined) return undefined;
   return m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/**
+ * GET on 127.0.0.1:`port` with the given Host header: fetch cannot set Host, and `localhost` may resolve to
+ * ::1 where the server does not listen.
+ */
+export function getWithHost(port: number, urlPath: string, host: string): Promise<{ status: number; location: string | undefined; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
