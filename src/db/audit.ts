@@ -27,8 +27,8 @@ export interface AuditEvent {
 
 export async function appendAudit(db: DbOrTrx, events: readonly AuditEvent[], now: Date): Promise<void> {
   if (events.length === 0) return;
-  // In chunks: one statement per event list would pass SQLite's limits on bound parameters (32,766) and on
-  // compound SELECT terms (500) past a few hundred events, as a SCIM push of thousands of members makes.
+  // In chunks: one statement per event list would pass SQLite's limit on bound parameters (32,766) past a
+  // couple of thousand events, as a SCIM push of thousands of members makes.
   for (let i = 0; i < events.length; i += AUDIT_CHUNK) await insertAudit(db, events.slice(i, i + AUDIT_CHUNK), now);
 }
 

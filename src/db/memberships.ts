@@ -241,7 +241,7 @@ export async function lockOrganization(trx: DbOrTrx, organizationId: number): Pr
   return true;
 }
 
-/** Write path: insert or update many memberships, 200 rows per statement (SQLite bounds compound inserts). */
+/** Write path: insert or update many memberships, 200 rows per statement (SQLite bounds bound parameters). */
 export async function upsertMemberships(
   db: DbOrTrx,
   rows: readonly { organizationId: number; userId: number; role: OrgRole; roleSource: RoleSource; reason: unknown }[],

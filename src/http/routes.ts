@@ -68,8 +68,8 @@ export function buildRouter(deps: RouteDeps, extra: (router: Router) => void): R
   const { config, services, log, providers } = deps;
   const router = new Router();
   const https = config.server.publicUrl.startsWith('https:');
-  const publicOrigin = new URL(config.server.publicUrl).origin;
   const publicUrl = new URL(config.server.publicUrl);
+  const publicOrigin = publicUrl.origin;
   const loopbackHttp = !https && LOOPBACK_HOSTNAMES.includes(publicUrl.hostname);
   const state = deps.state ?? new ConfigState(config);
   const orgs = { get: (id: number): OrganizationConfig | undefined => state.org(id) };
